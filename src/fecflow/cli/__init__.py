@@ -1,0 +1,1 @@
+"""Typer command-line interface: parse arguments, call the pipeline, map errors to exit codes."""

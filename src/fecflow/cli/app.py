@@ -1,0 +1,65 @@
+"""The ``fecflow`` command. Only this layer prints and catches :class:`FecflowError`."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from fecflow import __version__
+from fecflow.cli import db as db_commands
+from fecflow.cli.context import AppState
+from fecflow.errors import FecflowError
+
+app = typer.Typer(
+    name="fecflow",
+    help="FEC campaign-finance data into audited PostgreSQL tables and 0-1 partisan leaning scores.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(db_commands.app, name="db")
+
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"fecflow {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at DEBUG level on stdout."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """FEC campaign-finance data into audited PostgreSQL tables and 0-1 partisan leaning scores.
+
+    Configuration comes from FECFLOW_* environment variables or a .env file (see .env.example).
+    Without FECFLOW_DATABASE_URL, an embedded PostgreSQL is started under FECFLOW_HOME/pg.
+    """
+    ctx.obj = AppState(verbose=verbose)
+
+
+def main() -> None:
+    """Console-script entry point: run the app, print FecflowErrors as Error/Hint, set exit codes."""
+    try:
+        app()  # standalone: typer handles usage errors and exits itself
+    except FecflowError as exc:
+        err_console.print(f"[bold red]Error:[/] {exc.message}", markup=True)
+        if exc.hint:
+            err_console.print(f"[bold]Hint:[/] {exc.hint}", markup=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("Interrupted.")
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,568 @@
+"""The whole database model (SQLAlchemy 2 Core tables), in five schemas.
+
+``ops``      runs, audits, source files, rejected rows, API pulls
+``staging``  raw payloads: one all-text table per FEC bulk file type, generated from the catalog
+``ref``      reference data and the versioned counting rules
+``core``     candidates, committees, links, employers, industries, contributions (partitioned)
+``scores``   leaning scores with window and validity ranges
+
+Alembic migrations in ``fecflow/db/migrations`` create exactly this model; ``alembic check`` (run by
+the test suite) fails when the two drift. See ``docs/data/schema.md`` for the ER diagram.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
+
+from fecflow.catalog import FILES
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+SCHEMAS = ("ops", "staging", "ref", "core", "scores")
+
+TS = TIMESTAMP(timezone=True)
+NOW = text("now()")
+MONEY = Numeric(14, 2)
+
+
+def _id(name: str) -> Column:
+    return Column(name, BigInteger, Identity(always=False), primary_key=True)
+
+
+# ----------------------------------------------------------------------------------------------- ops
+ingest_run = Table(
+    "ingest_run",
+    metadata,
+    _id("run_id"),
+    Column("command", Text, nullable=False),
+    Column("args", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("status", Text, nullable=False, server_default="running"),
+    Column("started_at", TS, nullable=False, server_default=NOW),
+    Column("finished_at", TS),
+    Column("error", Text),
+    Column("hostname", Text),
+    Column("pid", Integer),
+    Column("fecflow_version", Text),
+    Column("resumed_from_run_id", BigInteger, ForeignKey("ops.ingest_run.run_id")),
+    CheckConstraint("status IN ('running', 'succeeded', 'failed', 'interrupted')", name="status"),
+    schema="ops",
+)
+
+source_file = Table(
+    "source_file",
+    metadata,
+    _id("source_file_id"),
+    Column("url", Text, nullable=False),
+    Column("cycle", SmallInteger),
+    Column("file_type", Text, nullable=False),
+    Column("member", Text),
+    Column("status", Text, nullable=False),
+    Column("http_status", SmallInteger),
+    Column("bytes", BigInteger),
+    Column("sha256", Text),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("attempts", SmallInteger),
+    Column("elapsed_s", Float),
+    Column("fetched_at", TS, nullable=False, server_default=NOW),
+    Column("storage_uri", Text),
+    Column("run_id", BigInteger, ForeignKey("ops.ingest_run.run_id")),
+    CheckConstraint("status IN ('downloaded', 'unchanged', 'failed', 'local')", name="status"),
+    Index(None, "url", "fetched_at"),
+    Index(None, "sha256"),
+    schema="ops",
+)
+
+ingest_run_audits = Table(
+    "ingest_run_audits",
+    metadata,
+    _id("audit_id"),
+    Column("run_id", BigInteger, ForeignKey("ops.ingest_run.run_id"), nullable=False),
+    Column("stage", Text, nullable=False),
+    Column("scope", Text, nullable=False, server_default=""),
+    Column("source_file_id", BigInteger, ForeignKey("ops.source_file.source_file_id")),
+    Column("status", Text, nullable=False, server_default="running"),
+    Column("lines_read", BigInteger),
+    Column("rows_loaded", BigInteger),
+    Column("rows_rejected", BigInteger),
+    Column("sha256", Text),
+    Column("bytes", BigInteger),
+    Column("window_start", Date),
+    Column("window_end", Date),
+    Column("started_at", TS, nullable=False, server_default=NOW),
+    Column("finished_at", TS),
+    Column("counts", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("validation", JSONB),
+    Column("error", Text),
+    CheckConstraint("status IN ('running', 'succeeded', 'failed', 'skipped')", name="status"),
+    CheckConstraint(
+        "status <> 'succeeded' OR lines_read IS NULL OR lines_read = rows_loaded + rows_rejected",
+        name="lines_balance",
+    ),
+    Index(None, "run_id", "stage"),
+    Index(None, "source_file_id"),
+    schema="ops",
+)
+
+rejected_row = Table(
+    "rejected_row",
+    metadata,
+    _id("rejected_row_id"),
+    Column("source_file_id", BigInteger, ForeignKey("ops.source_file.source_file_id"), nullable=False),
+    Column("audit_id", BigInteger, ForeignKey("ops.ingest_run_audits.audit_id")),
+    Column("line_number", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("detail", Text),
+    Column("raw", LargeBinary, nullable=False),
+    Column("created_at", TS, nullable=False, server_default=NOW),
+    UniqueConstraint("source_file_id", "line_number"),
+    schema="ops",
+)
+
+api_pull = Table(
+    "api_pull",
+    metadata,
+    _id("pull_id"),
+    Column("endpoint", Text, nullable=False),
+    Column("params", JSONB, nullable=False),
+    Column("cursor", JSONB),
+    Column("status", Text, nullable=False, server_default="running"),
+    Column("pages", Integer, nullable=False, server_default="0"),
+    Column("rows", BigInteger, nullable=False, server_default="0"),
+    Column("run_id", BigInteger, ForeignKey("ops.ingest_run.run_id")),
+    Column("started_at", TS, nullable=False, server_default=NOW),
+    Column("updated_at", TS, nullable=False, server_default=NOW),
+    CheckConstraint("status IN ('running', 'done', 'failed')", name="status"),
+    schema="ops",
+)
+
+# ------------------------------------------------------------------------------------------- staging
+STAGING_META_COLUMNS = ("_source_file_id", "_batch_id", "_line_number")
+
+
+def _staging_table(file_type: str) -> Table:
+    spec = FILES[file_type]
+    return Table(
+        spec.staging_table,
+        metadata,
+        *(Column(col.staging_name, Text, comment=col.description) for col in spec.columns),
+        Column("_source_file_id", BigInteger, ForeignKey("ops.source_file.source_file_id"), nullable=False),
+        Column("_batch_id", BigInteger, ForeignKey("ops.ingest_run_audits.audit_id"), nullable=False),
+        Column("_line_number", BigInteger, nullable=False),
+        # BRIN: staging is append-only in file order, a BRIN index costs almost nothing on COPY.
+        Index(
+            f"ix_{spec.staging_table}_source_line", "_source_file_id", "_line_number", postgresql_using="brin"
+        ),
+        schema="staging",
+        comment=f"{spec.title}: raw FEC columns, all text, byte-faithful (generated from the catalog).",
+    )
+
+
+STAGING_TABLES: dict[str, Table] = {ft: _staging_table(ft) for ft in FILES}
+
+# Lines whose raw bytes are not UTF-8 or end in CRLF: their original bytes, so export is exact.
+staging_raw_line = Table(
+    "raw_line",
+    metadata,
+    Column("source_file_id", BigInteger, ForeignKey("ops.source_file.source_file_id"), primary_key=True),
+    Column("line_number", BigInteger, primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    schema="staging",
+    comment="Original bytes of loaded lines that were re-encoded (non-UTF-8) or had CRLF endings.",
+)
+
+openfec_payload = Table(
+    "openfec_payload",
+    metadata,
+    _id("payload_id"),
+    Column("pull_id", BigInteger, ForeignKey("ops.api_pull.pull_id"), nullable=False),
+    Column("page_number", Integer, nullable=False),
+    Column("endpoint", Text, nullable=False),
+    Column("request_params", JSONB, nullable=False),
+    Column("response", JSONB, nullable=False),
+    Column("cursor", JSONB),
+    Column("row_count", Integer, nullable=False),
+    Column("fetched_at", TS, nullable=False, server_default=NOW),
+    UniqueConstraint("pull_id", "page_number"),
+    schema="staging",
+)
+
+# ----------------------------------------------------------------------------------------------- ref
+naics = Table(
+    "naics",
+    metadata,
+    Column("code", Text, primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("level", SmallInteger, nullable=False),
+    Column("parent_code", Text, ForeignKey("ref.naics.code")),
+    CheckConstraint("level BETWEEN 2 AND 6", name="level"),
+    schema="ref",
+)
+
+transaction_type = Table(
+    "transaction_type",
+    metadata,
+    Column("code", Text, primary_key=True),
+    Column("description", Text, nullable=False),
+    schema="ref",
+)
+
+counting_rule = Table(
+    "counting_rule",
+    metadata,
+    Column("rule_version", Text, primary_key=True),
+    Column("transaction_type", Text, primary_key=True),
+    Column("memo", Boolean, primary_key=True),
+    Column("category", Text, nullable=False),
+    Column("counts_as_contribution", Boolean, nullable=False),
+    Column("is_refund", Boolean, nullable=False, server_default=text("false")),
+    Column("sign", SmallInteger, nullable=False, server_default="1"),
+    Column("reason", Text, nullable=False),
+    CheckConstraint("sign IN (-1, 0, 1)", name="sign"),
+    CheckConstraint(
+        "category IN ('contribution', 'earmarked_contribution', 'memo', 'conduit_passthrough', 'refund', "
+        "'candidate_self', 'independent_expenditure_for', 'independent_expenditure_against', 'transfer', "
+        "'loan', 'other')",
+        name="category",
+    ),
+    schema="ref",
+)
+
+committee_type = Table(
+    "committee_type",
+    metadata,
+    Column("code", Text, primary_key=True),
+    Column("description", Text, nullable=False),
+    schema="ref",
+)
+
+party = Table(
+    "party",
+    metadata,
+    Column("code", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("alignment", Text, nullable=False),
+    CheckConstraint("alignment IN ('D', 'R', 'O')", name="alignment"),
+    schema="ref",
+)
+
+generic_employer = Table(
+    "generic_employer",
+    metadata,
+    Column("pattern", Text, primary_key=True),
+    Column("bucket", Text, nullable=False),
+    schema="ref",
+    comment="Normalized employer strings that are buckets (RETIRED, SELF-EMPLOYED, ...), not employers.",
+)
+
+employer_industry_rule = Table(
+    "employer_industry_rule",
+    metadata,
+    _id("rule_id"),
+    Column("method", Text, nullable=False),
+    Column("pattern", Text, nullable=False),
+    Column("naics_code", Text, ForeignKey("ref.naics.code"), nullable=False),
+    Column("confidence", Numeric(3, 2), nullable=False),
+    Column("priority", SmallInteger, nullable=False, server_default="100"),
+    CheckConstraint("method IN ('curated', 'name_rule', 'occupation')", name="method"),
+    UniqueConstraint("method", "pattern"),
+    schema="ref",
+)
+
+# ---------------------------------------------------------------------------------------------- core
+_LOADED = (
+    lambda: Column("source_file_id", BigInteger, ForeignKey("ops.source_file.source_file_id")),
+    lambda: Column("run_id", BigInteger, ForeignKey("ops.ingest_run.run_id")),
+)
+
+candidate = Table(
+    "candidate",
+    metadata,
+    _id("candidate_key"),
+    Column("candidate_id", Text, nullable=False, unique=True),
+    Column("name", Text),
+    Column("party", Text),
+    Column("election_year", SmallInteger),
+    Column("office", Text),
+    Column("office_state", Text),
+    Column("office_district", Text),
+    Column("incumbent_challenger", Text),
+    Column("status", Text),
+    Column("principal_committee_id", Text),
+    Column("is_placeholder", Boolean, nullable=False, server_default=text("false")),
+    Column("updated_at", TS, nullable=False, server_default=NOW),
+    schema="core",
+)
+
+candidate_history = Table(
+    "candidate_history",
+    metadata,
+    _id("candidate_history_id"),
+    Column("candidate_key", BigInteger, ForeignKey("core.candidate.candidate_key"), nullable=False),
+    Column("attributes", JSONB, nullable=False),
+    Column("record_hash", Text, nullable=False),
+    Column("valid_from", TS, nullable=False),
+    Column("valid_to", TS),
+    *(f() for f in _LOADED),
+    Index(
+        "uq_candidate_history_current",
+        "candidate_key",
+        unique=True,
+        postgresql_where=text("valid_to IS NULL"),
+    ),
+    schema="core",
+)
+
+committee = Table(
+    "committee",
+    metadata,
+    _id("committee_key"),
+    Column("committee_id", Text, nullable=False, unique=True),
+    Column("name", Text),
+    Column("committee_type", Text),
+    Column("designation", Text),
+    Column("party", Text),
+    Column("filing_frequency", Text),
+    Column("organization_type", Text),
+    Column("connected_organization", Text),
+    Column("state", Text),
+    Column("candidate_id", Text),
+    Column("candidate_key", BigInteger, ForeignKey("core.candidate.candidate_key")),
+    Column("is_placeholder", Boolean, nullable=False, server_default=text("false")),
+    Column("updated_at", TS, nullable=False, server_default=NOW),
+    schema="core",
+)
+
+committee_history = Table(
+    "committee_history",
+    metadata,
+    _id("committee_history_id"),
+    Column("committee_key", BigInteger, ForeignKey("core.committee.committee_key"), nullable=False),
+    Column("attributes", JSONB, nullable=False),
+    Column("record_hash", Text, nullable=False),
+    Column("valid_from", TS, nullable=False),
+    Column("valid_to", TS),
+    *(f() for f in _LOADED),
+    Index(
+        "uq_committee_history_current",
+        "committee_key",
+        unique=True,
+        postgresql_where=text("valid_to IS NULL"),
+    ),
+    schema="core",
+)
+
+candidate_committee_link = Table(
+    "candidate_committee_link",
+    metadata,
+    _id("link_key"),
+    Column("linkage_id", BigInteger, nullable=False, unique=True),
+    Column("candidate_key", BigInteger, ForeignKey("core.candidate.candidate_key")),
+    Column("committee_key", BigInteger, ForeignKey("core.committee.committee_key"), nullable=False),
+    Column("candidate_id_raw", Text, nullable=False),
+    Column("candidate_election_year", SmallInteger),
+    Column("fec_election_year", SmallInteger),
+    Column("committee_type", Text),
+    Column("designation", Text),
+    Column("anomaly", Text),
+    Column("valid_from", TS, nullable=False, server_default=NOW),
+    Column("valid_to", TS),
+    *(f() for f in _LOADED),
+    Index(None, "candidate_key"),
+    Index(None, "committee_key"),
+    schema="core",
+)
+
+industry = Table(
+    "industry",
+    metadata,
+    _id("industry_key"),
+    Column("naics_code", Text, ForeignKey("ref.naics.code"), nullable=False, unique=True),
+    Column("title", Text, nullable=False),
+    Column("level", SmallInteger, nullable=False),
+    schema="core",
+)
+
+employer = Table(
+    "employer",
+    metadata,
+    _id("employer_key"),
+    Column("canonical_name", Text, nullable=False, unique=True),
+    Column("is_generic", Boolean, nullable=False, server_default=text("false")),
+    Column("bucket", Text),
+    schema="core",
+)
+
+employer_alias = Table(
+    "employer_alias",
+    metadata,
+    Column("raw_employer", Text, primary_key=True),
+    Column("employer_key", BigInteger, ForeignKey("core.employer.employer_key"), nullable=False),
+    Column("method", Text, nullable=False),
+    Column("confidence", Numeric(3, 2), nullable=False),
+    Index(None, "employer_key"),
+    schema="core",
+    comment="Every distinct raw employer string and the canonical employer it maps to.",
+)
+
+employer_industry = Table(
+    "employer_industry",
+    metadata,
+    Column("employer_key", BigInteger, ForeignKey("core.employer.employer_key"), primary_key=True),
+    Column("industry_key", BigInteger, ForeignKey("core.industry.industry_key"), nullable=False),
+    Column("method", Text, nullable=False),
+    Column("confidence", Numeric(3, 2), nullable=False),
+    Index(None, "industry_key"),
+    schema="core",
+)
+
+CONTRIBUTION_PARTITION = "RANGE (transaction_date)"
+contribution = Table(
+    "contribution",
+    metadata,
+    Column("contribution_id", BigInteger, Identity(always=False), nullable=False),
+    Column("sub_id", BigInteger, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("cycle", SmallInteger, nullable=False),
+    Column("recipient_committee_key", BigInteger, ForeignKey("core.committee.committee_key"), nullable=False),
+    Column("contributor_committee_key", BigInteger, ForeignKey("core.committee.committee_key")),
+    Column("candidate_key", BigInteger, ForeignKey("core.candidate.candidate_key")),
+    Column("conduit_committee_id", Text),
+    Column("other_id", Text),
+    Column("employer_key", BigInteger, ForeignKey("core.employer.employer_key")),
+    Column("raw_employer", Text),
+    Column("occupation", Text),
+    Column("contributor_name", Text),
+    Column("city", Text),
+    Column("state", Text),
+    Column("zip5", Text),
+    Column("donor_key", Text),
+    Column("entity_type", Text),
+    Column("transaction_type", Text),
+    Column("memo_code", Text),
+    Column("memo_text", Text),
+    Column("amendment_indicator", Text),
+    Column("report_type", Text),
+    Column("election_type", Text),
+    Column("image_number", Text),
+    Column("transaction_id", Text),
+    Column("file_number", BigInteger),
+    Column("transaction_date", Date),
+    Column("transaction_date_raw", Text),
+    Column("amount", MONEY, nullable=False),
+    Column("rule_version", Text, nullable=False),
+    Column("category", Text, nullable=False),
+    Column("counts_as_contribution", Boolean, nullable=False),
+    Column("is_refund", Boolean, nullable=False),
+    Column("row_hash", Text, nullable=False),
+    Column("source_file_id", BigInteger, ForeignKey("ops.source_file.source_file_id")),
+    Column("first_run_id", BigInteger, ForeignKey("ops.ingest_run.run_id")),
+    Column("last_run_id", BigInteger, ForeignKey("ops.ingest_run.run_id")),
+    Column("deleted_at", TS),
+    Column("deleted_by_run_id", BigInteger, ForeignKey("ops.ingest_run.run_id")),
+    # One row per SUB_ID and date (undated rows: NULL, equal to each other). Global SUB_ID uniqueness
+    # across partitions is kept by normalize (update by sub_id first) and checked by a validation.
+    UniqueConstraint("sub_id", "transaction_date", postgresql_nulls_not_distinct=True),
+    CheckConstraint("source IN ('indiv', 'pas2', 'oth', 'openfec')", name="source"),
+    Index(None, "sub_id"),
+    Index(None, "recipient_committee_key", "transaction_date"),
+    Index(None, "employer_key"),
+    Index(None, "transaction_date"),
+    Index(None, "contributor_committee_key"),
+    Index(None, "candidate_key"),
+    schema="core",
+    postgresql_partition_by=CONTRIBUTION_PARTITION,
+    comment="Itemized transactions, one row per SUB_ID; partitioned by year of transaction_date.",
+)
+
+contribution_history = Table(
+    "contribution_history",
+    metadata,
+    _id("contribution_history_id"),
+    Column("sub_id", BigInteger, nullable=False),
+    Column("change", Text, nullable=False),
+    Column("old_values", JSONB),
+    Column("new_values", JSONB),
+    Column("run_id", BigInteger, ForeignKey("ops.ingest_run.run_id")),
+    Column("changed_at", TS, nullable=False, server_default=NOW),
+    CheckConstraint("change IN ('insert', 'update', 'delete', 'restore')", name="change"),
+    Index(None, "sub_id"),
+    schema="core",
+)
+
+# -------------------------------------------------------------------------------------------- scores
+score_method = Table(
+    "method",
+    metadata,
+    Column("method_version", Text, primary_key=True),
+    Column("description", Text, nullable=False),
+    Column("params", JSONB, nullable=False),
+    schema="scores",
+)
+
+leaning_score = Table(
+    "leaning_score",
+    metadata,
+    _id("score_id"),
+    Column("entity_type", Text, nullable=False),
+    Column("candidate_key", BigInteger, ForeignKey("core.candidate.candidate_key")),
+    Column("committee_key", BigInteger, ForeignKey("core.committee.committee_key")),
+    Column("employer_key", BigInteger, ForeignKey("core.employer.employer_key")),
+    Column("industry_key", BigInteger, ForeignKey("core.industry.industry_key")),
+    Column("method_version", Text, ForeignKey("scores.method.method_version"), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("window_start", Date, nullable=False),
+    Column("window_end", Date, nullable=False),
+    Column("valid_from", TS, nullable=False),
+    Column("valid_to", TS),
+    Column("score", Numeric(6, 5)),
+    Column("ci_low", Numeric(6, 5)),
+    Column("ci_high", Numeric(6, 5)),
+    Column("dem_amount", MONEY, nullable=False),
+    Column("rep_amount", MONEY, nullable=False),
+    Column("other_amount", MONEY, nullable=False),
+    Column("n_contributions", Integer, nullable=False),
+    Column("n_donors", Integer, nullable=False),
+    Column("reason", Text),
+    Column("run_id", BigInteger, ForeignKey("ops.ingest_run.run_id")),
+    CheckConstraint("entity_type IN ('candidate', 'committee', 'employer', 'industry')", name="entity_type"),
+    CheckConstraint(
+        "num_nonnulls(candidate_key, committee_key, employer_key, industry_key) = 1", name="one_entity"
+    ),
+    CheckConstraint("score IS NULL OR (score >= 0 AND score <= 1)", name="score_range"),
+    CheckConstraint("score IS NOT NULL OR reason IS NOT NULL", name="null_has_reason"),
+    CheckConstraint("window_start <= window_end", name="window"),
+    Index(None, "entity_type", "as_of"),
+    Index(None, "candidate_key"),
+    Index(None, "committee_key"),
+    Index(None, "employer_key"),
+    Index(None, "industry_key"),
+    schema="scores",
+)

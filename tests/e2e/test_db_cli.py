@@ -1,0 +1,105 @@
+"""`fecflow db ...` end to end with a private embedded server in a temp FECFLOW_HOME."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def run_cli(
+    home: Path, *args: str, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FECFLOW_")}
+    env["FECFLOW_HOME"] = str(home)
+    env["FECFLOW_LOG_DIR"] = str(home / "logs")
+    if os.environ.get("FECFLOW_TEST_PG_BIN"):
+        env["FECFLOW_PG_BIN_DIR"] = os.environ["FECFLOW_TEST_PG_BIN"]
+    env.update(extra_env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "fecflow.cli.app", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=home,
+        timeout=180,
+        check=False,
+    )
+
+
+def postmaster_pid(home: Path) -> int:
+    return int((home / "pg" / "data" / "postmaster.pid").read_text().splitlines()[0])
+
+
+@pytest.fixture
+def home(tmp_path: Path):
+    yield tmp_path
+    run_cli(tmp_path, "db", "stop")
+
+
+def test_start_upgrade_status_kill_recover_stop(home: Path) -> None:
+    started = run_cli(home, "db", "start")
+    assert started.returncode == 0, started.stderr
+    assert "running on 127.0.0.1:" in started.stdout
+
+    again = run_cli(home, "db", "start")
+    assert again.returncode == 0
+    first_pid = postmaster_pid(home)
+
+    up = run_cli(home, "db", "upgrade")
+    assert up.returncode == 0, up.stderr
+    assert "Schema at revision 0001" in up.stdout
+
+    status = run_cli(home, "db", "status")
+    assert status.returncode == 0, status.stderr
+    assert "0001 (code head 0001)" in status.stdout
+    assert "core.contribution" in status.stdout
+
+    os.kill(first_pid, signal.SIGKILL)
+    time.sleep(0.3)
+    recovered = run_cli(home, "db", "status")
+    assert recovered.returncode == 0, recovered.stderr + recovered.stdout
+    assert "0001 (code head 0001)" in recovered.stdout, "data survived the kill"
+    assert postmaster_pid(home) != first_pid
+
+    url = run_cli(home, "db", "url")
+    assert url.stdout.startswith("postgresql://postgres@127.0.0.1:")
+
+    stopped = run_cli(home, "db", "stop")
+    assert stopped.returncode == 0 and "Stopped." in stopped.stdout
+    assert "Not running." in run_cli(home, "db", "stop").stdout
+
+
+def test_stale_pid_file_of_an_unrelated_process_is_cleared(home: Path) -> None:
+    assert run_cli(home, "db", "start").returncode == 0
+    assert run_cli(home, "db", "stop").returncode == 0
+    pid_file = home / "pg" / "data" / "postmaster.pid"
+    # A leftover lock naming a live process that is not our server (this test process).
+    pid_file.write_text(f"{os.getpid()}\n{home / 'pg' / 'data'}\n0\n5432\n\n127.0.0.1\n0 0\nready\n")
+    os.chmod(pid_file, 0o644)
+    result = run_cli(home, "db", "status")
+    assert result.returncode == 0, result.stderr
+    assert postmaster_pid(home) != os.getpid()
+
+
+def test_clear_error_and_hint_when_server_cannot_start(tmp_path: Path) -> None:
+    empty_bin = tmp_path / "nobin"
+    empty_bin.mkdir()
+    result = run_cli(tmp_path, "db", "status", extra_env={"FECFLOW_PG_BIN_DIR": str(empty_bin)})
+    assert result.returncode == 3
+    assert "Error:" in result.stderr and "initdb not found" in result.stderr
+    assert "Hint:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_setting_is_a_config_error(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "db", "status", extra_env={"FECFLOW_HTTP_MAX_ATTEMPTS": "zero"})
+    assert result.returncode == 2
+    assert "FECFLOW_HTTP_MAX_ATTEMPTS" in result.stderr
