@@ -9,6 +9,7 @@ As root the server runs as an unprivileged OS user (initdb refuses root).
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +32,7 @@ def _with_db(url: str, dbname: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_admin_url() -> Iterator[str]:
     """URL of the maintenance database of a throwaway server for this test session."""
     external = os.environ.get("FECFLOW_TEST_DATABASE_URL")
     if external:
@@ -40,7 +41,8 @@ def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from fecflow.db.embedded import EmbeddedServer
 
     bin_dir = os.environ.get("FECFLOW_TEST_PG_BIN")
-    root = tmp_path_factory.mktemp("pg")
+    # Not under pytest's basetemp: concurrent pytest sessions prune each other's old basetemps.
+    root = Path(tempfile.mkdtemp(prefix="fecflow-test-pg-"))
     server = EmbeddedServer(root, bin_dir=Path(bin_dir) if bin_dir else None, fast_unsafe=True)
     status = server.start()
     url = status.url("postgres")
