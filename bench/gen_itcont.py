@@ -1,0 +1,116 @@
+"""Generate a large, realistic itcont-shaped file for benchmarks (no network, reproducible).
+
+Resamples lines of a real FEC individual-contributions file with a seeded RNG, gives every output
+line a fresh unique 19-digit SUB_ID (last field) and shifts TRANSACTION_DT (field 14, MMDDYYYY) by a
+random number of days within +-365 (blank or invalid dates are kept as they are). Lines are written
+with LF endings. Same ``--seed`` and sample -> byte-identical output (same sha256).
+
+    python bench/gen_itcont.py --rows 2000000 --seed 42 --out bench/data/itcont_2000000.txt
+
+The output contains real contributor names and addresses: benchmark/test use only (52 U.S.C.
+30111(a)(4)); ``bench/data/`` is git-ignored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import hashlib
+import random
+import sys
+import time
+import zipfile
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+
+DEFAULT_SAMPLE = Path("/work/shared/fec-samples/bulk-2020-early-snapshot-2019-03/extracted/itcont.txt.gz")
+FIELD_COUNT = 21
+DATE_FIELD = 13  # TRANSACTION_DT, 0-based
+SUB_ID_FIELD = 20  # SUB_ID, 0-based (last)
+MAX_SHIFT_DAYS = 365
+WRITE_BATCH = 100_000
+
+
+def read_sample(path: Path) -> list[bytes]:
+    """Lines (without LF) of a plain, ``.gz`` or ``.zip`` (first member) itcont file."""
+    if path.suffix == ".gz":
+        with gzip.open(path, "rb") as fh:
+            raw = fh.read()
+    elif path.suffix == ".zip":
+        with zipfile.ZipFile(path) as zf:
+            raw = zf.read(zf.namelist()[0])
+    else:
+        raw = path.read_bytes()
+    return raw.splitlines()
+
+
+def parse_mmddyyyy(value: bytes) -> int | None:
+    """Proleptic ordinal of an MMDDYYYY date, or None when blank/invalid."""
+    if len(value) != 8 or not value.isdigit():
+        return None
+    try:
+        return dt.date(int(value[4:]), int(value[:2]), int(value[2:4])).toordinal()
+    except ValueError:
+        return None
+
+
+def iter_generated(sample_lines: list[bytes], rows: int, seed: int) -> Iterator[bytes]:
+    """The output lines, each ending in LF."""
+    rng = random.Random(seed)
+    templates: list[tuple[list[bytes], int | None]] = []
+    for line in sample_lines:
+        fields = line.split(b"|")
+        if len(fields) != FIELD_COUNT:
+            continue
+        templates.append((fields, parse_mmddyyyy(fields[DATE_FIELD])))
+    if not templates:
+        raise SystemExit("sample has no 21-field lines")
+
+    picks = rng.choices(range(len(templates)), k=rows)
+    shifts = rng.choices(range(-MAX_SHIFT_DAYS, MAX_SHIFT_DAYS + 1), k=rows)
+    sub_ids = rng.sample(range(10**18, 10**19), k=rows)  # unique, always 19 digits
+
+    date_cache: dict[int, bytes] = {}
+    for pick, shift, sub_id in zip(picks, shifts, sub_ids, strict=True):
+        fields, ordinal = templates[pick]
+        fields = fields.copy()
+        if ordinal is not None:
+            new_ordinal = ordinal + shift
+            text = date_cache.get(new_ordinal)
+            if text is None:
+                d = dt.date.fromordinal(new_ordinal)
+                text = f"{d.month:02d}{d.day:02d}{d.year:04d}".encode()
+                date_cache[new_ordinal] = text
+            fields[DATE_FIELD] = text
+        fields[SUB_ID_FIELD] = str(sub_id).encode()
+        yield b"|".join(fields) + b"\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--sample", type=Path, default=DEFAULT_SAMPLE)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    lines = iter_generated(read_sample(args.sample), args.rows, args.seed)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    tmp = args.out.with_name(args.out.name + ".tmp")
+    with tmp.open("wb") as fh:
+        while chunk := b"".join(islice(lines, WRITE_BATCH)):
+            digest.update(chunk)
+            fh.write(chunk)
+    tmp.replace(args.out)
+    elapsed = time.perf_counter() - started
+    print(f"rows={args.rows} bytes={args.out.stat().st_size} sha256={digest.hexdigest()} "
+          f"path={args.out} seconds={elapsed:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
