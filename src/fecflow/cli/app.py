@@ -9,6 +9,7 @@ from rich.console import Console
 
 from fecflow import __version__
 from fecflow.cli import db as db_commands
+from fecflow.cli import fetch as fetch_commands
 from fecflow.cli.context import AppState
 from fecflow.errors import FecflowError
 
@@ -21,6 +22,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(db_commands.app, name="db")
+app.command("fetch")(fetch_commands.fetch)
+app.command("fetch-api")(fetch_commands.fetch_api)
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 

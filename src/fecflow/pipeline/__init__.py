@@ -1,0 +1,1 @@
+"""Steps and runs: fetch, stage, normalize, score; backfill, ingest-daily, replay-range, resume."""

@@ -1,0 +1,529 @@
+"""HTTP downloads that check before they trust.
+
+:func:`download_file` streams a URL to a temp file next to ``dest`` while hashing it (sha256), retries
+transient failures (connection errors, timeouts, 408/429/5xx) with exponential backoff and full
+jitter, resumes an interrupted body with ``Range`` when the server supports it, verifies size,
+checksum and (for ``.zip``) archive integrity, and only then renames the file into place. A failed
+download never leaves a file at ``dest``. ``file://`` URLs are copied the same way (no retries).
+
+httpx exceptions are translated into the fecflow error tree here, once: :class:`TransientSourceError`
+and :class:`RateLimited` are retryable, :class:`HttpStatusError` and :class:`IntegrityError` are not.
+URLs are always passed through :func:`fecflow.config.redact_url` before they reach a message or a log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import random
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
+from typing import IO, TypeVar
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+import httpx
+
+from fecflow import __version__
+from fecflow.config import Settings, redact_url
+from fecflow.errors import (
+    HttpStatusError,
+    IntegrityError,
+    RateLimited,
+    SourceError,
+    TransientSourceError,
+)
+from fecflow.sources.archive import verify_zip
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+CHUNK_SIZE = 1024 * 1024
+USER_AGENT = f"fecflow/{__version__}"
+
+_SECRET_QUERY = re.compile(r"(?i)\b(api_key|apikey|password|token)=[^&\s'\"<>]*")
+
+
+def scrub_secrets(text: str) -> str:
+    """Hide ``api_key=...`` (and similar) values inside free text, e.g. a third-party error message."""
+    return _SECRET_QUERY.sub(lambda m: f"{m.group(1)}=***", text)
+
+
+class _SecretScrubbingFilter(logging.Filter):
+    """Logger-level filter for ``httpx``/``httpcore``, which log request URLs (with ``api_key``) at INFO."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = scrub_secrets(message)
+        if cleaned != message:
+            record.msg = cleaned
+            record.args = None
+        return True
+
+
+_SCRUBBER = _SecretScrubbingFilter()
+
+
+def protect_http_logs() -> None:
+    """Make sure the loggers of httpx/httpcore never emit an ``api_key`` value (idempotent).
+
+    httpx logs every request URL at INFO. The CLI lowers these loggers to WARNING and redacts known
+    secrets on its handlers; this filter also covers any other logging setup (tests, notebooks).
+    """
+    for name in ("httpx", "httpcore"):
+        lg = logging.getLogger(name)
+        if _SCRUBBER not in lg.filters:
+            lg.addFilter(_SCRUBBER)
+
+
+# --- retry policy -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to retry a request. Build it with :meth:`from_settings`."""
+
+    max_attempts: int = 5
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+    timeout: float = 60.0
+    # A server asking to wait longer than this (Retry-After) fails now instead of blocking the run.
+    retry_after_max: float = 900.0
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
+    jitter: Callable[[float, float], float] = field(default=random.uniform, repr=False, compare=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> RetryPolicy:
+        return cls(
+            max_attempts=settings.http_max_attempts,
+            backoff_base=settings.http_backoff_base,
+            backoff_max=settings.http_backoff_max,
+            timeout=settings.http_timeout,
+            sleep=sleep,
+        )
+
+    def backoff_delay(self, failures: int) -> float:
+        """Full jitter: uniform(0, min(max, base * 2**(failures-1)))."""
+        cap = min(self.backoff_max, self.backoff_base * (2 ** max(failures - 1, 0)))
+        return self.jitter(0.0, cap)
+
+    def delay_for(self, error: TransientSourceError, failures: int) -> float:
+        """The wait before the next attempt: the server's Retry-After if it sent one, else backoff."""
+        if isinstance(error, RateLimited) and error.retry_after is not None:
+            return max(0.0, error.retry_after)
+        return self.backoff_delay(failures)
+
+
+def call_with_retries(operation: Callable[[int], T], policy: RetryPolicy, *, what: str) -> tuple[T, int]:
+    """Run ``operation(attempt)`` until it succeeds, retrying on :class:`TransientSourceError` only.
+
+    Returns ``(result, attempts)``. Terminal errors propagate at once; the last transient error
+    propagates (with the attempt count in its message) when attempts are exhausted.
+    """
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return operation(attempt), attempt
+        except TransientSourceError as exc:
+            if attempt >= policy.max_attempts:
+                exc.message = f"{exc.message} (gave up after {attempt} attempts)"
+                exc.args = (exc.message,)
+                raise
+            delay = policy.delay_for(exc, attempt)
+            if delay > policy.retry_after_max:
+                exc.message = f"{exc.message} (server asks to wait {delay:.0f}s; not waiting that long)"
+                exc.args = (exc.message,)
+                raise
+            logger.warning(
+                "%s failed (attempt %d/%d): %s; retrying in %.1fs",
+                what, attempt, policy.max_attempts, exc, delay,
+            )
+            policy.sleep(delay)
+
+
+# --- error translation (the one boundary to httpx) ----------------------------------------------------
+def parse_retry_after(value: str | None, *, now: dt.datetime | None = None) -> float | None:
+    """``Retry-After`` as seconds: either delta-seconds or an HTTP date. None when absent/invalid."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    now = now or dt.datetime.now(tz=dt.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def translate_http_error(exc: httpx.HTTPError | httpx.InvalidURL, url: str) -> SourceError:
+    """Map an httpx exception to the fecflow error tree (retryable or not). Never leaks secrets."""
+    where = redact_url(url)
+    detail = scrub_secrets(str(exc)) or type(exc).__name__
+    kind = type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        return TransientSourceError(f"Timed out ({kind}) requesting {where}: {detail}")
+    if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError | httpx.ProxyError):
+        return TransientSourceError(f"Connection problem ({kind}) requesting {where}: {detail}")
+    if isinstance(exc, httpx.DecodingError):
+        return TransientSourceError(f"Could not decode the response from {where}: {detail}")
+    return SourceError(
+        f"Request to {where} failed ({kind}): {detail}",
+        hint="Check the URL and base-URL settings (FECFLOW_BULK_BASE_URL, FECFLOW_OPENFEC_BASE_URL).",
+    )
+
+
+def error_for_status(status: int, url: str, headers: httpx.Headers) -> SourceError:
+    """The error for a non-success HTTP status: 429 → RateLimited, 408/5xx → transient, else terminal."""
+    where = redact_url(url)
+    if status == 429:
+        retry_after = parse_retry_after(headers.get("retry-after"))
+        return RateLimited(f"HTTP 429 Too Many Requests from {where}", retry_after=retry_after)
+    if status == 408 or 500 <= status < 600:
+        return TransientSourceError(f"HTTP {status} from {where}")
+    hint = None
+    if status == 404:
+        hint = "The file or endpoint does not exist (yet); check the cycle, file type and base URL."
+    elif status in (401, 403):
+        hint = "Access was refused; for OpenFEC check FECFLOW_OPENFEC_API_KEY."
+    return HttpStatusError(f"HTTP {status} from {where}", status=status, hint=hint)
+
+
+# --- results ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Validators:
+    """What a previous download returned, to ask the server "only if changed"."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.etag or self.last_modified)
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    url: str  # redacted
+    status: int  # 200 (also when resumed with 206 responses, and for file:// copies) or 304
+    bytes: int | None  # None when not_modified (no body)
+    sha256: str | None
+    etag: str | None
+    last_modified: str | None
+    attempts: int
+    elapsed_s: float
+    path: Path | None  # None when not_modified
+    not_modified: bool = False
+
+
+def build_http_client(settings: Settings) -> httpx.Client:
+    """The one HTTP client of a run: timeouts from settings, ``fecflow/<version>`` user agent."""
+    protect_http_logs()
+    return httpx.Client(
+        timeout=httpx.Timeout(settings.http_timeout),
+        headers={"User-Agent": USER_AGENT},
+        follow_redirects=True,
+    )
+
+
+# --- the download ------------------------------------------------------------------------------------
+class _Body:
+    """The temp file being written, with its running hash and the server's validators."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self.fh = fh
+        self.hasher = hashlib.sha256()
+        self.size = 0
+        self.expected_total: int | None = None
+        self.accept_ranges = False
+        self.etag: str | None = None
+        self.last_modified: str | None = None
+        self.status = 0
+        self.started = False  # a 200 body has begun (so conditional headers are no longer sent)
+        self.resumes = 0
+        self.attempts = 0
+
+    def write(self, chunk: bytes) -> None:
+        self.fh.write(chunk)
+        self.hasher.update(chunk)
+        self.size += len(chunk)
+
+    def reset(self) -> None:
+        self.fh.seek(0)
+        self.fh.truncate()
+        self.hasher = hashlib.sha256()
+        self.size = 0
+        self.expected_total = None
+
+
+_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
+
+
+def _parse_content_range(value: str | None) -> tuple[int, int, int | None] | None:
+    if not value:
+        return None
+    m = _CONTENT_RANGE.match(value)
+    if not m:
+        return None
+    total = None if m.group(3) == "*" else int(m.group(3))
+    return int(m.group(1)), int(m.group(2)), total
+
+
+class _NotModified(Exception):
+    def __init__(self, etag: str | None, last_modified: str | None) -> None:
+        super().__init__("304")
+        self.etag = etag
+        self.last_modified = last_modified
+
+
+def _request_once(
+    client: httpx.Client,
+    url: str,
+    body: _Body,
+    policy: RetryPolicy,
+    conditional: Validators | None,
+) -> None:
+    where = redact_url(url)
+    body.attempts += 1
+    headers = {"Accept-Encoding": "identity"}
+    if body.size > 0 and not body.accept_ranges:
+        logger.info("%s: server does not accept ranges; restarting from byte 0", where)
+        body.reset()
+    resuming = body.size > 0
+    if resuming:
+        headers["Range"] = f"bytes={body.size}-"
+        validator = body.etag if body.etag and not body.etag.startswith("W/") else body.last_modified
+        if validator:
+            headers["If-Range"] = validator
+    elif conditional and not body.started:
+        if conditional.etag:
+            headers["If-None-Match"] = conditional.etag
+        if conditional.last_modified:
+            headers["If-Modified-Since"] = conditional.last_modified
+
+    try:
+        with client.stream("GET", url, headers=headers, timeout=policy.timeout) as resp:
+            status = resp.status_code
+            if status == 304 and ("If-None-Match" in headers or "If-Modified-Since" in headers):
+                raise _NotModified(
+                    resp.headers.get("etag") or (conditional.etag if conditional else None),
+                    resp.headers.get("last-modified") or (conditional.last_modified if conditional else None),
+                )
+            if status == 416 and resuming:
+                body.reset()
+                raise TransientSourceError(f"HTTP 416 for a resumed range of {where}; restarting from byte 0")
+            if status not in (200, 206):
+                raise error_for_status(status, url, resp.headers)
+
+            if status == 206:
+                content_range = _parse_content_range(resp.headers.get("content-range"))
+                if not resuming or content_range is None:
+                    body.reset()
+                    raise TransientSourceError(f"Unexpected partial response from {where}; restarting")
+                start, _end, total = content_range
+                if start != body.size or (body.expected_total is not None and total != body.expected_total):
+                    body.reset()
+                    raise TransientSourceError(
+                        f"Content-Range {resp.headers.get('content-range')!r} from {where} does not continue "
+                        f"the {body.size} bytes already received; restarting from byte 0"
+                    )
+                body.expected_total = total
+                body.resumes += 1
+                logger.info("%s: resuming at byte %d of %s", where, start, total)
+            else:  # 200: a full body, from byte 0
+                if resuming:
+                    logger.info("%s: server answered the Range request with a full body; restarting", where)
+                    body.reset()
+                body.started = True
+                body.status = 200
+                body.etag = resp.headers.get("etag")
+                body.last_modified = resp.headers.get("last-modified")
+                length = resp.headers.get("content-length")
+                encoded = resp.headers.get("content-encoding", "identity").lower() not in ("", "identity")
+                body.expected_total = int(length) if length and length.isdigit() and not encoded else None
+            advertises_ranges = resp.headers.get("accept-ranges", "").strip().lower() == "bytes"
+            body.accept_ranges = advertises_ranges or (status == 206 and body.accept_ranges)
+
+            # No chunk_size: httpx would buffer up to it and lose the buffer if the connection drops.
+            for chunk in resp.iter_bytes():
+                body.write(chunk)
+    except httpx.HTTPError as exc:
+        body.fh.flush()
+        raise translate_http_error(exc, url) from exc
+    except httpx.InvalidURL as exc:
+        raise translate_http_error(exc, url) from exc
+
+    body.fh.flush()
+    if body.expected_total is not None and body.size != body.expected_total:
+        if body.size < body.expected_total:
+            raise TransientSourceError(
+                f"Incomplete body from {where}: received {body.size} of {body.expected_total} bytes"
+            )
+        body.reset()
+        raise IntegrityError(f"{where} sent {body.size} bytes, more than the declared {body.expected_total}")
+
+
+def _verify_and_place(
+    tmp_path: Path, dest: Path, *, url: str, sha256: str, size: int, expected_sha256: str | None
+) -> None:
+    where = redact_url(url)
+    if expected_sha256 is not None and sha256.lower() != expected_sha256.lower():
+        raise IntegrityError(
+            f"Checksum mismatch for {where}: expected sha256 {expected_sha256}, got {sha256} ({size} bytes)"
+        )
+    if dest.suffix.lower() == ".zip":
+        verify_zip(tmp_path, label=where)
+    os.replace(tmp_path, dest)
+
+
+def _new_temp(dest: Path) -> tuple[IO[bytes], Path]:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    return os.fdopen(fd, "w+b"), Path(name)
+
+
+def download_file(
+    client: httpx.Client,
+    url: str,
+    dest: Path,
+    *,
+    policy: RetryPolicy,
+    expected_sha256: str | None = None,
+    conditional: Validators | None = None,
+) -> DownloadResult:
+    """Download ``url`` to ``dest`` atomically; see the module docstring for the guarantees.
+
+    With ``conditional`` (the ETag / Last-Modified of the previous download) a ``304 Not Modified``
+    answer returns a result with ``not_modified=True`` and no file. An existing file at ``dest`` is
+    only ever replaced by a fully verified download.
+    """
+    dest = Path(dest)
+    protect_http_logs()
+    if urlsplit(url).scheme == "file":
+        return _copy_file_url(url, dest, expected_sha256=expected_sha256, conditional=conditional)
+
+    started = time.monotonic()
+    where = redact_url(url)
+    fh, tmp_path = _new_temp(dest)
+    try:
+        body = _Body(fh)
+        try:
+            _, attempts = call_with_retries(
+                lambda _attempt: _request_once(client, url, body, policy, conditional),
+                policy,
+                what=f"GET {where}",
+            )
+        except _NotModified as nm:
+            fh.close()
+            tmp_path.unlink(missing_ok=True)
+            elapsed = time.monotonic() - started
+            logger.info("%s: not modified (304) in %.2fs", where, elapsed)
+            return DownloadResult(
+                url=where, status=304, bytes=None, sha256=None, etag=nm.etag, last_modified=nm.last_modified,
+                attempts=body.attempts, elapsed_s=elapsed, path=None, not_modified=True,
+            )
+        fh.flush()
+        os.fsync(fh.fileno())
+        fh.close()
+        sha256 = body.hasher.hexdigest()
+        _verify_and_place(tmp_path, dest, url=url, sha256=sha256, size=body.size, expected_sha256=expected_sha256)
+    except BaseException:
+        fh.close()
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+    elapsed = time.monotonic() - started
+    logger.info(
+        "downloaded %s: %d bytes, sha256 %s, %d attempt(s)%s in %.2fs",
+        where, body.size, sha256[:16], attempts,
+        f", {body.resumes} resume(s)" if body.resumes else "", elapsed,
+    )
+    return DownloadResult(
+        url=where, status=body.status or 200, bytes=body.size, sha256=sha256, etag=body.etag,
+        last_modified=body.last_modified, attempts=attempts, elapsed_s=elapsed, path=dest,
+    )
+
+
+def file_url_to_path(url: str) -> Path:
+    """``file:///a/b`` → ``Path('/a/b')`` (only local ``file://`` URLs)."""
+    parts = urlsplit(url)
+    if parts.netloc not in ("", "localhost"):
+        raise SourceError(f"Only local file:// URLs are supported, got {redact_url(url)}")
+    return Path(url2pathname(parts.path))
+
+
+def _copy_file_url(
+    url: str, dest: Path, *, expected_sha256: str | None, conditional: Validators | None
+) -> DownloadResult:
+    started = time.monotonic()
+    where = redact_url(url)
+    src = file_url_to_path(url)
+    try:
+        stat = src.stat()
+    except FileNotFoundError as exc:
+        raise SourceError(
+            f"{where} does not exist", hint="Check the mirror directory and FECFLOW_BULK_BASE_URL."
+        ) from exc
+    except OSError as exc:
+        raise SourceError(f"Cannot read {where}: {exc.strerror}") from exc
+    last_modified = formatdate(stat.st_mtime, usegmt=True)
+    if conditional and conditional.last_modified and not conditional.etag:
+        try:
+            since = parsedate_to_datetime(conditional.last_modified).timestamp()
+        except (TypeError, ValueError, IndexError):
+            since = None
+        if since is not None and int(stat.st_mtime) <= since:
+            elapsed = time.monotonic() - started
+            logger.info("%s: not modified since %s", where, conditional.last_modified)
+            return DownloadResult(
+                url=where, status=304, bytes=None, sha256=None, etag=None, last_modified=last_modified,
+                attempts=1, elapsed_s=elapsed, path=None, not_modified=True,
+            )
+
+    fh, tmp_path = _new_temp(dest)
+    try:
+        hasher = hashlib.sha256()
+        size = 0
+        try:
+            with src.open("rb") as fin:
+                while chunk := fin.read(CHUNK_SIZE):
+                    fh.write(chunk)
+                    hasher.update(chunk)
+                    size += len(chunk)
+        except OSError as exc:
+            raise SourceError(f"Cannot read {where}: {exc.strerror}") from exc
+        fh.flush()
+        os.fsync(fh.fileno())
+        fh.close()
+        if size != stat.st_size:
+            raise IntegrityError(f"{where} changed while it was copied ({stat.st_size} → {size} bytes)")
+        sha256 = hasher.hexdigest()
+        _verify_and_place(tmp_path, dest, url=url, sha256=sha256, size=size, expected_sha256=expected_sha256)
+    except BaseException:
+        fh.close()
+        tmp_path.unlink(missing_ok=True)
+        raise
+    elapsed = time.monotonic() - started
+    logger.info("copied %s: %d bytes, sha256 %s in %.2fs", where, size, sha256[:16], elapsed)
+    return DownloadResult(
+        url=where, status=200, bytes=size, sha256=sha256, etag=None, last_modified=last_modified,
+        attempts=1, elapsed_s=elapsed, path=dest,
+    )
+
+
+def sha256_file(path: Path) -> str:
+    """sha256 of a local file, read in chunks."""
+    hasher = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        while chunk := fh.read(CHUNK_SIZE):
+            hasher.update(chunk)
+    return hasher.hexdigest()

@@ -1,0 +1,1 @@
+"""Staging: raw payloads into staging.*, with per-batch audits."""

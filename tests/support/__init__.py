@@ -1,0 +1,1 @@
+"""Real stand-ins for the outside world used by the tests (HTTP server, S3 server)."""
