@@ -14,6 +14,7 @@ import psycopg
 from fecflow.config import Settings
 from fecflow.db import ops
 from fecflow.db.engine import connect, require_schema, resolve_database_url
+from fecflow.errors import FecflowError
 from fecflow.log import configure_logging
 
 log = logging.getLogger("fecflow.cli")
@@ -47,10 +48,15 @@ def open_run(state: AppState, command: str, args: dict[str, Any]) -> Iterator[tu
     state.setup_logging()
     settings = state.settings
     url = resolve_database_url(settings)
-    with connect(url) as conn:
+    with connect(url, autocommit=True) as lock_conn, connect(url) as conn:
         require_schema(conn)
         conn.commit()
         run_id = ops.start_run(conn, command, args)
+        try:
+            ops.acquire_pipeline_lock(lock_conn, run_id)
+        except FecflowError as exc:
+            ops.finish_run(conn, run_id, "failed", exc.message)
+            raise
         log.info("run %d: %s started", run_id, command, extra={"run_id": run_id, "event": "run_start"})
         try:
             yield conn, run_id
