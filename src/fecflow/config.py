@@ -106,9 +106,8 @@ def redact_url(url: str) -> str:
     netloc = parts.netloc
     if parts.password:
         user = parts.username or ""
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-        netloc = f"{user}:***@{host}{port}"
+        host_port = netloc.rsplit("@", 1)[-1]  # keeps IPv6 brackets and the port as written
+        netloc = f"{user}:***@{host_port}"
     query = "&".join(
         f"{k}=***" if k.lower() in {"api_key", "apikey", "password", "token"} else f"{k}={v}" if sep else k
         for k, sep, v in (item.partition("=") for item in parts.query.split("&") if item)

@@ -10,6 +10,7 @@ from rich.console import Console
 from fecflow import __version__
 from fecflow.cli import db as db_commands
 from fecflow.cli import fetch as fetch_commands
+from fecflow.cli import pipeline as pipeline_commands
 from fecflow.cli import runs as runs_commands
 from fecflow.cli.context import AppState
 from fecflow.errors import FecflowError
@@ -26,6 +27,10 @@ app.add_typer(db_commands.app, name="db")
 app.command("fetch")(fetch_commands.fetch)
 app.command("fetch-api")(fetch_commands.fetch_api)
 app.add_typer(runs_commands.app, name="runs")
+app.command("backfill")(pipeline_commands.backfill)
+app.command("ingest-daily")(pipeline_commands.ingest_daily)
+app.command("replay-range")(pipeline_commands.replay_range)
+runs_commands.app.command("resume")(pipeline_commands.resume_run)
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 

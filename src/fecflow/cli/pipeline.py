@@ -1,0 +1,187 @@
+"""``fecflow backfill``, ``ingest-daily``, ``replay-range`` and ``runs resume``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from fecflow.cli.context import AppState
+from fecflow.cli.options import DEFAULT_FILES, parse_cycles, parse_files
+from fecflow.db.engine import connect, require_schema, resolve_database_url
+from fecflow.errors import ConfigError, DataError
+from fecflow.pipeline.flows import backfill_args, ingest_daily_args, steps_for
+from fecflow.pipeline.history import get_run
+from fecflow.pipeline.runner import RunSummary, StepOutcome, run_steps
+
+console = Console(highlight=False)
+
+
+def _print_step(outcome: StepOutcome) -> None:
+    details = ", ".join(f"{k}={v}" for k, v in outcome.summary.items())
+    console.print(f"  {outcome.name:<20} {outcome.status:<10} {outcome.seconds:6.1f}s  {details}")
+
+
+def _execute(
+    state: AppState, command: str, args: dict[str, Any], resume_from: int | None = None
+) -> RunSummary:
+    state.setup_logging()
+    settings = state.settings
+    db_url = resolve_database_url(settings)
+    with connect(db_url) as conn:
+        require_schema(conn)
+    console.print(f"{command} {args}" + (f" (resuming run {resume_from})" if resume_from else ""))
+    steps = steps_for(command, args)
+    if sys.stdout.isatty():
+        with console.status(f"running {command}...", spinner="dots"):
+            summary = run_steps(
+                db_url,
+                settings,
+                command=command,
+                args=args,
+                steps=steps,
+                resume_from=resume_from,
+                on_step=_print_step,
+            )
+    else:
+        summary = run_steps(
+            db_url,
+            settings,
+            command=command,
+            args=args,
+            steps=steps,
+            resume_from=resume_from,
+            on_step=_print_step,
+        )
+    console.print(f"Run {summary.run_id} succeeded. Details: `fecflow runs show {summary.run_id}`.")
+    if state.json_log:
+        console.print(f"Log: {state.json_log}")
+    return summary
+
+
+def _resume_target(state: AppState, command: str, args: dict[str, Any]) -> int | None:
+    """The newest unfinished run of the same command and arguments, for --resume."""
+    with connect(resolve_database_url(state.settings)) as conn:
+        row = conn.execute(
+            "SELECT run_id FROM ops.ingest_run WHERE command = %s AND args = %s::jsonb "
+            "AND status IN ('failed', 'interrupted', 'running') ORDER BY run_id DESC LIMIT 1",
+            (command, json.dumps(args)),
+        ).fetchone()
+    return int(row[0]) if row else None
+
+
+def backfill(
+    ctx: typer.Context,
+    cycles: str = typer.Option(..., "--cycles", help="Cycles: 2020, 2018,2020 or 2016-2020 (even years)."),
+    files: str = typer.Option(
+        ",".join(DEFAULT_FILES), "--files", help="Comma-separated file types (see docs/data/files)."
+    ),
+    as_of: str = typer.Option(
+        None,
+        "--as-of",
+        help="Score as of this date (YYYY-MM-DD; default: the latest transaction date loaded).",
+    ),
+    lookback_months: int = typer.Option(
+        24, "--lookback-months", min=1, help="Score window length in months."
+    ),
+    workers: int = typer.Option(1, "--workers", min=1, max=8, help="Parallel COPY connections per file."),
+    resume: bool = typer.Option(
+        False, "--resume", help="Resume the last failed run with the same arguments."
+    ),
+) -> None:
+    """Fetch, stage, validate, normalize, validate, score and validate the chosen cycles."""
+    state: AppState = ctx.obj
+    args = backfill_args(
+        parse_cycles(cycles),
+        parse_files(files),
+        as_of=as_of,
+        lookback_months=lookback_months,
+        workers=workers,
+    )
+    resume_from = _resume_target(state, "backfill", args) if resume else None
+    if resume and resume_from is None:
+        console.print("No unfinished backfill with these arguments; starting a new run.")
+    _execute(state, "backfill", args, resume_from)
+
+
+def ingest_daily(
+    ctx: typer.Context,
+    date: str = typer.Option(None, "--date", help="The day to ingest (YYYY-MM-DD; default today)."),
+    files: str = typer.Option(
+        ",".join(DEFAULT_FILES), "--files", help="Comma-separated file types of the current cycle."
+    ),
+    lookback_months: int = typer.Option(
+        24, "--lookback-months", min=1, help="Score window length in months."
+    ),
+) -> None:
+    """Delta-fetch the current cycle's bulk files; stage, normalize and score only when something changed.
+
+    An unchanged day finishes in seconds and says so.
+    """
+    state: AppState = ctx.obj
+    day = dt.date.fromisoformat(date) if date else dt.date.today()
+    args = ingest_daily_args(day, parse_files(files), lookback_months=lookback_months)
+    summary = _execute(state, "ingest-daily", args)
+    fetch = next((s for s in summary.steps if s.name == "fetch"), None)
+    if fetch is not None and fetch.summary.get("downloaded") == 0:
+        console.print("Nothing changed upstream: no file was downloaded, later stages were skipped.")
+
+
+def replay_range(
+    ctx: typer.Context,
+    start: str = typer.Option(..., "--start", help="First day (YYYY-MM-DD) of source files to replay."),
+    end: str = typer.Option(..., "--end", help="Last day (YYYY-MM-DD), inclusive."),
+    stages: str = typer.Option(
+        "stage,normalize,score",
+        "--stages",
+        help="Stages to re-run: stage, normalize, score (comma-separated).",
+    ),
+) -> None:
+    """Re-run stages for the source files fetched in a date range, from stored raw files (no download)."""
+    state: AppState = ctx.obj
+    chosen = [s.strip() for s in stages.split(",") if s.strip()]
+    bad = [s for s in chosen if s not in ("stage", "normalize", "score")]
+    if bad or not chosen:
+        raise ConfigError(f"Unknown stages {bad or stages!r}.", hint="Use --stages stage,normalize,score.")
+    first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    if first > last:
+        raise ConfigError("--start is after --end.", hint="Swap the dates.")
+    with connect(resolve_database_url(state.settings)) as conn:
+        require_schema(conn)
+        rows = conn.execute(
+            "SELECT DISTINCT cycle, file_type FROM ops.source_file WHERE status IN ('downloaded', 'local') "
+            "AND cycle IS NOT NULL AND fetched_at >= %s AND fetched_at < %s ORDER BY 1, 2",
+            (first, last + dt.timedelta(days=1)),
+        ).fetchall()
+    if not rows:
+        raise DataError(
+            f"No source files were fetched between {first} and {last}.",
+            hint="List runs with `fecflow runs` to find the dates that have data.",
+        )
+    args = {
+        "start": first.isoformat(),
+        "end": last.isoformat(),
+        "stages": chosen,
+        "cycles": sorted({int(r[0]) for r in rows}),
+        "files": sorted({str(r[1]) for r in rows}),
+        "replace": True,
+        "as_of": last.isoformat(),
+    }
+    _execute(state, "replay-range", args)
+
+
+def resume_run(
+    ctx: typer.Context, run_id: int = typer.Argument(..., help="The failed run to resume.")
+) -> None:
+    """Resume a failed or interrupted run from its failed stage (same command and arguments)."""
+    state: AppState = ctx.obj
+    with connect(resolve_database_url(state.settings)) as conn:
+        require_schema(conn)
+        run = get_run(conn, run_id)
+    if run.status == "succeeded":
+        raise DataError(f"Run {run_id} succeeded; there is nothing to resume.", hint="See `fecflow runs`.")
+    _execute(state, run.command, run.args, resume_from=run_id)
