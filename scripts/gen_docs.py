@@ -11,6 +11,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from fecflow.catalog.docs import expected_docs  # noqa: E402
 from fecflow.cli.docs import render_cli_doc  # noqa: E402
 from fecflow.db.docs import merge_into  # noqa: E402
+from fecflow.normalize.rules import render_counting_rules_doc  # noqa: E402
 
 
 def expected_outputs() -> dict[Path, str]:
@@ -18,6 +19,7 @@ def expected_outputs() -> dict[Path, str]:
     schema = ROOT / "docs" / "data" / "schema.md"
     out[schema] = merge_into(schema.read_text() if schema.exists() else "# Schema\n")
     out[ROOT / "docs" / "cli.md"] = render_cli_doc()
+    out[ROOT / "docs" / "data" / "counting-rules.md"] = render_counting_rules_doc()
     return out
 
 
