@@ -1,0 +1,414 @@
+"""fecflow performance benchmark (``make bench``): staging load against a bare COPY, same server.
+
+    python bench/run.py                      # 2,000,000 rows, median of 3, writes bench/results.json
+    python bench/run.py --rows 200000 --repeat 1 --stages copy_baseline,stage_w1
+
+What it does, in one run:
+
+1. generates (or reuses, keyed by rows, seed and the generator's own sha256 via a ``.json`` sidecar)
+   ``bench/data/itcont_{N}.txt`` with ``bench/gen_itcont.py``;
+2. starts a private embedded PostgreSQL in a temp dir with realistic durability settings
+   (``fast_unsafe=False``: fsync and synchronous_commit on) and migrates it;
+3. for every selected stage, ``--repeat`` times: truncates the tables, CHECKPOINTs, and measures in a
+   fresh subprocess (so ``ru_maxrss`` is the peak RSS of that load alone);
+4. prints a table and writes ``bench/results.json`` (list of: stage, rows, seconds (median),
+   rows_per_s, mb_per_s, ratio_to_copy, peak_rss_mb (max over runs), git_commit, runs (seconds of
+   each run), cpu_client_s / cpu_server_s (median CPU seconds of the loading process / of the whole
+   PostgreSQL cluster) and loadavg_1m per run: on a shared machine, CPU seconds are the steadier
+   measure, and a high load average explains a slow run).
+
+Stages are a registry (:data:`STAGES`): a later step (normalize, score) adds a :class:`BenchStage`
+with a ``prepare`` run in the parent before each measurement and a ``setup`` run in the child that
+returns the work to time.
+``--staging-without-fks`` drops the two foreign keys of ``staging.indiv`` in the benchmark database
+first, to show what they cost (stage names get a ``[no-fk]`` suffix).
+
+Timings are wall-clock: other work on the machine shows up in them (see loadavg_1m).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+DATA_DIR = BENCH_DIR / "data"
+DEFAULT_ROWS = 2_000_000
+DEFAULT_SEED = 42
+COPY_OPTIONS = "(FORMAT csv, DELIMITER '|', QUOTE E'\\x01', NULL '')"
+BASELINE_TABLE = "public.bench_copy_baseline"
+READ_SIZE = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Context:
+    url: str
+    path: Path
+    rows: int
+    option: str = ""
+    server_pid: int = 0
+
+
+@dataclass(frozen=True)
+class BenchStage:
+    """One measured stage. In the child process ``setup`` runs untimed (imports, registrations) and
+    returns the work; the work is timed (wall clock and CPU of this process and of the server) and
+    returns the rows it loaded."""
+
+    name: str
+    description: str
+    prepare: Callable[[Context], None]  # parent, before each measurement (truncate, checkpoint)
+    setup: Callable[[Context], Callable[[], int]]  # child: untimed setup, returns the timed work
+    option: str = ""  # passed through to setup (e.g. the number of workers)
+
+
+STAGES: dict[str, BenchStage] = {}
+
+
+def register(stage: BenchStage) -> BenchStage:
+    STAGES[stage.name] = stage
+    return stage
+
+
+# --- baseline: a bare COPY ------------------------------------------------------------------------
+
+
+def _execute(url: str, *statements: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
+def prepare_baseline(ctx: Context) -> None:
+    columns = ", ".join(f"c{i} text" for i in range(1, 22))
+    _execute(
+        ctx.url,
+        f"CREATE TABLE IF NOT EXISTS {BASELINE_TABLE} ({columns})",
+        f"TRUNCATE {BASELINE_TABLE}",
+        "CHECKPOINT",
+    )
+
+
+def setup_baseline(ctx: Context) -> Callable[[], int]:
+    def work() -> int:
+        with psycopg.connect(ctx.url) as conn:
+            with conn.cursor() as cur:
+                with (
+                    cur.copy(f"COPY {BASELINE_TABLE} FROM STDIN {COPY_OPTIONS}") as copy,
+                    ctx.path.open("rb") as fh,
+                ):
+                    while chunk := fh.read(READ_SIZE):
+                        copy.write(chunk)
+                rows = cur.rowcount
+            conn.commit()
+        return rows
+
+    return work
+
+
+register(
+    BenchStage(
+        "copy_baseline",
+        "bare COPY of the file into a 21-column all-text table, one connection",
+        prepare_baseline,
+        setup_baseline,
+    )
+)
+
+
+# --- fecflow staging load -------------------------------------------------------------------------
+
+STAGING_RESET = (
+    "TRUNCATE staging.indiv, staging.raw_line, ops.rejected_row, ops.ingest_run_audits, ops.source_file, "
+    "ops.ingest_run CASCADE"
+)
+
+
+def prepare_staging(ctx: Context) -> None:
+    _execute(ctx.url, STAGING_RESET, "CHECKPOINT")
+
+
+def setup_staging(ctx: Context) -> Callable[[], int]:
+    from fecflow.catalog import FILES
+    from fecflow.db import ops
+    from fecflow.staging.load import stage_source_file
+    from fecflow.staging.payload import register_local_file
+
+    with psycopg.connect(ctx.url) as conn:
+        run_id = ops.start_run(conn, "bench", {})
+        source_file_id = register_local_file(conn, ctx.path, file_type="indiv", cycle=2020, run_id=run_id)
+
+    def work() -> int:
+        result = stage_source_file(
+            ctx.url,
+            run_id=run_id,
+            source_file_id=source_file_id,
+            spec=FILES["indiv"],
+            path=ctx.path,
+            workers=int(ctx.option or 1),
+        )
+        if result.skipped or result.lines != result.loaded + result.rejected:
+            raise SystemExit(f"unexpected staging result: {result}")
+        return result.loaded
+
+    return work
+
+
+for _workers in (1, 2):
+    register(
+        BenchStage(
+            f"stage_w{_workers}",
+            f"fecflow staging load (parse, prefix, COPY, audits, window), workers={_workers}",
+            prepare_staging,
+            setup_staging,
+            option=str(_workers),
+        )
+    )
+
+
+def drop_staging_fks(url: str) -> None:
+    _execute(
+        url,
+        "ALTER TABLE staging.indiv DROP CONSTRAINT IF EXISTS fk_indiv__batch_id_ingest_run_audits",
+        "ALTER TABLE staging.indiv DROP CONSTRAINT IF EXISTS fk_indiv__source_file_id_source_file",
+    )
+
+
+# --- the parent: data, server, repetitions, report --------------------------------------------------
+
+
+def ensure_data(rows: int, seed: int) -> Path:
+    path = DATA_DIR / f"itcont_{rows}.txt"
+    sidecar = path.with_name(path.name + ".json")
+    generator = BENCH_DIR / "gen_itcont.py"
+    wanted = {
+        "rows": rows,
+        "seed": seed,
+        "generator_sha256": hashlib.sha256(generator.read_bytes()).hexdigest(),
+    }
+    try:
+        if path.exists() and json.loads(sidecar.read_text()) == wanted:
+            return path
+    except (OSError, ValueError):
+        pass
+    print(f"generating {path.name} ({rows:,} rows, seed {seed}) ...", flush=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(BENCH_DIR / "gen_itcont.py"),
+            "--rows",
+            str(rows),
+            "--seed",
+            str(seed),
+            "--out",
+            str(path),
+        ],
+        check=True,
+    )
+    sidecar.write_text(json.dumps(wanted) + "\n")
+    return path
+
+
+def git_commit() -> str:
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{commit}-dirty" if dirty else commit
+
+
+def cluster_cpu_seconds(postmaster_pid: int) -> float:
+    """CPU seconds used so far by the PostgreSQL cluster: postmaster, its reaped and live children."""
+    import psutil
+
+    try:
+        postmaster = psutil.Process(postmaster_pid)
+        times = postmaster.cpu_times()
+        total = times.user + times.system + times.children_user + times.children_system
+        children = postmaster.children(recursive=True)
+    except psutil.Error:
+        return 0.0
+    for child in children:
+        try:
+            times = child.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def process_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_child(stage: BenchStage, ctx: Context) -> dict[str, Any]:
+    completed = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--child",
+            stage.name,
+            "--url",
+            ctx.url,
+            "--path",
+            str(ctx.path),
+            "--rows",
+            str(ctx.rows),
+            "--server-pid",
+            str(ctx.server_pid),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise SystemExit(f"{stage.name} failed:\n{completed.stderr[-3000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def child_main(name: str, url: str, path: Path, rows: int, server_pid: int) -> int:
+    stage = STAGES[name.split("[", 1)[0]]
+    work = stage.setup(Context(url, path, rows, stage.option, server_pid))
+    server_before, client_before = cluster_cpu_seconds(server_pid), process_cpu_seconds()
+    started = time.perf_counter()
+    loaded = work()
+    seconds = time.perf_counter() - started
+    client_after = process_cpu_seconds()
+    time.sleep(0.3)  # let the backends of closed connections exit and be reaped
+    server_after = cluster_cpu_seconds(server_pid)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    report = {
+        "rows": loaded,
+        "seconds": seconds,
+        "peak_rss_mb": peak_kb / 1024,
+        "cpu_client_s": client_after - client_before,
+        "cpu_server_s": server_after - server_before,
+        "loadavg_1m": os.getloadavg()[0],
+    }
+    print(json.dumps(report))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="fecflow benchmark: staging load vs a bare COPY.")
+    parser.add_argument("--rows", type=int, default=DEFAULT_ROWS, help="rows of the generated itcont file")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="generator seed")
+    parser.add_argument("--repeat", type=int, default=3, help="measurements per stage (median reported)")
+    parser.add_argument("--stages", default=",".join(STAGES), help=f"comma-separated: {', '.join(STAGES)}")
+    parser.add_argument("--output", type=Path, default=BENCH_DIR / "results.json")
+    parser.add_argument(
+        "--staging-without-fks", action="store_true", help="drop staging.indiv's foreign keys first"
+    )
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--server-pid", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        return child_main(args.child, args.url, args.path, args.rows, args.server_pid)
+
+    from fecflow.db import migrate
+    from fecflow.db.embedded import EmbeddedServer
+
+    names = [n.strip() for n in args.stages.split(",") if n.strip()]
+    unknown = [n for n in names if n not in STAGES]
+    if unknown:
+        parser.error(f"unknown stages {unknown}; known: {', '.join(STAGES)}")
+    path = ensure_data(args.rows, args.seed)
+    size = path.stat().st_size
+    commit = git_commit()
+    root = Path(tempfile.mkdtemp(prefix="fecflow-bench-pg-"))
+    server = EmbeddedServer(root, fast_unsafe=False)
+    results: list[dict[str, Any]] = []
+    try:
+        status = server.start()
+        url = status.url()
+        assert url is not None and status.pid is not None
+        migrate.upgrade(url)
+        if args.staging_without_fks:
+            drop_staging_fks(url)
+        suffix = "[no-fk]" if args.staging_without_fks else ""
+        baseline_rate: float | None = None
+        for name in names:
+            stage = STAGES[name]
+            ctx = Context(url, path, args.rows, stage.option, status.pid)
+            runs = []
+            for _ in range(args.repeat):
+                stage.prepare(ctx)
+                runs.append(run_child(stage, ctx))
+                last = runs[-1]
+                print(
+                    f"  {name}: {last['rows']:,} rows in {last['seconds']:.2f}s (cpu client "
+                    f"{last['cpu_client_s']:.2f}s, server {last['cpu_server_s']:.2f}s, load {last['loadavg_1m']:.1f})",
+                    flush=True,
+                )
+            seconds = statistics.median(r["seconds"] for r in runs)
+            rows = runs[0]["rows"]
+            rate = rows / seconds
+            if name == "copy_baseline":
+                baseline_rate = rate
+            results.append(
+                {
+                    "stage": name if name == "copy_baseline" else name + suffix,
+                    "rows": rows,
+                    "seconds": round(seconds, 3),
+                    "rows_per_s": round(rate),
+                    "mb_per_s": round(size / seconds / 1e6, 1),
+                    "ratio_to_copy": round(rate / baseline_rate, 3) if baseline_rate else None,
+                    "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1),
+                    "git_commit": commit,
+                    "runs": [round(r["seconds"], 3) for r in runs],
+                    "cpu_client_s": round(statistics.median(r["cpu_client_s"] for r in runs), 2),
+                    "cpu_server_s": round(statistics.median(r["cpu_server_s"] for r in runs), 2),
+                    "loadavg_1m": [round(r["loadavg_1m"], 1) for r in runs],
+                }
+            )
+    finally:
+        server.destroy()
+    print_table(results, path, size, args.repeat)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {args.output}")
+    return 0
+
+
+def print_table(results: list[dict[str, Any]], path: Path, size: int, repeat: int) -> None:
+    print(f"\n{path.name}: {size / 1e6:,.0f} MB; median of {repeat}; wall-clock, expect a few % of noise")
+    header = (
+        f"{'stage':<18} {'rows':>10} {'seconds':>8} {'rows/s':>9} {'MB/s':>6} {'x copy':>6} "
+        f"{'RSS MB':>6} {'cpu client s':>12} {'cpu server s':>12} {'load':>5}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        ratio = f"{r['ratio_to_copy']:.2f}" if r["ratio_to_copy"] is not None else "-"
+        print(
+            f"{r['stage']:<18} {r['rows']:>10,} {r['seconds']:>8.2f} {r['rows_per_s']:>9,} {r['mb_per_s']:>6.1f} "
+            f"{ratio:>6} {r['peak_rss_mb']:>6.0f} {r['cpu_client_s']:>12.2f} {r['cpu_server_s']:>12.2f} "
+            f"{max(r['loadavg_1m']):>5.1f}"
+        )
+    print("cpu server s: the whole PostgreSQL cluster; load: the highest 1-minute load average seen")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

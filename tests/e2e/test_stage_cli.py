@@ -1,0 +1,120 @@
+"""`fecflow stage` and `fecflow staging export` end to end, against the test database."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from fecflow.catalog import FILES
+from fecflow.config import DEFAULT_BULK_BASE_URL
+from fecflow.db import ops
+
+pytestmark = pytest.mark.e2e
+
+E20 = "bulk-2020-early-snapshot-2019-03"
+
+
+def run_cli(home: Path, db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FECFLOW_")}
+    env.update(
+        FECFLOW_HOME=str(home),
+        FECFLOW_LOG_DIR=str(home / "logs"),
+        FECFLOW_DATABASE_URL=db_url,
+        COLUMNS="200",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "fecflow.cli.app", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=home,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_stage_local_paths_then_skip_then_export(tmp_path: Path, db_url: str, shared_samples: Path) -> None:
+    zips = shared_samples / E20 / "zips"
+    cm, indiv = zips / "cm20.zip", zips / "indiv20.zip"
+
+    first = run_cli(tmp_path, db_url, "stage", str(cm), str(indiv), "--workers", "2")
+
+    assert first.returncode == 0, first.stderr + first.stdout
+    assert "cm20.zip" in first.stdout and "indiv20.zip" in first.stdout
+    assert "11,605" in first.stdout and "70,671" in first.stdout
+    assert "2017-11-21..2019-03-04" in first.stdout
+    assert "2 file(s) staged, 0 skipped" in first.stdout
+
+    second = run_cli(tmp_path, db_url, "stage", str(cm), str(indiv))
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.count("already staged") >= 2  # the table (and the INFO log lines)
+    assert "0 file(s) staged, 2 skipped" in second.stdout
+
+    with psycopg.connect(db_url) as conn:
+        (sfid,) = conn.execute(
+            "SELECT source_file_id FROM ops.source_file WHERE file_type = 'indiv' AND status = 'local'"
+        ).fetchone()
+        runs = conn.execute("SELECT command, status FROM ops.ingest_run ORDER BY run_id").fetchall()
+    assert runs == [("stage", "succeeded"), ("stage", "succeeded")]
+
+    out = tmp_path / "out" / "itcont.txt"
+    exported = run_cli(
+        tmp_path, db_url, "staging", "export", "--source-file", str(sfid), "--output", str(out)
+    )
+    assert exported.returncode == 0, exported.stderr
+    with zipfile.ZipFile(indiv) as zf:
+        original = zf.read("itcont.txt")
+    assert out.read_bytes() == original
+    assert hashlib.sha256(original).hexdigest() in exported.stdout
+    assert "byte-identical" in exported.stdout
+
+
+def test_stage_downloaded_files_by_cycle(tmp_path: Path, db_url: str, shared_samples: Path) -> None:
+    stored = tmp_path / "raw" / "cn20.zip"
+    stored.parent.mkdir()
+    shutil.copyfile(shared_samples / E20 / "zips" / "cn20.zip", stored)
+    with psycopg.connect(db_url) as conn:
+        run_id = ops.start_run(conn, "fetch", {})
+        ops.record_source_file(
+            conn,
+            url=FILES["cn"].url(DEFAULT_BULK_BASE_URL, 2020),
+            cycle=2020,
+            file_type="cn",
+            member="cn.txt",
+            status="downloaded",
+            bytes=stored.stat().st_size,
+            sha256=hashlib.sha256(stored.read_bytes()).hexdigest(),
+            storage_uri=str(stored),
+            run_id=run_id,
+        )
+
+    result = run_cli(tmp_path, db_url, "stage", "--cycles", "2020", "--files", "cn")
+
+    assert result.returncode == 0, result.stderr
+    assert "cn20.zip" in result.stdout and "3,937" in result.stdout
+
+
+def test_a_file_never_fetched_is_a_clear_error(tmp_path: Path, db_url: str) -> None:
+    result = run_cli(tmp_path, db_url, "stage", "--cycles", "2020", "--files", "indiv")
+    assert result.returncode == 1
+    assert "Error:" in result.stderr and "Never downloaded: indiv 2020" in result.stderr
+    assert "fecflow fetch --cycles 2020 --files indiv" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_file_name_needs_files_option(tmp_path: Path, db_url: str, shared_samples: Path) -> None:
+    odd = tmp_path / "data.txt"
+    shutil.copyfile(shared_samples / "masters-2022-cycle" / "ccl.txt", odd)
+    refused = run_cli(tmp_path, db_url, "stage", str(odd))
+    assert refused.returncode == 2 and "--files" in refused.stderr
+    forced = run_cli(tmp_path, db_url, "stage", str(odd), "--files", "ccl", "--cycles", "2022")
+    assert forced.returncode == 0, forced.stderr
+    assert "7,685" in forced.stdout
