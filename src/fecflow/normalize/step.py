@@ -1,0 +1,205 @@
+"""The normalize step: the current staged snapshots of one cycle -> core, one file type at a time.
+
+Order: candidates (cn), committees (cm), links (ccl), then the transactions (indiv, pas2, oth), so
+transactions find the dimension rows of the same cycle. Each file type is one unit of work in one
+transaction with one ``ops.ingest_run_audits`` row (``stage='normalize'``, ``scope='<type>:<cycle>'``,
+``source_file_id`` = the snapshot): a failure rolls the unit back completely and marks its audit
+failed. A unit whose snapshot was already normalized successfully, with the same counting-rule and
+normalizer versions, is skipped (audit status ``skipped``): a rerun changes nothing in core.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from fecflow.db import ops
+from fecflow.errors import UnknownFileType
+from fecflow.normalize.contributions import TRANSACTION_FILE_TYPES, normalize_contributions
+from fecflow.normalize.dimensions import CANDIDATES, COMMITTEES, Counts, normalize_dimension, normalize_links
+from fecflow.normalize.reference import load_reference
+from fecflow.normalize.rules import RULE_VERSION
+from fecflow.normalize.snapshot import (
+    NORMALIZE_STAGE,
+    Snapshot,
+    current_snapshot,
+    last_normalized,
+    normalize_scope,
+)
+
+log = logging.getLogger(__name__)
+
+#: Bump when normalization changes what it writes for the same input: snapshots are normalized again.
+NORMALIZER_VERSION = 1
+NORMALIZE_ORDER = ("cn", "cm", "ccl", *TRANSACTION_FILE_TYPES)
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """One (cycle, file type): what was normalized, or why not."""
+
+    file_type: str
+    cycle: int
+    status: str  # normalized | skipped | missing
+    reason: str
+    source_file_id: int | None
+    tables: Counts
+    seconds: float
+    audit_id: int | None
+
+
+@dataclass
+class NormalizeResult:
+    cycle: int
+    units: list[UnitResult] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """True when some unit was normalized (a skipped or missing unit changes nothing)."""
+        return any(u.status == "normalized" for u in self.units)
+
+    def table_counts(self) -> dict[str, dict[str, int]]:
+        """Counts per core table, summed over the units (``snapshot`` line counts left out)."""
+        totals: dict[str, dict[str, int]] = {}
+        for unit in self.units:
+            for table, counts in unit.tables.items():
+                if table == "snapshot":
+                    continue
+                bucket = totals.setdefault(table, {})
+                for name, value in counts.items():
+                    bucket[name] = bucket.get(name, 0) + int(value)
+        return totals
+
+
+def _fingerprint(file_type: str) -> dict[str, Any]:
+    """What, besides the snapshot, decides the result: a change here means normalize again."""
+    fingerprint: dict[str, Any] = {"normalizer_version": NORMALIZER_VERSION}
+    if file_type in TRANSACTION_FILE_TYPES:
+        fingerprint["rule_version"] = RULE_VERSION
+    return fingerprint
+
+
+def ensure_reference(conn: psycopg.Connection) -> bool:
+    """Load the ``ref`` tables when the current counting rules are not there yet; True if loaded."""
+    row = conn.execute("SELECT count(*) FROM ref.counting_rule WHERE rule_version = %s", (RULE_VERSION,)).fetchone()
+    if row and row[0]:
+        conn.commit()
+        return False
+    load_reference(conn)
+    conn.commit()
+    log.info("loaded reference data (counting rules %s)", RULE_VERSION)
+    return True
+
+
+def _run_unit(conn: psycopg.Connection, snapshot: Snapshot, *, run_id: int, audit_id: int) -> Counts:
+    common: dict[str, Any] = {"source_file_id": snapshot.source_file_id, "cycle": snapshot.cycle, "run_id": run_id}
+    if snapshot.file_type == "cn":
+        return normalize_dimension(conn, CANDIDATES, snapshot_at=snapshot.fetched_at, **common)
+    if snapshot.file_type == "cm":
+        return normalize_dimension(conn, COMMITTEES, snapshot_at=snapshot.fetched_at, **common)
+    if snapshot.file_type == "ccl":
+        return normalize_links(conn, snapshot_at=snapshot.fetched_at, **common)
+    return normalize_contributions(conn, snapshot.file_type, audit_id=audit_id, **common)
+
+
+def _summary(tables: Counts) -> str:
+    parts = []
+    for table, counts in tables.items():
+        if table == "snapshot":
+            continue
+        shown = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+        if shown:
+            parts.append(f"{table}: {shown}")
+    return "; ".join(parts) or "no changes"
+
+
+def normalize_file(
+    conn: psycopg.Connection, *, run_id: int, cycle: int, file_type: str, force: bool = False
+) -> UnitResult:
+    """Normalize the current snapshot of one cycle and file type (one transaction, one audit row)."""
+    scope = normalize_scope(file_type, cycle)
+    snapshot = current_snapshot(conn, cycle=cycle, file_type=file_type)
+    if snapshot is None:
+        audit_id = ops.start_audit(conn, run_id, NORMALIZE_STAGE, scope=scope)
+        reason = "no staged snapshot"
+        ops.finish_audit(conn, audit_id, "skipped", counts={"reason": reason})
+        log.info("normalize %s: skipped (%s)", scope, reason)
+        return UnitResult(file_type, cycle, "missing", reason, None, {}, 0.0, audit_id)
+    fingerprint = _fingerprint(file_type)
+    mark = last_normalized(conn, cycle=cycle, file_type=file_type)
+    if (
+        not force
+        and mark is not None
+        and mark.source_file_id == snapshot.source_file_id
+        and all(mark.counts.get(k) == v for k, v in fingerprint.items())
+    ):
+        audit_id = ops.start_audit(
+            conn, run_id, NORMALIZE_STAGE, scope=scope, source_file_id=snapshot.source_file_id
+        )
+        reason = f"source file {snapshot.source_file_id} already normalized (audit {mark.audit_id})"
+        ops.finish_audit(conn, audit_id, "skipped", counts={"reason": reason, **fingerprint})
+        log.info("normalize %s: skipped (%s)", scope, reason)
+        return UnitResult(file_type, cycle, "skipped", reason, snapshot.source_file_id, {}, 0.0, audit_id)
+
+    audit_id = ops.start_audit(conn, run_id, NORMALIZE_STAGE, scope=scope, source_file_id=snapshot.source_file_id)
+    started = time.perf_counter()
+    try:
+        tables = _run_unit(conn, snapshot, run_id=run_id, audit_id=audit_id)
+        seconds = time.perf_counter() - started
+        records = tables.get("snapshot", {}).get("records")
+        ops.finish_audit(  # commits the unit's work together with its audit row
+            conn,
+            audit_id,
+            "succeeded",
+            rows_loaded=records,
+            counts={**fingerprint, "tables": tables, "seconds": round(seconds, 3)},
+        )
+    except BaseException as exc:
+        conn.rollback()
+        message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        ops.finish_audit(conn, audit_id, "failed", error=message[:4000])
+        log.error("normalize %s: failed: %s", scope, message)
+        raise
+    log.info(
+        "normalize %s: source file %d in %.1fs: %s",
+        scope,
+        snapshot.source_file_id,
+        seconds,
+        _summary(tables),
+        extra={"run_id": run_id, "stage": NORMALIZE_STAGE, "counts": tables, "duration_s": round(seconds, 3)},
+    )
+    return UnitResult(file_type, cycle, "normalized", "", snapshot.source_file_id, tables, seconds, audit_id)
+
+
+def normalize_cycle(
+    conn: psycopg.Connection,
+    *,
+    run_id: int,
+    cycle: int,
+    file_types: Sequence[str] | None = None,
+    force: bool = False,
+) -> NormalizeResult:
+    """Normalize the current staged snapshots of ``cycle`` (default: every file type, dimensions first).
+
+    ``conn`` must not be in autocommit mode: each file type is one transaction, committed with its
+    audit row. ``force`` normalizes snapshots again even when they were normalized already.
+    """
+    if conn.autocommit:
+        raise ValueError("normalize_cycle needs a connection outside autocommit mode")
+    wanted = list(file_types) if file_types else list(NORMALIZE_ORDER)
+    unknown = [ft for ft in wanted if ft not in NORMALIZE_ORDER]
+    if unknown:
+        raise UnknownFileType(
+            f"Cannot normalize file types {', '.join(unknown)}.",
+            hint=f"Normalized file types: {', '.join(NORMALIZE_ORDER)}.",
+        )
+    ensure_reference(conn)
+    result = NormalizeResult(cycle)
+    for file_type in (ft for ft in NORMALIZE_ORDER if ft in wanted):
+        result.units.append(normalize_file(conn, run_id=run_id, cycle=cycle, file_type=file_type, force=force))
+    return result
