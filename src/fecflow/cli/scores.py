@@ -1,0 +1,187 @@
+"""``fecflow scores compute|export`` and ``fecflow explain``: leaning scores in and out.
+
+Registered in ``cli/app.py`` with::
+
+    app.add_typer(scores_commands.app, name="scores")
+    app.command("explain")(scores_commands.explain)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fecflow.cli.context import AppState, open_run
+from fecflow.db.engine import connect, require_schema, resolve_database_url
+from fecflow.errors import ConfigError
+from fecflow.scores import METHOD_VERSION, compute_scores
+from fecflow.scores.explain import Explanation, explain_entity
+from fecflow.scores.export import FORMATS, export_scores
+from fecflow.scores.method import ENTITY_TYPES
+from fecflow.scores.windows import DEFAULT_LOOKBACK_MONTHS, MAX_LOOKBACK_MONTHS
+
+app = typer.Typer(
+    help="Partisan leaning scores (0 = all Democratic, 1 = all Republican): compute and export.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+console = Console(highlight=False)
+
+SIDE_LABEL = {"D": "D", "R": "R", "O": "other party", None: "undetermined"}
+
+
+def _parse_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(
+            f"Invalid date {text!r}.", hint="Write dates as YYYY-MM-DD, e.g. --as-of 2019-03-31."
+        ) from None
+
+
+def _lookback_option() -> int:
+    return typer.Option(
+        DEFAULT_LOOKBACK_MONTHS,
+        "--lookback-months",
+        min=1,
+        max=MAX_LOOKBACK_MONTHS,
+        help="Window length in months, ending at --as-of (both ends inclusive).",
+    )
+
+
+@contextmanager
+def _read_connection(ctx: typer.Context) -> Iterator[psycopg.Connection]:
+    """A connection for read-only commands (no ops.ingest_run; temp tables are rolled back)."""
+    state: AppState = ctx.obj
+    state.setup_logging(json_log=False)
+    with connect(resolve_database_url(state.settings)) as conn:
+        require_schema(conn)
+        try:
+            yield conn
+        finally:
+            conn.rollback()
+
+
+@app.command("compute")
+def compute(
+    ctx: typer.Context,
+    as_of: str = typer.Option(..., "--as-of", help="Last day of the window (YYYY-MM-DD)."),
+    lookback_months: int = _lookback_option(),
+) -> None:
+    """Compute leaning scores for candidates, committees, employers and industries.
+
+    Changed scores close the previous row (valid_to) and open a new one; unchanged rows stay as they
+    are. Method: docs/data/leaning-score.md.
+    """
+    state: AppState = ctx.obj
+    day = _parse_date(as_of)
+    args = {"as_of": day.isoformat(), "lookback_months": lookback_months, "method_version": METHOD_VERSION}
+    with open_run(state, "scores compute", args) as (conn, run_id):
+        result = compute_scores(conn, run_id=run_id, as_of=day, lookback_months=lookback_months)
+    table = Table(
+        "entity type", "scored", "no score", "total", title=f"leaning scores {result.method_version}"
+    )
+    for entity_type, counts in result.entities.items():
+        table.add_row(entity_type, f"{counts.scored:,}", f"{counts.unscored:,}", f"{counts.total:,}")
+    console.print(table)
+    stored = result.stored
+    console.print(
+        f"Window {result.window.start}..{result.window.end}: {result.fact_rows:,} counted contribution rows. "
+        f"Rows opened {stored.opened:,}, closed {stored.closed:,}, unchanged {stored.unchanged:,} "
+        f"(run {run_id}, {result.seconds:.1f}s)."
+    )
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    as_of: str = typer.Option(
+        ..., "--as-of", help="The as-of date the scores were computed for (YYYY-MM-DD)."
+    ),
+    output: Path = typer.Option(..., "--output", "-o", help="File to write."),
+    fmt: str = typer.Option(
+        "csv", "--format", help=f"Output format: {' or '.join(FORMATS)} (parquet needs pyarrow)."
+    ),
+    lookback_months: int = _lookback_option(),
+) -> None:
+    """Export the current scores of one as-of date, one row per entity (unscored ones with a reason)."""
+    day = _parse_date(as_of)
+    with _read_connection(ctx) as conn:
+        result = export_scores(
+            conn, as_of=day, output=output, fmt=fmt.lower(), lookback_months=lookback_months
+        )
+    console.print(
+        f"Wrote {result.rows:,} rows ({result.scored:,} scored) for {result.window.start}..{result.window.end} "
+        f"to {result.path} ({result.format})."
+    )
+
+
+def _money(value: object) -> str:
+    return f"${value:,.2f}" if value is not None else "-"
+
+
+def _print_explanation(ex: Explanation) -> None:
+    row, entity = ex.score, ex.entity
+    party = f" ({entity.party})" if entity.party else ""
+    console.print(f"{entity.entity_type} {entity.entity_id}: {entity.name or ''}{party}")
+    console.print(
+        f"method {ex.method_version}, as of {ex.as_of}, window {ex.window.start}..{ex.window.end} "
+        f"(computed {row['valid_from']:%Y-%m-%d %H:%M}, run {row['run_id']})"
+    )
+    if row["score"] is None:
+        console.print(f"score: none ({row['reason']})")
+    else:
+        console.print(
+            f"score: {row['score']} (95% interval {row['ci_low']}..{row['ci_high']}; "
+            "0 = all Democratic, 1 = all Republican)"
+        )
+    console.print(
+        f"support: D {_money(row['dem_amount'])}, R {_money(row['rep_amount'])}, "
+        f"other {_money(row['other_amount'])}; {row['n_contributions']:,} partisan contributions "
+        f"from {row['n_donors']:,} donor(s)"
+    )
+    table = Table(
+        "recipient", "name", "side", "basis", "amount", "contributions", "donors", title=ex.recipients_title
+    )
+    for line in ex.recipients:
+        table.add_row(
+            line.recipient_id,
+            line.recipient_name or "",
+            SIDE_LABEL.get(line.side, line.side or ""),
+            line.basis or "-",
+            _money(line.amount),
+            f"{line.n_contributions:,}",
+            f"{line.n_donors:,}",
+        )
+    console.print(table)
+
+
+def explain(
+    ctx: typer.Context,
+    entity_type: str = typer.Argument(..., help=f"One of: {', '.join(ENTITY_TYPES)}."),
+    entity_id: str = typer.Argument(
+        ..., help="Candidate or committee FEC id, canonical employer name, or NAICS code."
+    ),
+    as_of: str = typer.Option(
+        None, "--as-of", help="As-of date of the score (default: the latest computed)."
+    ),
+    lookback_months: int = _lookback_option(),
+    top: int = typer.Option(10, "--top", min=1, help="How many recipients to list."),
+) -> None:
+    """Explain a leaning score: interval, support and the top recipients with their alignment.
+
+    Example: fecflow explain employer MICROSOFT
+    """
+    day = _parse_date(as_of) if as_of else None
+    with _read_connection(ctx) as conn:
+        explanation = explain_entity(
+            conn, entity_type.lower(), entity_id, as_of=day, lookback_months=lookback_months, top=top
+        )
+    _print_explanation(explanation)

@@ -1,0 +1,25 @@
+"""core -> scores: the partisan leaning engine, one formula version at a time.
+
+Reads ``core`` and ``ref`` tables only (never ``fecflow.normalize``). Modules, one concept each:
+
+``method``      METHOD_VERSION, the parameters, registration in ``scores.method``
+``windows``     rolling windows ending at ``as_of`` (inclusive bounds)
+``beta``        regularized incomplete beta and Beta quantiles (pure Python, no SciPy)
+``formula``     share, shrinkage, credible interval, minimum support, NULL reasons
+``counting``    which ``core.contribution`` rows are money (one SQL predicate)
+``alignment``   which side each recipient is on (candidate, party, derived to a fixed point)
+``facts``       the window's counted rows with their side (a temp table)
+``entities``    support per employer, industry, committee, candidate (SQL aggregates)
+``store``       validity-range bookkeeping in ``scores.leaning_score``
+``engine``      :func:`compute_scores`
+``export``      current scores to CSV / Parquet
+``explain``     why an entity has its score: support and top recipients
+``validation``  ROC AUC of candidate donor-base scores against party
+
+The method is documented in ``docs/data/leaning-score.md``.
+"""
+
+from fecflow.scores.engine import ScoreResult, compute_scores
+from fecflow.scores.method import METHOD_VERSION
+
+__all__ = ["METHOD_VERSION", "ScoreResult", "compute_scores"]

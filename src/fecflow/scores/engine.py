@@ -1,0 +1,165 @@
+"""Compute leaning scores for one window and record them with validity ranges.
+
+``compute_scores`` reads ``core`` and ``ref`` only (never normalize's code), aggregates in SQL,
+applies the formula per entity in Python (a few thousand entities; Beta quantiles are cached), and
+stores the rows with :func:`fecflow.scores.store.store_scores`. It records an ``ops`` audit row
+(stage ``scores``) and commits once, at the end: score rows and audit together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import psycopg
+
+from fecflow.db import ops
+from fecflow.scores.alignment import AlignmentStats, build_alignment
+from fecflow.scores.entities import iter_support
+from fecflow.scores.facts import build_facts
+from fecflow.scores.formula import Support, assess
+from fecflow.scores.method import DEFAULT_PARAMS, ENTITY_TYPES, METHOD_VERSION, MethodParams, register_method
+from fecflow.scores.store import ScoreRow, StoreCounts, store_scores
+from fecflow.scores.windows import DEFAULT_LOOKBACK_MONTHS, Window, window_ending
+
+log = logging.getLogger(__name__)
+
+AUDIT_STAGE = "scores"
+
+
+@dataclass(frozen=True)
+class EntityCounts:
+    scored: int = 0
+    unscored: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.scored + self.unscored
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    method_version: str
+    as_of: dt.date
+    window: Window
+    fact_rows: int
+    entities: dict[str, EntityCounts]
+    stored: StoreCounts
+    alignment: AlignmentStats
+    seconds: float
+    audit_id: int | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[str, object]:
+        """Flat, JSON-friendly counts (stored in the audit row; the pipeline keeps the int/str ones)."""
+        flat: dict[str, object] = {
+            "method_version": self.method_version,
+            "as_of": self.as_of.isoformat(),
+            "window_start": self.window.start.isoformat(),
+            "window_end": self.window.end.isoformat(),
+            "fact_rows": self.fact_rows,
+        }
+        for entity_type, counts in self.entities.items():
+            flat[f"{entity_type}_scored"] = counts.scored
+            flat[f"{entity_type}_unscored"] = counts.unscored
+        flat |= {
+            "opened": self.stored.opened,
+            "closed": self.stored.closed,
+            "unchanged": self.stored.unchanged,
+            "alignment_iterations": self.alignment.iterations,
+            "alignment_converged": self.alignment.converged,
+            "alignment": self.alignment.committees,
+            "seconds": round(self.seconds, 3),
+        }
+        return flat
+
+
+def score_entities(
+    conn: psycopg.Connection, entity_type: str, params: MethodParams = DEFAULT_PARAMS
+) -> Iterator[ScoreRow]:
+    """The scored rows of one entity type, from the ``_sc_fact`` of the current transaction."""
+    for key, dem, rep, other, n_contributions, n_donors in iter_support(conn, entity_type):
+        support = Support(dem, rep, other, n_contributions, n_donors)
+        yield ScoreRow(entity_type, key, support, assess(support, entity_type, params))
+
+
+def compute_scores(
+    conn: psycopg.Connection,
+    *,
+    run_id: int,
+    as_of: dt.date,
+    lookback_months: int = DEFAULT_LOOKBACK_MONTHS,
+    method_version: str = METHOD_VERSION,
+) -> ScoreResult:
+    """Score every candidate, committee, employer and industry with money in the window ending at ``as_of``."""
+    started = time.perf_counter()
+    params = DEFAULT_PARAMS
+    window = window_ending(as_of, lookback_months)
+    audit_id = ops.start_audit(conn, run_id, AUDIT_STAGE, scope=f"{method_version} as_of={as_of} {window}")
+    try:
+        timings: dict[str, float] = {}
+        mark = time.perf_counter()
+        register_method(conn, method_version, params)
+        alignment = build_alignment(conn, window, params)
+        timings["alignment"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        fact_rows = build_facts(conn, window, alignment)
+        timings["facts"] = time.perf_counter() - mark
+        rows: list[ScoreRow] = []
+        entities: dict[str, EntityCounts] = {}
+        for entity_type in ENTITY_TYPES:
+            mark = time.perf_counter()
+            batch = list(score_entities(conn, entity_type, params))
+            scored = sum(1 for r in batch if r.leaning.score is not None)
+            entities[entity_type] = EntityCounts(scored, len(batch) - scored)
+            rows.extend(batch)
+            timings[entity_type] = time.perf_counter() - mark
+            log.info(
+                "%s: %d scored, %d without a score (%.1fs)",
+                entity_type,
+                scored,
+                len(batch) - scored,
+                timings[entity_type],
+            )
+        mark = time.perf_counter()
+        stored = store_scores(
+            conn, rows, run_id=run_id, method_version=method_version, as_of=as_of, window=window
+        )
+        timings["store"] = time.perf_counter() - mark
+    except BaseException as exc:
+        conn.rollback()
+        ops.finish_audit(
+            conn, audit_id, "failed", window_start=window.start, window_end=window.end, error=str(exc)
+        )
+        raise
+    result = ScoreResult(
+        method_version=method_version,
+        as_of=as_of,
+        window=window,
+        fact_rows=fact_rows,
+        entities=entities,
+        stored=stored,
+        alignment=alignment,
+        seconds=time.perf_counter() - started,
+        audit_id=audit_id,
+        timings=timings,
+    )
+    # Commits the score rows together with the audit row.
+    ops.finish_audit(
+        conn, audit_id, "succeeded", window_start=window.start, window_end=window.end, counts=result.counts
+    )
+    log.info(
+        "scores %s as of %s (%s): %d opened, %d closed, %d unchanged in %.1fs",
+        method_version,
+        as_of,
+        window,
+        stored.opened,
+        stored.closed,
+        stored.unchanged,
+        result.seconds,
+    )
+    return result

@@ -1,0 +1,149 @@
+"""Current leaning scores of one ``as_of`` and window, one row per entity, to CSV or Parquet.
+
+``entity_id`` is the FEC id for candidates and committees, the canonical name for employers and the
+NAICS code for industries. Entities without a score are included with an empty score and a reason.
+CSV uses the standard library; Parquet needs pyarrow, which fecflow does not depend on.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import importlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from fecflow.errors import ConfigError, DataError
+from fecflow.scores.method import METHOD_VERSION
+from fecflow.scores.windows import DEFAULT_LOOKBACK_MONTHS, Window, window_ending
+
+EXPORT_COLUMNS = (
+    "entity_type",
+    "entity_id",
+    "entity_name",
+    "party",
+    "score",
+    "ci_low",
+    "ci_high",
+    "dem_amount",
+    "rep_amount",
+    "other_amount",
+    "n_contributions",
+    "n_donors",
+    "window_start",
+    "window_end",
+    "method_version",
+    "reason",
+)
+FORMATS = ("csv", "parquet")
+
+CURRENT_SCORES_SQL = (
+    "SELECT s.entity_type, "
+    "CASE s.entity_type WHEN 'candidate' THEN k.candidate_id WHEN 'committee' THEN m.committee_id "
+    "WHEN 'employer' THEN e.canonical_name ELSE i.naics_code END AS entity_id, "
+    "coalesce(k.name, m.name, e.canonical_name, i.title) AS entity_name, "
+    "coalesce(k.party, m.party) AS party, "
+    "s.score, s.ci_low, s.ci_high, s.dem_amount, s.rep_amount, s.other_amount, s.n_contributions, s.n_donors, "
+    "s.window_start, s.window_end, s.method_version, s.reason "
+    "FROM scores.leaning_score s "
+    "LEFT JOIN core.candidate k ON k.candidate_key = s.candidate_key "
+    "LEFT JOIN core.committee m ON m.committee_key = s.committee_key "
+    "LEFT JOIN core.employer e ON e.employer_key = s.employer_key "
+    "LEFT JOIN core.industry i ON i.industry_key = s.industry_key "
+    "WHERE s.valid_to IS NULL AND s.method_version = %(method)s AND s.as_of = %(as_of)s "
+    "AND s.window_start = %(start)s AND s.window_end = %(end)s "
+    "ORDER BY s.entity_type, entity_id"
+)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    rows: int
+    scored: int
+    window: Window
+    format: str
+
+
+def fetch_current_scores(
+    conn: psycopg.Connection, *, as_of: dt.date, window: Window, method_version: str = METHOD_VERSION
+) -> list[tuple[Any, ...]]:
+    """Current rows as tuples in :data:`EXPORT_COLUMNS` order, sorted by entity type and id."""
+    params = {"method": method_version, "as_of": as_of, "start": window.start, "end": window.end}
+    return list(conn.execute(CURRENT_SCORES_SQL, params).fetchall())
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def write_csv(rows: Sequence[Sequence[Any]], path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(EXPORT_COLUMNS)
+        for row in rows:
+            writer.writerow([_text(v) for v in row])
+
+
+def write_parquet(rows: Sequence[Sequence[Any]], path: Path) -> None:
+    try:
+        pa = importlib.import_module("pyarrow")
+        pq = importlib.import_module("pyarrow.parquet")
+    except ImportError as exc:
+        raise ConfigError(
+            "Parquet export needs pyarrow, which is not installed.",
+            hint="pip install pyarrow (or use --format csv).",
+        ) from exc
+    score, money = pa.decimal128(6, 5), pa.decimal128(14, 2)
+    types = (
+        [pa.string()] * 4
+        + [score] * 3
+        + [money] * 3
+        + [pa.int32()] * 2
+        + [pa.date32()] * 2
+        + [pa.string()] * 2
+    )
+    schema = pa.schema(list(zip(EXPORT_COLUMNS, types, strict=True)))
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in EXPORT_COLUMNS]
+    table = pa.table([pa.array(list(c), type=t) for c, t in zip(columns, types, strict=True)], schema=schema)
+    pq.write_table(table, str(path))
+
+
+def export_scores(
+    conn: psycopg.Connection,
+    *,
+    as_of: dt.date,
+    output: Path,
+    fmt: str = "csv",
+    lookback_months: int = DEFAULT_LOOKBACK_MONTHS,
+    method_version: str = METHOD_VERSION,
+) -> ExportResult:
+    """Write the current scores of ``as_of`` to ``output`` (atomically: a temp file, then rename)."""
+    if fmt not in FORMATS:
+        raise ConfigError(f"Unknown export format {fmt!r}.", hint=f"Use one of: {', '.join(FORMATS)}.")
+    window = window_ending(as_of, lookback_months)
+    rows = fetch_current_scores(conn, as_of=as_of, window=window, method_version=method_version)
+    if not rows:
+        raise DataError(
+            f"No {method_version} scores as of {as_of} for the window {window}.",
+            hint=f"Run `fecflow scores compute --as-of {as_of} --lookback-months {lookback_months}` first.",
+        )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(output.name + ".partial")
+    try:
+        (write_csv if fmt == "csv" else write_parquet)(rows, partial)
+        os.replace(partial, output)
+    finally:
+        partial.unlink(missing_ok=True)
+    scored = sum(1 for r in rows if isinstance(r[4], Decimal))
+    return ExportResult(output, len(rows), scored, window, fmt)

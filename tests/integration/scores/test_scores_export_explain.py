@@ -1,0 +1,131 @@
+"""Export of current scores, and explanations of single entities."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import importlib.util
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from fecflow.errors import ConfigError, DataError
+from fecflow.scores import compute_scores
+from fecflow.scores.explain import explain_entity
+from fecflow.scores.export import EXPORT_COLUMNS, export_scores
+from integration.scores.core_rows import CoreRows
+
+pytestmark = pytest.mark.integration
+
+AS_OF = dt.date(2019, 3, 31)
+
+
+@pytest.fixture
+def scored(core: CoreRows, conn: psycopg.Connection) -> CoreRows:
+    core.campaign("H8DEM0001", "DEM", "C00000001")
+    core.campaign("H8REP0001", "REP", "C00000003")
+    core.campaign("H8GRE0001", "GRE", "C00000005")
+    core.committee("C00000020", committee_type="Q", name="ROADS PAC")
+    core.employer("MICROSOFT")
+    core.employer("QUIET LLC")
+    core.map_employer("MICROSOFT", "5415")
+    core.industry("54")
+    for donor, recipient, amount in (
+        ("A", "C00000001", 500),
+        ("B", "C00000001", 250),
+        ("C", "C00000003", 100),
+        ("A", "C00000003", 50),
+    ):
+        core.give(recipient, amount, "2018-05-01", donor=donor, employer="MICROSOFT")
+    core.give("C00000005", 100, "2018-05-01", donor="Q", employer="QUIET LLC")
+    core.give("C00000003", 1000, "2018-05-01", source="pas2", contributor="C00000020", candidate="H8REP0001")
+    core.commit()
+    compute_scores(conn, run_id=core.run(), as_of=AS_OF)
+    return core
+
+
+def test_csv_export_has_one_row_per_entity_with_the_documented_columns(
+    scored: CoreRows, conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    out = tmp_path / "scores.csv"
+    result = export_scores(conn, as_of=AS_OF, output=out)
+    with out.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        assert tuple(reader.fieldnames or ()) == EXPORT_COLUMNS
+        rows = list(reader)
+    assert result.rows == len(rows)
+    by_id = {(r["entity_type"], r["entity_id"]): r for r in rows}
+    ms = by_id[("employer", "MICROSOFT")]
+    # D 750, R 150 over 3 donors: share 1/6 -> Beta(1.5, 3.5) -> 0.3
+    assert ms["score"] == "0.30000" and ms["dem_amount"] == "750.00" and ms["rep_amount"] == "150.00"
+    assert (ms["n_contributions"], ms["n_donors"], ms["window_start"], ms["window_end"]) == (
+        "4",
+        "3",
+        "2017-04-01",
+        "2019-03-31",
+    )
+    assert ms["reason"] == "" and ms["method_version"] and ms["party"] == ""
+    quiet = by_id[("employer", "QUIET LLC")]
+    assert quiet["score"] == "" and quiet["reason"].startswith("no_partisan_money")
+    pac = by_id[("committee", "C00000020")]
+    assert pac["entity_name"] == "ROADS PAC" and pac["score"] == "0.66667"  # one R contribution: 2/3
+    assert by_id[("industry", "54")]["entity_name"] and by_id[("industry", "5415")]["score"] == "0.30000"
+    assert ("candidate", "H8DEM0001") in by_id and by_id[("candidate", "H8DEM0001")]["party"] == "DEM"
+    assert [(r["entity_type"], r["entity_id"]) for r in rows] == sorted(by_id)
+
+
+def test_export_errors_are_clear(scored: CoreRows, conn: psycopg.Connection, tmp_path: Path) -> None:
+    with pytest.raises(DataError) as missing:
+        export_scores(conn, as_of=dt.date(2020, 1, 31), output=tmp_path / "x.csv")
+    assert "fecflow scores compute --as-of 2020-01-31" in (missing.value.hint or "")
+    assert not (tmp_path / "x.csv").exists()
+    if importlib.util.find_spec("pyarrow") is None:
+        with pytest.raises(ConfigError) as no_arrow:
+            export_scores(conn, as_of=AS_OF, output=tmp_path / "x.parquet", fmt="parquet")
+        assert "pip install pyarrow" in (no_arrow.value.hint or "")
+        assert not list(tmp_path.iterdir())
+    else:
+        export_scores(conn, as_of=AS_OF, output=tmp_path / "x.parquet", fmt="parquet")
+        assert (tmp_path / "x.parquet").stat().st_size > 0
+
+
+def test_explain_employer_lists_recipients_with_alignment(scored: CoreRows, conn: psycopg.Connection) -> None:
+    ex = explain_entity(conn, "employer", "microsoft")
+    assert ex.entity.entity_id == "MICROSOFT" and ex.as_of == AS_OF
+    assert ex.score["score"] == Decimal("0.30000")
+    lines = [
+        (r.recipient_id, r.side, r.basis, r.amount, r.n_contributions, r.n_donors) for r in ex.recipients
+    ]
+    assert lines == [
+        ("C00000001", "D", "candidate", Decimal("750.00"), 2, 2),
+        ("C00000003", "R", "candidate", Decimal("150.00"), 2, 2),
+    ]
+    assert sum(r.amount for r in ex.recipients if r.side == "D") == ex.score["dem_amount"]
+
+
+def test_explain_committee_and_candidate(scored: CoreRows, conn: psycopg.Connection) -> None:
+    pac = explain_entity(conn, "committee", "C00000020", as_of=AS_OF)
+    assert [(r.recipient_id, r.side) for r in pac.recipients] == [("H8REP0001", "R")]
+    cand = explain_entity(conn, "candidate", "H8REP0001")
+    # H8REP0001's donors A and C: A also gave 500 to H8DEM0001 (the leave-one-out base).
+    assert [(r.recipient_id, r.amount) for r in cand.recipients] == [("C00000001", Decimal("500.00"))]
+    assert cand.score["reason"].startswith("insufficient_support")
+
+
+def test_explain_unknown_or_unscored_entity_is_a_clear_error(
+    scored: CoreRows, conn: psycopg.Connection
+) -> None:
+    with pytest.raises(DataError) as unknown:
+        explain_entity(conn, "employer", "MICRO")
+    assert "No employer 'MICRO'" in unknown.value.message and "MICROSOFT" in (unknown.value.hint or "")
+    scored.employer("NO MONEY INC")
+    scored.commit()
+    with pytest.raises(DataError) as unscored:
+        explain_entity(conn, "employer", "NO MONEY INC")
+    assert "fecflow scores compute" in (unscored.value.hint or "")
+    with pytest.raises(DataError):
+        explain_entity(conn, "employer", "MICROSOFT", as_of=dt.date(2020, 6, 30))
+    with pytest.raises(DataError, match="Unknown entity type"):
+        explain_entity(conn, "donor", "X")
