@@ -1,0 +1,395 @@
+"""Accounting checks: every line and every dollar is somewhere, and exactly once.
+
+Staging gate, per staged source file (:func:`check_staging_accounting`):
+
+* ``accounting.lines_balance``: the lines the loader read (``lines_read`` of the file's succeeded,
+  not superseded ``stage`` batches) = rows in ``staging.<type>`` + staging's rejects of the file in
+  ``ops.rejected_row`` (rows normalize rejected, reason ``normalize: ...``, are staged lines and are
+  not counted again). Exact.
+* ``accounting.audit_counts``: the audits' ``rows_loaded`` / ``rows_rejected`` equal those two counts.
+  Exact.
+* ``accounting.line_numbers``: staged and rejected line numbers run from 1 to ``lines_read`` (a
+  truncated or partly lost load leaves a gap or a short tail). Exact.
+* ``accounting.reject_rate``: rejected / lines <= ``reject_rate``.
+
+Normalize gate, per normalized snapshot (:func:`check_core_accounting`), transaction files
+(indiv, pas2, oth):
+
+* ``accounting.core_rows``: every staged row has a live (``deleted_at IS NULL``) ``core.contribution``
+  row with its SUB_ID, whatever its ``source`` (pas2 SUB_IDs are in oth too; the pas2 row owns them),
+  except the rows normalize rejected (``ops.rejected_row``, reason ``normalize: ...``: no SUB_ID, an
+  amount that is not a number, no CMTE_ID), which are counted and reported. Exact.
+* ``accounting.stale_core_rows``: every live core row of this source and cycle is in the snapshot
+  (rows that disappeared from the newer snapshot must be soft-deleted). Exact.
+* ``accounting.amounts_by_committee``: per filing committee (the staged CMTE_ID; the recipient for
+  indiv), staged dollars = core dollars of the same SUB_IDs, within ``amount_committee_abs``.
+  Core ``amount`` is the reported amount (sign and refund flags live in the counting rule), so the
+  comparison is raw against raw. Rows normalize rejected are left out on both sides.
+* ``accounting.amount_total``: the same over the whole file, within ``amount_total_abs``.
+
+Master files (cm, cn, ccl): ``accounting.core_entities``: every staged id has its current core row
+(a non-placeholder committee / candidate, an open candidate-committee link). Exact.
+
+Per cycle: ``accounting.unique_sub_id``: no SUB_ID has two live core rows (the database can only
+enforce ``(sub_id, transaction_date)``; see docs/data/schema.md). Exact.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from fecflow.checks.result import CheckResult, at_most, exactly, share
+from fecflow.checks.schema import (
+    NORMALIZE_REJECT_PREFIX,
+    STAGING_REJECTS,
+    TRANSACTION_FILE_TYPES,
+    SourceFileInfo,
+    nonempty,
+    source_file_info,
+    staging_table,
+    valid_amount,
+    valid_bigint_id,
+)
+from fecflow.checks.tolerances import Tolerances
+from fecflow.staging.load import STAGE, SUPERSEDED_KEY
+
+SAMPLE = 5  # example SUB_IDs / committees quoted in a message
+DETAIL_ROWS = 10  # committees listed in details
+
+_SUB = sql.Identifier("s", "sub_id")
+_SUB_BIGINT = sql.SQL("(CASE WHEN {v} THEN {c}::bigint END)").format(v=valid_bigint_id(_SUB), c=_SUB)
+
+
+# --- staging gate -----------------------------------------------------------------------------------------
+def check_staging_accounting(
+    conn: psycopg.Connection, source_file_id: int, tolerances: Tolerances
+) -> list[CheckResult]:
+    """Lines balance, audit counts, line numbers and reject rate of one staged source file."""
+    info = source_file_info(conn, source_file_id)
+    audit = conn.execute(
+        "SELECT count(*), sum(lines_read), sum(rows_loaded), sum(rows_rejected) FROM ops.ingest_run_audits "
+        "WHERE stage = %s AND source_file_id = %s AND status = 'succeeded' AND NOT (counts ? %s)",
+        (STAGE, source_file_id, SUPERSEDED_KEY),
+    ).fetchone()
+    staged = conn.execute(
+        sql.SQL(
+            "SELECT count(*), min(_line_number), max(_line_number) FROM {} WHERE _source_file_id = %s"
+        ).format(staging_table(info.spec)),
+        (source_file_id,),
+    ).fetchone()
+    rejected = conn.execute(
+        sql.SQL(
+            "SELECT count(*), min(line_number), max(line_number) FROM ops.rejected_row "
+            "WHERE source_file_id = %s AND {}"
+        ).format(STAGING_REJECTS),
+        (source_file_id,),
+    ).fetchone()
+    assert audit is not None and staged is not None and rejected is not None
+    n_audits = int(audit[0])
+    lines_read, rows_loaded, rows_rejected = (None if v is None else int(v) for v in audit[1:4])
+    n_staged, n_rejected = int(staged[0]), int(rejected[0])
+    counted = n_staged + n_rejected
+    scope = info.scope
+    details: dict[str, Any] = {
+        "stage_audits": n_audits,
+        "audit_lines_read": lines_read,
+        "audit_rows_loaded": rows_loaded,
+        "audit_rows_rejected": rows_rejected,
+        "staged_rows": n_staged,
+        "rejected_rows": n_rejected,
+    }
+    results: list[CheckResult] = []
+    if n_audits == 0 or lines_read is None:
+        why = "no succeeded stage audit" if n_audits == 0 else "the stage audits carry no lines_read"
+        results.append(
+            CheckResult(
+                "accounting.lines_balance",
+                scope,
+                counted,
+                None,
+                None,
+                "failed",
+                f"{why} for this file, so its lines cannot be accounted for",
+                details,
+            )
+        )
+    else:
+        results.append(
+            exactly(
+                "accounting.lines_balance",
+                scope,
+                counted,
+                lines_read,
+                f"staged {n_staged:,} + rejected {n_rejected:,} = {counted:,} rows; the loader read "
+                f"{lines_read:,} lines",
+                details=details,
+            )
+        )
+        results.append(
+            exactly(
+                "accounting.audit_counts",
+                scope,
+                {"staged": n_staged, "rejected": n_rejected},
+                {"staged": rows_loaded, "rejected": rows_rejected},
+                f"rows in staging / ops.rejected_row vs the audits' rows_loaded / rows_rejected "
+                f"({n_staged:,}/{n_rejected:,} vs {rows_loaded}/{rows_rejected})",
+                details=details,
+            )
+        )
+        numbers = [v for v in (staged[1], staged[2], rejected[1], rejected[2]) if v is not None]
+        first, last = (min(numbers), max(numbers)) if numbers else (None, None)
+        expected_span = {"first": 1, "last": lines_read} if lines_read else {"first": None, "last": None}
+        results.append(
+            exactly(
+                "accounting.line_numbers",
+                scope,
+                {"first": first, "last": last},
+                expected_span,
+                f"line numbers run {first}..{last}; the file has {lines_read:,} lines",
+                details=details,
+            )
+        )
+    results.append(
+        at_most(
+            "accounting.reject_rate",
+            scope,
+            share(n_rejected, counted),
+            tolerances.reject_rate,
+            f"{n_rejected:,} of {counted:,} lines rejected",
+            details={"rejected_rows": n_rejected, "lines": counted},
+        )
+    )
+    return results
+
+
+# --- normalize gate -----------------------------------------------------------------------------------------
+def check_core_accounting(
+    conn: psycopg.Connection, source_file_id: int, tolerances: Tolerances
+) -> list[CheckResult]:
+    """Staging vs core for one normalized snapshot (transaction or master file)."""
+    info = source_file_info(conn, source_file_id)
+    if info.file_type in TRANSACTION_FILE_TYPES:
+        return _check_contributions(conn, info, tolerances)
+    if info.file_type in _ENTITY_KEYS:
+        return [_check_entities(conn, info)]
+    return []
+
+
+def _check_contributions(
+    conn: psycopg.Connection, info: SourceFileInfo, tol: Tolerances
+) -> list[CheckResult]:
+    """One pass over staging LEFT JOIN core (presence and dollars together), one over core (stale rows)."""
+    table = staging_table(info.spec)
+    amount = sql.Identifier("s", "transaction_amt")
+    diff = sql.SQL("abs(coalesce(sum(j.amount), 0) - coalesce(sum(j.core_amount), 0))")
+    missing = sql.SQL("NOT j.excluded AND NOT j.found")
+    query = sql.SQL(
+        "WITH s AS (SELECT s.cmte_id, s._line_number, CASE WHEN {va} THEN {a}::numeric END AS amount, {k} AS sub_id, "
+        "r.line_number IS NOT NULL AS excluded FROM {t} s "
+        "LEFT JOIN ops.rejected_row r ON r.source_file_id = s._source_file_id AND r.line_number = s._line_number "
+        "AND starts_with(r.reason, {nr}) WHERE s._source_file_id = %(sfid)s), "
+        "j AS (SELECT s.cmte_id, s._line_number, s.sub_id, s.excluded, "
+        "CASE WHEN NOT s.excluded THEN s.amount END AS amount, "
+        "c.amount AS core_amount, c.sub_id IS NOT NULL AS found "
+        "FROM s LEFT JOIN core.contribution c ON c.sub_id = s.sub_id AND c.deleted_at IS NULL) "
+        "SELECT j.cmte_id, GROUPING(j.cmte_id) = 1 AS is_total, coalesce(sum(j.amount), 0), "
+        "coalesce(sum(j.core_amount), 0), count(*), count(*) FILTER (WHERE j.excluded), "
+        "count(*) FILTER (WHERE {m}), count(DISTINCT j.cmte_id), "
+        "(array_agg(coalesce(j.sub_id::text, 'line ' || j._line_number) ORDER BY j._line_number) "
+        "FILTER (WHERE {m}))[1:{n}] "
+        "FROM j GROUP BY GROUPING SETS ((j.cmte_id), ()) "
+        "HAVING GROUPING(j.cmte_id) = 1 OR {d} > %(tol)s "
+        "ORDER BY GROUPING(j.cmte_id) DESC, {d} DESC"
+    ).format(
+        va=valid_amount(amount),
+        a=amount,
+        k=_SUB_BIGINT,
+        t=table,
+        nr=sql.Literal(NORMALIZE_REJECT_PREFIX),
+        m=missing,
+        d=diff,
+        n=sql.Literal(SAMPLE),
+    )
+    rows = conn.execute(
+        query, {"sfid": info.source_file_id, "tol": Decimal(str(tol.amount_committee_abs))}
+    ).fetchall()
+    total = rows[0]
+    assert total[1], "the grand total row comes first"
+    staged_rows, excluded, n_missing = int(total[4]), int(total[5]), int(total[6])
+    examples = [str(v) for v in (total[8] or [])]
+    expected = staged_rows - excluded
+    message = f"{expected - n_missing:,} of {expected:,} staged rows have a live core row"
+    if excluded:
+        message += f" ({excluded:,} more were rejected by normalize, see ops.rejected_row)"
+    if n_missing:
+        message += f"; missing e.g. SUB_ID {', '.join(examples)}"
+    scope = info.scope
+    results = [
+        exactly(
+            "accounting.core_rows",
+            scope,
+            n_missing,
+            0,
+            message,
+            details={
+                "staged_rows": staged_rows,
+                "rejected_by_normalize": excluded,
+                "missing": n_missing,
+                "examples": examples,
+            },
+        ),
+        _stale_rows(conn, info),
+    ]
+    results.extend(_amount_results(info, tol, total, rows[1:]))
+    return results
+
+
+def _stale_rows(conn: psycopg.Connection, info: SourceFileInfo) -> CheckResult:
+    query = sql.SQL(
+        "SELECT count(*), (array_agg(c.sub_id ORDER BY c.sub_id))[1:{n}] FROM core.contribution c "
+        "WHERE c.source = %s AND c.cycle = %s AND c.deleted_at IS NULL AND NOT EXISTS ("
+        "SELECT 1 FROM {t} s WHERE s._source_file_id = %s AND s.sub_id = c.sub_id::text)"
+    ).format(t=staging_table(info.spec), n=sql.Literal(SAMPLE))
+    row = conn.execute(query, (info.file_type, info.cycle, info.source_file_id)).fetchone()
+    assert row is not None
+    stale, examples = int(row[0]), [str(v) for v in (row[1] or [])]
+    message = (
+        f"{stale:,} live core rows of source {info.file_type}, cycle {info.cycle} are not in this snapshot"
+    )
+    if stale:
+        message += f" (e.g. SUB_ID {', '.join(examples)}); rows gone from a snapshot must be soft-deleted"
+    return exactly(
+        "accounting.stale_core_rows",
+        info.scope,
+        stale,
+        0,
+        message,
+        details={"stale": stale, "examples": examples},
+    )
+
+
+def _amount_results(
+    info: SourceFileInfo, tol: Tolerances, total: tuple[Any, ...], over: list[tuple[Any, ...]]
+) -> list[CheckResult]:
+    staged_total, core_total, n_committees = Decimal(total[2]), Decimal(total[3]), int(total[7])
+    worst = [
+        {
+            "committee_id": r[0],
+            "staged": Decimal(r[2]),
+            "core": Decimal(r[3]),
+            "difference": Decimal(r[3]) - Decimal(r[2]),
+        }
+        for r in over[:DETAIL_ROWS]
+    ]
+    message = (
+        f"{len(over):,} of {n_committees:,} committees differ by more than ${tol.amount_committee_abs:,.2f}"
+    )
+    if over:
+        message += "; e.g. " + ", ".join(
+            f"{w['committee_id']} staged ${w['staged']:,.2f} vs core ${w['core']:,.2f}"
+            for w in worst[:SAMPLE]
+        )
+    difference = core_total - staged_total
+    return [
+        CheckResult(
+            "accounting.amounts_by_committee",
+            info.scope,
+            len(over),
+            0,
+            tol.amount_committee_abs,
+            "failed" if over else "passed",
+            message,
+            {"committees": n_committees, "over_tolerance": len(over), "worst": worst},
+        ),
+        CheckResult(
+            "accounting.amount_total",
+            info.scope,
+            core_total,
+            staged_total,
+            tol.amount_total_abs,
+            "failed" if abs(difference) > Decimal(str(tol.amount_total_abs)) else "passed",
+            f"core ${core_total:,.2f} vs staged ${staged_total:,.2f} (difference ${difference:,.2f})",
+            {"difference": difference},
+        ),
+    ]
+
+
+# file type -> (staging key column, "does the current core row exist" for a staged key s.<column>)
+_ENTITY_KEYS: dict[str, tuple[str, str]] = {
+    "cm": (
+        "cmte_id",
+        "SELECT 1 FROM core.committee e WHERE e.committee_id = s.cmte_id AND NOT e.is_placeholder",
+    ),
+    "cn": (
+        "cand_id",
+        "SELECT 1 FROM core.candidate e WHERE e.candidate_id = s.cand_id AND NOT e.is_placeholder",
+    ),
+    "ccl": (
+        "linkage_id",
+        "SELECT 1 FROM core.candidate_committee_link e WHERE e.linkage_id = s.linkage_id AND e.valid_to IS NULL",
+    ),
+}
+
+
+def _check_entities(conn: psycopg.Connection, info: SourceFileInfo) -> CheckResult:
+    key_column, exists = _ENTITY_KEYS[info.file_type]
+    key = sql.Identifier("s", key_column)
+    usable: sql.Composable
+    value: sql.Composable
+    if info.file_type == "ccl":  # LINKAGE_ID is a number in core
+        usable, value = valid_bigint_id(key), sql.SQL("{}::bigint").format(key)
+    else:
+        usable, value = nonempty(key), key
+    missing = sql.SQL("NOT EXISTS ({})").format(sql.SQL(exists))  # fixed text from _ENTITY_KEYS
+    query = sql.SQL(
+        "WITH s AS (SELECT DISTINCT {v} AS {n} FROM {t} s WHERE s._source_file_id = %s AND {u}) "
+        "SELECT count(*), count(*) FILTER (WHERE {m}), "
+        "(array_agg(s.{n} ORDER BY s.{n}) FILTER (WHERE {m}))[1:{sample}] FROM s"
+    ).format(
+        v=value,
+        n=sql.Identifier(key_column),
+        t=staging_table(info.spec),
+        u=usable,
+        m=missing,
+        sample=sql.Literal(SAMPLE),
+    )
+    row = conn.execute(query, (info.source_file_id,)).fetchone()
+    assert row is not None
+    total, n_missing, examples = int(row[0]), int(row[1]), [str(e) for e in (row[2] or [])]
+    what = {"cm": "committees", "cn": "candidates", "ccl": "candidate-committee links"}[info.file_type]
+    message = f"{total - n_missing:,} of {total:,} staged {what} have their current core row"
+    if n_missing:
+        message += f"; missing e.g. {', '.join(examples)}"
+    return exactly(
+        "accounting.core_entities",
+        info.scope,
+        n_missing,
+        0,
+        message,
+        details={"staged_ids": total, "missing": n_missing, "examples": examples},
+    )
+
+
+def check_unique_sub_ids(conn: psycopg.Connection, cycle: int) -> CheckResult:
+    """No SUB_ID has two live core rows in ``cycle``."""
+    row = conn.execute(
+        "SELECT count(*), (array_agg(sub_id ORDER BY sub_id))[1:%s] FROM ("
+        "SELECT sub_id FROM core.contribution WHERE cycle = %s AND deleted_at IS NULL "
+        "GROUP BY sub_id HAVING count(*) > 1) d",
+        (SAMPLE, cycle),
+    ).fetchone()
+    assert row is not None
+    dupes, examples = int(row[0]), [str(v) for v in (row[1] or [])]
+    return exactly(
+        "accounting.unique_sub_id",
+        f"cycle:{cycle}",
+        dupes,
+        0,
+        f"{dupes:,} SUB_IDs have more than one live core row"
+        + (f" (e.g. {', '.join(examples)})" if dupes else ""),
+        details={"duplicated_sub_ids": dupes, "examples": examples},
+    )

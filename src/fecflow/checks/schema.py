@@ -1,0 +1,263 @@
+"""Schema checks on one staged source file (staging gate): do the raw fields look like FEC data?
+
+All counts come from one SQL pass over the file's staging rows (``_source_file_id = X``) plus a count
+of its rejected lines; Python only compares the numbers with the tolerances.
+
+* ``schema.field_count_rejects``: lines rejected for a wrong number of ``|`` fields / all lines
+  (a changed file layout shows up here first).
+* ``schema.required_fields``: for each required column (:data:`REQUIRED`), the share of rows where it
+  is non-empty; the worst column is reported.
+* ``schema.valid_dates`` / ``schema.valid_amounts`` / ``schema.valid_ids``: among non-empty values,
+  the share that parse: calendar dates in MMDDYYYY (MM/DD/YYYY in summary files), numbers, and ids
+  matching :data:`ID_PATTERNS` (SUB_ID 19 digits, CMTE_ID ``C`` + 8 digits, ...). Blank values are
+  not counted here (a blank date is legal; a blank required field is the previous check's business).
+
+The SQL expressions for "valid date / amount / SUB_ID" live here and are reused by the accounting
+checks, so both gates agree on what parses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from fecflow.catalog import FILES, FileSpec
+from fecflow.catalog.model import Column
+from fecflow.checks.result import CheckResult, at_least, at_most, share
+from fecflow.checks.tolerances import Tolerances
+from fecflow.errors import DataError
+from fecflow.parse.records import RejectReason
+
+# The file types normalize writes to core, in its order (the same lists as fecflow.normalize.step's
+# NORMALIZE_ORDER and fecflow.normalize.contributions' TRANSACTION_FILE_TYPES; a unit test compares).
+# Kept here so the checks import only normalize's small snapshot module.
+TRANSACTION_FILE_TYPES = ("indiv", "pas2", "oth")
+NORMALIZED_FILE_TYPES = ("cn", "cm", "ccl", *TRANSACTION_FILE_TYPES)
+
+# Required non-empty columns per file type (raw FEC names).
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "indiv": ("CMTE_ID", "TRANSACTION_AMT", "SUB_ID"),
+    "pas2": ("CMTE_ID", "TRANSACTION_AMT", "SUB_ID"),
+    "oth": ("CMTE_ID", "TRANSACTION_AMT", "SUB_ID"),
+    "cm": ("CMTE_ID",),
+    "cn": ("CAND_ID",),
+    "ccl": ("CAND_ID", "CMTE_ID", "LINKAGE_ID"),
+    "weball": ("CAND_ID",),
+    "webl": ("CAND_ID",),
+    "webk": ("CMTE_ID",),
+}
+
+CANDIDATE_ID = r"^[HSP][0-9A-Z]{8}$"
+COMMITTEE_ID = r"^C[0-9]{8}$"
+CANDIDATE_OR_COMMITTEE_ID = r"^([HSP][0-9A-Z]{8}|C[0-9]{8})$"
+# (file type or "*", raw column) -> regular expression a non-empty value must match.
+ID_PATTERNS: dict[tuple[str, str], str] = {
+    ("*", "CMTE_ID"): COMMITTEE_ID,
+    ("*", "SUB_ID"): r"^[0-9]{19}$",
+    ("*", "CAND_ID"): CANDIDATE_ID,
+    # ccl and cm: FEC sometimes puts a committee id in CAND_ID (see DOMAIN.md); both are well formed.
+    ("ccl", "CAND_ID"): CANDIDATE_OR_COMMITTEE_ID,
+    ("cm", "CAND_ID"): CANDIDATE_OR_COMMITTEE_ID,
+    ("*", "LINKAGE_ID"): r"^[0-9]{1,19}$",
+    ("cn", "CAND_PCC"): COMMITTEE_ID,
+}
+
+_MMDDYYYY = r"^(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{4}$"
+_MM_DD_YYYY = r"^(0[1-9]|1[0-2])/(0[1-9]|[12][0-9]|3[01])/[0-9]{4}$"
+_AMOUNT = r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
+BIGINT_MAX = "9223372036854775807"
+# ops.rejected_row also holds rows normalize could not type ("normalize: invalid SUB_ID", ...): those
+# lines ARE staged. Staging's own rejects are the others.
+NORMALIZE_REJECT_PREFIX = "normalize:"
+STAGING_REJECTS = sql.SQL("NOT starts_with(reason, {})").format(sql.Literal(NORMALIZE_REJECT_PREFIX))
+
+
+# --- SQL expressions (shared with accounting) -----------------------------------------------------------
+def nonempty(col: sql.Composable) -> sql.Composable:
+    return sql.SQL("nullif(btrim({}), '') IS NOT NULL").format(col)
+
+
+def valid_amount(col: sql.Composable) -> sql.Composable:
+    """True when ``col`` is a plain decimal number (as FEC writes amounts)."""
+    return sql.SQL("({} ~ {})").format(col, sql.Literal(_AMOUNT))
+
+
+def valid_bigint_id(col: sql.Composable) -> sql.Composable:
+    """True when ``col`` is 1-19 digits that fit a BIGINT (safe to cast with ``::bigint``)."""
+    return sql.SQL("({c} ~ '^[0-9]{{1,19}}$' AND (length({c}) < 19 OR {c} <= {m}))").format(
+        c=col, m=sql.Literal(BIGINT_MAX)
+    )
+
+
+def valid_date(col: sql.Composable, column_type: str = "date_mmddyyyy") -> sql.Composable:
+    """True when ``col`` is a real calendar date (Feb 30 is not); never raises."""
+    compact: sql.Composable
+    if column_type == "date_mm_dd_yyyy":
+        pattern, compact = _MM_DD_YYYY, sql.SQL("replace({}, '/', '')").format(col)
+    else:
+        pattern, compact = _MMDDYYYY, col
+    return sql.SQL(
+        "(CASE WHEN {c} ~ {p} AND substr({d}, 5, 4) <> '0000' THEN "
+        "substr({d}, 3, 2)::int <= extract(day FROM make_date(substr({d}, 5, 4)::int, substr({d}, 1, 2)::int, 1)"
+        " + interval '1 month - 1 day') ELSE false END)"
+    ).format(c=col, p=sql.Literal(pattern), d=compact)
+
+
+# --- source files -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SourceFileInfo:
+    source_file_id: int
+    file_type: str
+    cycle: int | None
+
+    @property
+    def spec(self) -> FileSpec:
+        return FILES[self.file_type]
+
+    @property
+    def scope(self) -> str:
+        return f"{self.file_type}:{self.cycle if self.cycle is not None else '-'} source_file={self.source_file_id}"
+
+
+def source_file_info(conn: psycopg.Connection, source_file_id: int) -> SourceFileInfo:
+    row = conn.execute(
+        "SELECT file_type, cycle FROM ops.source_file WHERE source_file_id = %s", (source_file_id,)
+    ).fetchone()
+    if row is None:
+        raise DataError(f"There is no source file {source_file_id} in ops.source_file.")
+    if row[0] not in FILES:
+        raise DataError(
+            f"Source file {source_file_id} has file type {row[0]!r}, which is not a bulk file type."
+        )
+    return SourceFileInfo(source_file_id, str(row[0]), row[1])
+
+
+def staging_table(spec: FileSpec) -> sql.Composable:
+    return sql.Identifier("staging", spec.staging_table)
+
+
+def id_pattern(file_type: str, raw: str) -> str | None:
+    return ID_PATTERNS.get((file_type, raw)) or ID_PATTERNS.get(("*", raw))
+
+
+# --- the checks -------------------------------------------------------------------------------------------
+def check_schema(conn: psycopg.Connection, source_file_id: int, tolerances: Tolerances) -> list[CheckResult]:
+    """All schema checks for one staged source file."""
+    info = source_file_info(conn, source_file_id)
+    spec = info.spec
+    required = [spec.column(raw) for raw in REQUIRED.get(info.file_type, ())]
+    dates = [c for c in spec.columns if c.type in ("date_mmddyyyy", "date_mm_dd_yyyy")]
+    amounts = [c for c in spec.columns if c.type == "amount"]
+    ids = [c for c in spec.columns if id_pattern(info.file_type, c.raw)]
+
+    measures: list[sql.Composable] = [sql.SQL("count(*)")]
+    names: list[str] = ["rows"]
+
+    def add(name: str, condition: sql.Composable) -> None:
+        names.append(name)
+        measures.append(sql.SQL("count(*) FILTER (WHERE {})").format(condition))
+
+    for col in {c.raw: c for c in (*required, *dates, *amounts, *ids)}.values():
+        add(f"nonempty:{col.raw}", nonempty(_ident(col)))
+    for col in dates:
+        add(f"valid:{col.raw}", valid_date(_ident(col), col.type))
+    for col in amounts:
+        add(f"valid:{col.raw}", valid_amount(_ident(col)))
+    for col in ids:
+        pattern = id_pattern(info.file_type, col.raw)
+        add(f"valid:{col.raw}", sql.SQL("{} ~ {}").format(_ident(col), sql.Literal(pattern)))
+
+    query = sql.SQL("SELECT {} FROM {} WHERE _source_file_id = %s").format(
+        sql.SQL(", ").join(measures), staging_table(spec)
+    )
+    row = conn.execute(query, (source_file_id,)).fetchone()
+    assert row is not None
+    counts: dict[str, int] = dict(zip(names, (int(v) for v in row), strict=True))
+    rejected = conn.execute(
+        sql.SQL(
+            "SELECT count(*), count(*) FILTER (WHERE reason = %s) FROM ops.rejected_row "
+            "WHERE source_file_id = %s AND {}"
+        ).format(STAGING_REJECTS),
+        (str(RejectReason.FIELD_COUNT), source_file_id),
+    ).fetchone()
+    assert rejected is not None
+    rejected_all, rejected_field_count = int(rejected[0]), int(rejected[1])
+
+    scope = info.scope
+    rows = counts["rows"]
+    lines = rows + rejected_all
+    results = [
+        at_most(
+            "schema.field_count_rejects",
+            scope,
+            share(rejected_field_count, lines),
+            tolerances.field_count_reject_rate,
+            f"{rejected_field_count:,} of {lines:,} lines rejected for a wrong field count "
+            f"(expected {spec.field_count} fields)",
+            details={"rejected_field_count": rejected_field_count, "lines": lines},
+        )
+    ]
+    results.append(
+        _worst(
+            "schema.required_fields",
+            scope,
+            {c.raw: (counts[f"nonempty:{c.raw}"], rows) for c in required},
+            tolerances.required_share,
+            "rows with {col} non-empty",
+        )
+    )
+    for name, cols, limit, what in (
+        (
+            "schema.valid_dates",
+            dates,
+            tolerances.date_valid_share,
+            "non-empty {col} values that are calendar dates",
+        ),
+        (
+            "schema.valid_amounts",
+            amounts,
+            tolerances.amount_valid_share,
+            "non-empty {col} values that are numbers",
+        ),
+        (
+            "schema.valid_ids",
+            ids,
+            tolerances.id_valid_share,
+            "non-empty {col} values that are well-formed ids",
+        ),
+    ):
+        results.append(
+            _worst(
+                name,
+                scope,
+                {c.raw: (counts[f"valid:{c.raw}"], counts[f"nonempty:{c.raw}"]) for c in cols},
+                limit,
+                what,
+            )
+        )
+    return results
+
+
+def _ident(col: Column) -> sql.Composable:
+    return sql.Identifier(col.staging_name)
+
+
+def _worst(name: str, scope: str, parts: dict[str, tuple[int, int]], limit: float, what: str) -> CheckResult:
+    """One result for a family of columns: the column with the lowest share decides."""
+    shares = {col: share(good, total) for col, (good, total) in parts.items()}
+    measured = {col: s for col, s in shares.items() if s is not None}
+    details: dict[str, Any] = {
+        col: {"ok": good, "of": total, "share": shares[col]} for col, (good, total) in parts.items()
+    }
+    if not measured:
+        reason = "no such columns in this file" if not parts else "no non-empty values to check"
+        return at_least(name, scope, None, limit, reason, details=details)
+    worst_col = min(measured, key=lambda c: measured[c])
+    good, total = parts[worst_col]
+    message = f"{good:,} of {total:,} " + what.format(col=worst_col)
+    if len(parts) > 1:
+        message += f" (the worst of {len(parts)} columns)"
+    return at_least(name, scope, measured[worst_col], limit, message, details=details)
