@@ -6,14 +6,26 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help install demo test test-unit test-integration lint format docs bench clean
+# The demo backfills the bundled real 2020 FEC sample from a local mirror (no network).
+DEMO_MIRROR := file://$(CURDIR)/tests/fixtures/bulk
+DEMO_FILES := cm,cn,ccl,indiv,pas2,oth,weball,webk,webl
+CYCLES ?= 2020
+FILES ?= cm,cn,ccl,indiv,pas2,oth
+BENCH_ROWS ?= 2000000
+FECFLOW := $(VENV)/bin/fecflow
+
+.PHONY: help install demo test test-unit test-integration lint format docs bench clean \
+	ingest-backfill ingest-daily replay-range
 
 help:
 	@echo "make demo    - install, start the embedded PostgreSQL, run the demo pipeline"
 	@echo "make test    - install dev extras, run ruff, mypy and pytest"
 	@echo "make lint    - ruff + mypy"
 	@echo "make docs    - regenerate generated docs (docs/cli.md, docs/data/files, schema.md)"
-	@echo "make bench   - performance benchmark (writes bench/results.json)"
+	@echo "make bench   - performance benchmark (writes bench/results.json; BENCH_ROWS=$(BENCH_ROWS))"
+	@echo "make ingest-backfill CYCLES=2016-2020 [FILES=...]  - fecflow backfill"
+	@echo "make ingest-daily                                  - fecflow ingest-daily"
+	@echo "make replay-range START=YYYY-MM-DD END=YYYY-MM-DD   - fecflow replay-range"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,9 +56,25 @@ docs: $(STAMP)
 	$(PY) scripts/gen_docs.py
 
 demo: $(STAMP)
-	$(VENV)/bin/fecflow db start
-	$(VENV)/bin/fecflow db upgrade
-	$(VENV)/bin/fecflow db status
+	$(FECFLOW) db start
+	$(FECFLOW) db upgrade
+	FECFLOW_BULK_BASE_URL=$(DEMO_MIRROR) $(FECFLOW) backfill --cycles 2020 --files $(DEMO_FILES)
+	$(FECFLOW) report summary
+
+ingest-backfill: $(STAMP)
+	$(FECFLOW) db upgrade
+	$(FECFLOW) backfill --cycles $(CYCLES) --files $(FILES)
+
+ingest-daily: $(STAMP)
+	$(FECFLOW) db upgrade
+	$(FECFLOW) ingest-daily
+
+replay-range: $(STAMP)
+	@test -n "$(START)" -a -n "$(END)" || { echo "usage: make replay-range START=YYYY-MM-DD END=YYYY-MM-DD"; exit 2; }
+	$(FECFLOW) replay-range --start $(START) --end $(END)
+
+bench: $(STAMP)
+	$(PY) bench/run.py --rows $(BENCH_ROWS)
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist

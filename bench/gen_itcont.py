@@ -70,7 +70,8 @@ def iter_generated(sample_lines: list[bytes], rows: int, seed: int) -> Iterator[
 
     picks = rng.choices(range(len(templates)), k=rows)
     shifts = rng.choices(range(-MAX_SHIFT_DAYS, MAX_SHIFT_DAYS + 1), k=rows)
-    sub_ids = rng.sample(range(10**18, 10**19), k=rows)  # unique, always 19 digits
+    # unique, always 19 digits, and within BIGINT (max 9223372036854775807) like real SUB_IDs
+    sub_ids = rng.sample(range(10**18, 9 * 10**18), k=rows)
 
     date_cache: dict[int, bytes] = {}
     for pick, shift, sub_id in zip(picks, shifts, sub_ids, strict=True):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -94,6 +94,21 @@ def db_url(pg_admin_url: str, template_db: str) -> Iterator[str]:
     try:
         yield _with_db(pg_admin_url, name)
     finally:
+        _drop(pg_admin_url, name)
+
+
+@pytest.fixture(scope="session")
+def make_db(pg_admin_url: str, template_db: str) -> Iterator[Callable[[], str]]:
+    """A factory of extra migrated databases (dropped at the end of the session)."""
+    made: list[str] = []
+
+    def factory() -> str:
+        name = _clone(pg_admin_url, template_db)
+        made.append(name)
+        return _with_db(pg_admin_url, name)
+
+    yield factory
+    for name in made:
         _drop(pg_admin_url, name)
 
 

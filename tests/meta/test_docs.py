@@ -41,15 +41,22 @@ def test_every_option_has_help() -> None:
 
 
 def test_help_runs_for_every_command() -> None:
+    from typer.testing import CliRunner
+
+    from fecflow.cli.app import app
+
+    runner = CliRunner()
     for path, _cmd in iter_commands():
-        result = subprocess.run(
-            [sys.executable, "-m", "fecflow.cli.app", *path[1:], "--help"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert result.returncode == 0, (path, result.stderr)
-        assert "Usage:" in result.stdout
+        result = runner.invoke(app, [*path[1:], "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert "Usage:" in result.output
+
+
+def test_console_script_entry_point_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "fecflow.cli.app", "--help"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0 and "backfill" in result.stdout
 
 
 def test_readme_carries_the_legal_note() -> None:

@@ -6,12 +6,18 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from fecflow import __version__
 from fecflow.cli import db as db_commands
 from fecflow.cli import fetch as fetch_commands
+from fecflow.cli import normalize as normalize_commands
 from fecflow.cli import pipeline as pipeline_commands
+from fecflow.cli import report as report_commands
 from fecflow.cli import runs as runs_commands
+from fecflow.cli import scores as scores_commands
+from fecflow.cli import stage as stage_commands
+from fecflow.cli import validate as validate_commands
 from fecflow.cli.context import AppState
 from fecflow.errors import FecflowError
 
@@ -26,11 +32,18 @@ app = typer.Typer(
 app.add_typer(db_commands.app, name="db")
 app.command("fetch")(fetch_commands.fetch)
 app.command("fetch-api")(fetch_commands.fetch_api)
+app.command("stage")(stage_commands.stage)
+app.add_typer(stage_commands.staging_app, name="staging")
 app.add_typer(runs_commands.app, name="runs")
 app.command("backfill")(pipeline_commands.backfill)
 app.command("ingest-daily")(pipeline_commands.ingest_daily)
 app.command("replay-range")(pipeline_commands.replay_range)
 runs_commands.app.command("resume")(pipeline_commands.resume_run)
+app.add_typer(report_commands.app, name="report")
+app.add_typer(scores_commands.app, name="scores")
+app.command("explain")(scores_commands.explain)
+app.command("validate")(validate_commands.validate)
+app.command("normalize")(normalize_commands.normalize)
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -62,9 +75,9 @@ def main() -> None:
     try:
         app()  # standalone: typer handles usage errors and exits itself
     except FecflowError as exc:
-        err_console.print(f"[bold red]Error:[/] {exc.message}", markup=True)
+        err_console.print(f"[bold red]Error:[/] {escape(exc.message)}", markup=True)
         if exc.hint:
-            err_console.print(f"[bold]Hint:[/] {exc.hint}", markup=True)
+            err_console.print(f"[bold]Hint:[/] {escape(exc.hint)}", markup=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("Interrupted.")

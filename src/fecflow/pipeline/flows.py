@@ -17,12 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from fecflow.catalog import get_file_spec
+from fecflow.checks.gate import GateScope, run_gate, scope_of_run
+from fecflow.checks.tolerances import load_tolerances
 from fecflow.db import ops
 from fecflow.errors import ConfigError, DataError
+from fecflow.normalize.snapshot import current_snapshot
+from fecflow.normalize.step import normalize_cycle
 from fecflow.pipeline.fetch import fetch_bulk
 from fecflow.pipeline.runner import Step, StepContext
+from fecflow.scores.engine import compute_scores
 from fecflow.sources.http import RetryPolicy, build_http_client
 from fecflow.sources.storage import RawStorage
+from fecflow.staging.load import stage_source_file
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +84,6 @@ def _local_copy(stack: ExitStack, storage: RawStorage, uri: str) -> Path:
 
 
 def _stage(ctx: StepContext) -> dict[str, Any]:
-    from fecflow.staging.load import stage_source_file
-
     if _nothing_changed(ctx):
         return {"skipped": "nothing changed upstream"}
     storage = RawStorage.from_settings(ctx.settings)
@@ -117,32 +121,62 @@ def _stage(ctx: StepContext) -> dict[str, Any]:
     return totals
 
 
+def _gate_scope(ctx: StepContext, gate: str) -> GateScope | None:
+    """What a gate checks: the current snapshots of the run's cycles and files (so a resumed run
+    checks them too), and the score rows this run computed."""
+    if gate == "staging":
+        ids = []
+        for cycle, file_type in _targets(ctx):
+            snap = current_snapshot(ctx.conn, cycle=cycle, file_type=file_type)
+            if snap is not None:
+                ids.append(snap.source_file_id)
+        return GateScope(source_file_ids=tuple(sorted(set(ids)))) if ids else None
+    if gate == "normalize":
+        normalizable = [f for f in ctx.args["files"] if f in MASTER_FILES + TRANSACTION_FILES]
+        return (
+            GateScope(cycles=tuple(ctx.args["cycles"]), file_types=tuple(normalizable))
+            if normalizable
+            else None
+        )
+    return scope_of_run(ctx.conn, ctx.run_id).get("scores")
+
+
 def _gate(gate: str) -> Callable[[StepContext], dict[str, Any]]:
     def run(ctx: StepContext) -> dict[str, Any]:
-        from fecflow.checks.gate import run_gate_for_run
-
         if _nothing_changed(ctx):
             return {"skipped": "nothing changed upstream"}
-        results = run_gate_for_run(
-            ctx.conn, settings=ctx.settings, run_id=ctx.run_id, gate=gate, args=ctx.args
+        scope = _gate_scope(ctx, gate)
+        if scope is None:
+            return {"skipped": "nothing to check"}
+        tolerances = load_tolerances(ctx.settings, ctx.args.get("tolerances", ()))
+        results = run_gate(
+            ctx.conn, run_id=ctx.run_id, gate=gate, scope=scope, tolerances=tolerances, settings=ctx.settings
         )
-        return {"checks": len(results), "failed": sum(1 for r in results if r.status == "failed")}
+        return {
+            "checks": len(results),
+            "failed": sum(1 for r in results if r.status == "failed"),
+            "warnings": sum(1 for r in results if r.status == "warning"),
+        }
 
     return run
 
 
 def _normalize(ctx: StepContext) -> dict[str, Any]:
-    from fecflow.normalize.step import normalize_cycle
-
     if _nothing_changed(ctx):
         return {"skipped": "nothing changed upstream"}
-    totals: dict[str, Any] = {}
+    totals: dict[str, Any] = {"units_normalized": 0, "units_unchanged": 0}
     for cycle in ctx.args["cycles"]:
-        result = normalize_cycle(ctx.conn, run_id=ctx.run_id, cycle=cycle, file_types=ctx.args["files"])
+        normalizable = [f for f in ctx.args["files"] if f in MASTER_FILES + TRANSACTION_FILES]
+        if not normalizable:
+            continue
+        result = normalize_cycle(ctx.conn, run_id=ctx.run_id, cycle=cycle, file_types=normalizable)
         ctx.conn.commit()
-        for key, value in result.counts.items():
-            if isinstance(value, int):
-                totals[key] = totals.get(key, 0) + value
+        for unit in result.units:
+            key = "units_normalized" if unit.status == "normalized" else "units_unchanged"
+            totals[key] += 1
+        for table, counts in result.table_counts().items():
+            for name, value in counts.items():
+                totals[f"{table}.{name}"] = totals.get(f"{table}.{name}", 0) + value
     return totals
 
 
@@ -157,8 +191,6 @@ def _default_as_of(ctx: StepContext) -> dt.date:
 
 
 def _score(ctx: StepContext) -> dict[str, Any]:
-    from fecflow.scores.engine import compute_scores
-
     if _nothing_changed(ctx):
         return {"skipped": "nothing changed upstream"}
     as_of = _default_as_of(ctx)

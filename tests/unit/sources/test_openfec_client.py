@@ -231,6 +231,8 @@ def _exception_texts(exc: BaseException) -> list[str]:
 def test_api_key_never_appears_in_pages_cursors_exceptions_or_logs(fec_server, http_client, api_key, sleeper,
                                                                     caplog):
     caplog.set_level(logging.DEBUG)
+    # Other tests configure logging (httpx at WARNING); this one needs httpx's own request lines.
+    caplog.set_level(logging.DEBUG, logger="httpx")
     secret = api_key.get_secret_value()
     client = make_client(fec_server, http_client, api_key, sleeper, min_remaining=2)
     fec_server.api.rate_remaining = 8

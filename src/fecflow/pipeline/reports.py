@@ -1,0 +1,88 @@
+"""Read-only reports over core, scores and ops: industry mapping coverage and the run summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+
+@dataclass(frozen=True)
+class MappingReport:
+    total_dollars: float
+    by_class: dict[str, tuple[float, int]]  # class -> (dollars, rows)
+
+    def share(self, cls: str) -> float:
+        return self.by_class.get(cls, (0.0, 0))[0] / self.total_dollars if self.total_dollars else 0.0
+
+    @property
+    def real_employer_coverage(self) -> float:
+        """Share of dollars from donors with a real (non-bucket) employer mapped to an industry."""
+        mapped = self.by_class.get("industry", (0.0, 0))[0]
+        unmapped = self.by_class.get("employer_unmapped", (0.0, 0))[0]
+        return mapped / (mapped + unmapped) if mapped + unmapped else 0.0
+
+
+MAPPING_SQL = """
+SELECT CASE
+         WHEN c.employer_key IS NULL THEN 'no_employer'
+         WHEN e.is_generic THEN 'bucket'
+         WHEN ei.industry_key IS NOT NULL THEN 'industry'
+         ELSE 'employer_unmapped'
+       END AS cls,
+       coalesce(sum(c.amount), 0)::float8 AS dollars,
+       count(*) AS n
+FROM core.contribution c
+LEFT JOIN core.employer e ON e.employer_key = c.employer_key
+LEFT JOIN core.employer_industry ei ON ei.employer_key = c.employer_key
+WHERE c.source = 'indiv' AND c.counts_as_contribution AND NOT c.is_refund AND c.deleted_at IS NULL
+  AND (%(cycle)s::int IS NULL OR c.cycle = %(cycle)s::int)
+GROUP BY 1
+"""
+
+
+def mapping_report(conn: psycopg.Connection, cycle: int | None = None) -> MappingReport:
+    rows = conn.execute(MAPPING_SQL, {"cycle": cycle}).fetchall()
+    by_class = {str(r[0]): (float(r[1]), int(r[2])) for r in rows}
+    return MappingReport(sum(v[0] for v in by_class.values()), by_class)
+
+
+def staged_files(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """Per staged source file: type, cycle, lines, loaded, rejected, window."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """
+            SELECT sf.file_type, sf.cycle, sf.source_file_id, sum(a.lines_read) AS lines,
+                   sum(a.rows_loaded) AS loaded, sum(a.rows_rejected) AS rejected,
+                   min(a.window_start) AS window_start, max(a.window_end) AS window_end
+            FROM ops.ingest_run_audits a JOIN ops.source_file sf USING (source_file_id)
+            WHERE a.stage = 'stage' AND a.status = 'succeeded'
+            GROUP BY sf.file_type, sf.cycle, sf.source_file_id
+            ORDER BY sf.cycle, sf.file_type, sf.source_file_id
+            """
+        ).fetchall()
+
+
+TOP_SQL = """
+SELECT coalesce(e.canonical_name, i.naics_code || ' ' || i.title) AS name, s.score::float8 AS score,
+       s.ci_low::float8 AS ci_low, s.ci_high::float8 AS ci_high, s.dem_amount::float8 AS dem,
+       s.rep_amount::float8 AS rep, s.n_donors, s.as_of
+FROM scores.leaning_score s
+LEFT JOIN core.employer e ON e.employer_key = s.employer_key
+LEFT JOIN core.industry i ON i.industry_key = s.industry_key
+WHERE s.entity_type = %(entity)s AND s.valid_to IS NULL AND s.score IS NOT NULL
+  AND s.as_of = (SELECT max(as_of) FROM scores.leaning_score WHERE entity_type = %(entity)s AND valid_to IS NULL)
+ORDER BY s.score {direction}, (s.dem_amount + s.rep_amount) DESC, name
+LIMIT %(limit)s
+"""
+
+
+def top_leaning(
+    conn: psycopg.Connection, entity: str, *, republican: bool, limit: int = 5
+) -> list[dict[str, Any]]:
+    """Most Republican-leaning (``republican=True``) or most Democratic-leaning scored entities."""
+    query = TOP_SQL.format(direction="DESC" if republican else "ASC")
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, {"entity": entity, "limit": limit}).fetchall()
