@@ -62,6 +62,9 @@ def test_start_upgrade_status_kill_recover_stop(home: Path) -> None:
     assert "0001 (code head 0001)" in status.stdout
     assert "core.contribution" in status.stdout
 
+    query = run_cli(home, "db", "psql", "-At", "-c", "SELECT count(*) FROM ops.alembic_version")
+    assert query.returncode == 0 and query.stdout.strip() == "1", query.stderr
+
     os.kill(first_pid, signal.SIGKILL)
     time.sleep(0.3)
     recovered = run_cli(home, "db", "status")

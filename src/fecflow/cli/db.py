@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -9,8 +13,10 @@ from rich.table import Table
 from fecflow.cli.context import AppState
 from fecflow.config import redact_url
 from fecflow.db import migrate
-from fecflow.db.engine import connect, embedded_server, resolve_database_url
+from fecflow.db.embedded import default_bin_dir
+from fecflow.db.engine import connect, embedded_server, libpq_url, resolve_database_url
 from fecflow.db.status import database_summary
+from fecflow.errors import ConfigError
 
 app = typer.Typer(
     help="Start, stop and inspect the database; apply migrations.",
@@ -95,3 +101,26 @@ def status(ctx: typer.Context) -> None:
     for name, count in summary.table_counts.items():
         table.add_row(name, f"{count:,} rows")
     console.print(table)
+
+
+@app.command(
+    "psql",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def psql(ctx: typer.Context) -> None:
+    """Open psql on the fecflow database; extra arguments go to psql (e.g. -c "SELECT 1").
+
+    Uses the psql shipped with the embedded PostgreSQL, or the one on PATH for an external server.
+    """
+    settings = _state(ctx).settings
+    db_url = resolve_database_url(settings)
+    candidates = [settings.pg_bin_dir / "psql"] if settings.pg_bin_dir else []
+    candidates.append(default_bin_dir() / "psql")
+    on_path = shutil.which("psql")
+    if on_path:
+        candidates.append(Path(on_path))
+    binary = next((c for c in candidates if c.exists()), None)
+    if binary is None:
+        raise ConfigError("No psql binary found.", hint="Install the PostgreSQL client (psql).")
+    completed = subprocess.run([str(binary), libpq_url(db_url), *ctx.args], check=False)
+    raise typer.Exit(completed.returncode)

@@ -85,6 +85,8 @@ def normalize(
     if normalized == 0 and any(u.status == "skipped" for r in results for u in r.units):
         console.print(f"Nothing changed: every staged snapshot was already normalized (run {run_id}).")
     elif normalized == 0:
-        console.print(f"Nothing to normalize: no staged snapshot (run {run_id}); stage files with `fecflow stage`.")
+        console.print(
+            f"Nothing to normalize: no staged snapshot (run {run_id}); stage files with `fecflow stage`."
+        )
     else:
         console.print(f"{normalized} snapshot(s) normalized (run {run_id}).")

@@ -92,5 +92,6 @@ def summary(
     console.print(table)
     for (entity, rep), rows in tops.items():
         side = "Republican" if rep else "Democratic"
-        console.print(_leaning_table(f"most {side}-leaning {entity}s (0 = all D, 1 = all R)", rows))
+        plural = {"employer": "employers", "industry": "industries"}[entity]
+        console.print(_leaning_table(f"most {side}-leaning {plural} (0 = all D, 1 = all R)", rows))
     console.print(f"JSON logs: {json_log_path(state.settings.log_dir).parent}/")
