@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 
 from fecflow.cli.context import AppState
 from fecflow.cli.options import DEFAULT_FILES, parse_cycles, parse_files
@@ -37,7 +38,20 @@ def _execute(
     console.print(f"{command} {args}" + (f" (resuming run {resume_from})" if resume_from else ""))
     steps = steps_for(command, args)
     if sys.stdout.isatty():
-        with console.status(f"running {command}...", spinner="dots"):
+        columns = (
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[done]}"),
+        )
+        with Progress(*columns, console=console, transient=True) as bar:
+            tasks: dict[str, TaskID] = {}
+
+            def progress(label: str, done: int, total: int | None) -> None:
+                if label not in tasks:
+                    tasks[label] = bar.add_task(label, total=total, done="")
+                bar.update(tasks[label], completed=done, done=f"{done:,}")
+
             summary = run_steps(
                 db_url,
                 settings,
@@ -46,6 +60,7 @@ def _execute(
                 steps=steps,
                 resume_from=resume_from,
                 on_step=_print_step,
+                progress=progress,
             )
     else:
         summary = run_steps(

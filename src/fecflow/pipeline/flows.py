@@ -83,6 +83,14 @@ def _local_copy(stack: ExitStack, storage: RawStorage, uri: str) -> Path:
     return dest
 
 
+def _line_progress(ctx: StepContext, label: str) -> Callable[[int, int], None] | None:
+    """Forward a loader's (lines, bytes) progress to the CLI's progress display, if any."""
+    report = ctx.progress
+    if report is None:
+        return None
+    return lambda lines, _size: report(label, lines, None)
+
+
 def _stage(ctx: StepContext) -> dict[str, Any]:
     if _nothing_changed(ctx):
         return {"skipped": "nothing changed upstream"}
@@ -110,6 +118,7 @@ def _stage(ctx: StepContext) -> dict[str, Any]:
                 member=spec.member_for_cycle(cycle),
                 workers=int(ctx.args.get("workers", 1)),
                 replace=replace,
+                progress=_line_progress(ctx, f"stage {file_type} {cycle} (lines)"),
             )
         staged_ids.append(source.source_file_id)
         totals["files"] += 1

@@ -163,6 +163,8 @@ def _run_step(conn: psycopg.Connection, ctx: StepContext, step: Step, skip: set[
         )
         return StepOutcome(step.name, "skipped", 0.0, {"reason": "succeeded in the resumed run"})
     log.info("step %s: started", step.name, extra={**extra, "event": "step_start"})
+    if ctx.progress is not None:
+        ctx.progress(f"step {step.name}", 0, None)
     started = time.monotonic()
     try:
         summary = step.run(ctx)
