@@ -82,6 +82,8 @@ class TransientSourceError(SourceError):
 class RateLimited(TransientSourceError):
     """The server answered 429 Too Many Requests."""
 
+    default_hint = "Wait, then run the same command again; fetch-api resumes after its last stored page."
+
     def __init__(self, message: str, *, retry_after: float | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.retry_after = retry_after
@@ -97,6 +99,8 @@ class HttpStatusError(SourceError):
 
 class IntegrityError(SourceError):
     """A downloaded or stored file failed a size, checksum or archive check."""
+
+    default_hint = "Nothing was stored or recorded as usable; run the same `fecflow fetch` again."
 
 
 class UnsafeArchive(IntegrityError):

@@ -35,6 +35,8 @@ class AppState:
     def setup_logging(self, *, json_log: bool = True) -> None:
         s = self.settings
         secrets = [x.get_secret_value() for x in (s.openfec_api_key, s.database_url, s.alert_webhook) if x]
+        # DEMO_KEY is public; hiding it would only make its error message unsearchable.
+        secrets = [x for x in secrets if x != "DEMO_KEY"]
         self.json_log = configure_logging(
             level="DEBUG" if self.verbose else s.log_level,
             log_dir=s.log_dir if json_log else None,

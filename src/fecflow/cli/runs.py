@@ -47,7 +47,7 @@ def runs(
             f"{r.started_at:%Y-%m-%d %H:%M:%S}",
             _fmt_seconds(r.seconds),
             str(r.resumed_from_run_id or ""),
-            (r.error or "")[:80],
+            (r.error or "")[:200],
         )
     console.print(table)
     if not rows:
@@ -91,6 +91,6 @@ def show(ctx: typer.Context, run_id: int = typer.Argument(..., help="The run to 
             "" if a["rows_rejected"] is None else f"{a['rows_rejected']:,}",
             window,
             _fmt_seconds(seconds),
-            details[:100],
+            details[:240],
         )
     console.print(table)

@@ -103,7 +103,8 @@ def fetch_bulk(
             outcome = fetch_bulk_file(
                 client, target, storage, previous=previous_version(conn, target.url), policy=policy
             )
-        except FecflowError as exc:
+        except (FecflowError, OSError) as exc:
+            message = exc.message if isinstance(exc, FecflowError) else f"{type(exc).__name__}: {exc}"
             sf_id = ops.record_source_file(
                 conn,
                 url=target.url,
@@ -114,8 +115,8 @@ def fetch_bulk(
                 http_status=getattr(exc, "status", None),
                 run_id=run_id,
             )
-            ops.finish_audit(conn, audit_id, "failed", error=exc.message, counts={"source_file_id": sf_id})
-            log.error("fetch %s failed: %s", target.url, exc.message)
+            ops.finish_audit(conn, audit_id, "failed", error=message, counts={"source_file_id": sf_id})
+            log.error("fetch %s failed: %s", target.url, message)
             raise
         sf_id = _record(conn, run_id, outcome)
         record = FetchRecord(

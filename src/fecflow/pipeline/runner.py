@@ -24,7 +24,7 @@ import psycopg
 from fecflow.config import Settings
 from fecflow.db import ops
 from fecflow.db.engine import connect
-from fecflow.errors import FecflowError
+from fecflow.errors import DatabaseUnavailable, FecflowError
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,14 @@ def run_steps(
             status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
             message = exc.message if isinstance(exc, FecflowError) else f"{type(exc).__name__}: {exc}"
             _safe_rollback(conn)
-            ops.finish_run(conn, run_id, status, message)
+            try:
+                ops.finish_run(conn, run_id, status, message)
+            except psycopg.Error as db_exc:
+                raise DatabaseUnavailable(
+                    f"The database failed during run {run_id} ({message}); the run could not be recorded as {status}.",
+                    hint="Check the server (FECFLOW_HOME/pg/server.log for the embedded one), then "
+                    f"`fecflow runs resume {run_id}`.",
+                ) from db_exc
             log.error(
                 "run %d: %s %s: %s",
                 run_id,
@@ -145,7 +152,10 @@ def run_steps(
             )
             raise
         finally:
-            ops.release_pipeline_lock(lock_conn)
+            try:
+                ops.release_pipeline_lock(lock_conn)
+            except psycopg.Error:  # the lock dies with the session anyway; keep the real error
+                log.debug("could not release the pipeline lock", exc_info=True)
         ops.finish_run(conn, run_id, "succeeded")
         log.info("run %d: %s succeeded", run_id, command, extra={"run_id": run_id, "event": "run_end"})
         return RunSummary(run_id, command, "succeeded", outcomes, resume_from)

@@ -38,6 +38,7 @@ from fecflow.errors import (
     IntegrityError,
     RateLimited,
     SourceError,
+    StorageError,
     TransientSourceError,
 )
 from fecflow.sources.archive import verify_zip
@@ -253,7 +254,10 @@ class _Body:
         self.attempts = 0
 
     def write(self, chunk: bytes) -> None:
-        self.fh.write(chunk)
+        try:
+            self.fh.write(chunk)
+        except OSError as exc:
+            raise _disk_error(self.fh.name, exc) from exc
         self.hasher.update(chunk)
         self.size += len(chunk)
 
@@ -453,6 +457,14 @@ def download_file(
     )
 
 
+def _disk_error(path: str, exc: OSError) -> StorageError:
+    """A local write failed (disk full, permissions): a terminal storage error with a hint."""
+    return StorageError(
+        f"Cannot write the download to {path}: {exc.strerror or exc}.",
+        hint="Free space (or fix permissions) in that directory or TMPDIR, then run the same command again.",
+    )
+
+
 def file_url_to_path(url: str) -> Path:
     """``file:///a/b`` → ``Path('/a/b')`` (only local ``file://`` URLs)."""
     parts = urlsplit(url)
@@ -494,13 +506,23 @@ def _copy_file_url(
         hasher = hashlib.sha256()
         size = 0
         try:
-            with src.open("rb") as fin:
-                while chunk := fin.read(CHUNK_SIZE):
-                    fh.write(chunk)
-                    hasher.update(chunk)
-                    size += len(chunk)
+            fin = src.open("rb")
         except OSError as exc:
             raise SourceError(f"Cannot read {where}: {exc.strerror}") from exc
+        with fin:
+            while True:
+                try:
+                    chunk = fin.read(CHUNK_SIZE)
+                except OSError as exc:
+                    raise SourceError(f"Cannot read {where}: {exc.strerror}") from exc
+                if not chunk:
+                    break
+                try:
+                    fh.write(chunk)
+                except OSError as exc:
+                    raise _disk_error(str(tmp_path), exc) from exc
+                hasher.update(chunk)
+                size += len(chunk)
         fh.flush()
         os.fsync(fh.fileno())
         fh.close()
