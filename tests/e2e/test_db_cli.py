@@ -55,11 +55,11 @@ def test_start_upgrade_status_kill_recover_stop(home: Path) -> None:
 
     up = run_cli(home, "db", "upgrade")
     assert up.returncode == 0, up.stderr
-    assert "Schema at revision 0001" in up.stdout
+    assert "Schema at revision 0002" in up.stdout
 
     status = run_cli(home, "db", "status")
     assert status.returncode == 0, status.stderr
-    assert "0001 (code head 0001)" in status.stdout
+    assert "0002 (code head 0002)" in status.stdout
     assert "core.contribution" in status.stdout
 
     query = run_cli(home, "db", "psql", "-At", "-c", "SELECT count(*) FROM ops.alembic_version")
@@ -69,7 +69,7 @@ def test_start_upgrade_status_kill_recover_stop(home: Path) -> None:
     time.sleep(0.3)
     recovered = run_cli(home, "db", "status")
     assert recovered.returncode == 0, recovered.stderr + recovered.stdout
-    assert "0001 (code head 0001)" in recovered.stdout, "data survived the kill"
+    assert "0002 (code head 0002)" in recovered.stdout, "data survived the kill"
     assert postmaster_pid(home) != first_pid
 
     url = run_cli(home, "db", "url")

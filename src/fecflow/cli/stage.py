@@ -83,7 +83,7 @@ def stage(
             "Give --cycles (to stage downloaded files) or file PATHs.", hint="fecflow stage --cycles 2020"
         )
     file_list = parse_files(files) if (files or not paths) else []
-    args = {
+    args: dict[str, object] = {
         "cycles": cycle_list,
         "files": file_list,
         "paths": [str(p) for p in paths or []],
@@ -104,13 +104,43 @@ def stage(
         "skipped",
         title="stage",
     )
-    with open_run(state, "stage", args) as (conn, run_id):
+
+    def resolve(conn: psycopg.Connection) -> list[_Target]:
         if paths:
-            targets = _local_targets(paths, file_list, cycle_list)
-        else:
-            targets = _downloaded_targets(conn, settings, cycle_list, file_list)
+            return _local_targets(paths, file_list, cycle_list)
+        return _downloaded_targets(conn, settings, cycle_list, file_list)
+
+    results: list[StageResult] = []
+    try:
+        run_id = _stage_all(
+            state, args, resolve, workers=workers, replace=replace, results=results, table=table
+        )
+    finally:
+        if results:
+            console.print(table)
+    skipped = sum(r.skipped for r in results)
+    console.print(
+        f"{len(results) - skipped} file(s) staged, {skipped} skipped; "
+        f"{sum(r.loaded for r in results if not r.skipped):,} rows loaded, "
+        f"{sum(r.rejected for r in results if not r.skipped):,} rejected (run {run_id})."
+    )
+
+
+def _stage_all(
+    state: AppState,
+    args: dict[str, object],
+    resolve: Callable[[psycopg.Connection], list[_Target]],
+    *,
+    workers: int,
+    replace: bool,
+    results: list[StageResult],
+    table: Table,
+) -> int:
+    """Stage every target inside one recorded run; append to ``results`` and ``table`` as it goes."""
+    settings = state.settings
+    with open_run(state, "stage", args) as (conn, run_id):
+        targets = resolve(conn)
         url = resolve_database_url(settings)
-        results: list[StageResult] = []
         with _progress() as track:
             for target in targets:
                 source_file_id = target.source_file_id
@@ -132,13 +162,7 @@ def stage(
                 )
                 results.append(result)
                 table.add_row(*_row(target.label, result))
-    console.print(table)
-    skipped = sum(r.skipped for r in results)
-    console.print(
-        f"{len(results) - skipped} file(s) staged, {skipped} skipped; "
-        f"{sum(r.loaded for r in results if not r.skipped):,} rows loaded, "
-        f"{sum(r.rejected for r in results if not r.skipped):,} rejected (run {run_id})."
-    )
+    return run_id
 
 
 def _row(label: str, r: StageResult) -> list[str]:

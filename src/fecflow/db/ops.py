@@ -22,7 +22,9 @@ from fecflow.errors import LockHeld
 PIPELINE_LOCK_KEY = 0x0FEC_F10A  # one advisory lock for all writing runs
 
 
-def start_run(conn: psycopg.Connection, command: str, args: dict[str, Any], *, resumed_from: int | None = None) -> int:
+def start_run(
+    conn: psycopg.Connection, command: str, args: dict[str, Any], *, resumed_from: int | None = None
+) -> int:
     row = conn.execute(
         "INSERT INTO ops.ingest_run (command, args, hostname, pid, fecflow_version, resumed_from_run_id) "
         "VALUES (%s, %s, %s, %s, %s, %s) RETURNING run_id",

@@ -30,11 +30,10 @@ invalid and blank dates are counted. (A ``GROUP BY`` over the staged rows after 
 slower: it runs on the critical path, and the BRIN index cannot narrow it: parallel batches
 interleave their pages, and ranges not yet summarized are always scanned.)
 
-Foreign keys: every row of a batch references the same ``ops.source_file`` and audit rows. When the
-role may (superuser, or ``GRANT SET ON PARAMETER session_replication_role``), the batch locks both
-parent rows ``FOR KEY SHARE`` once, which is what each per-row check would do, and then skips the
-per-row RI triggers for its own transaction (``SET LOCAL session_replication_role = replica``); the
-per-row checks cost about 4x the COPY throughput. Otherwise the rows are checked one by one.
+Foreign keys: every row of a batch references the same ``ops.source_file`` and audit rows. The
+staging tables carry no per-row foreign keys (they cost about 4x the COPY throughput; migration 0002
+dropped them); instead each batch locks both parent rows ``FOR KEY SHARE`` once, which is what each
+per-row check would do, and commits its rows together with its audit row.
 
 Before commit, checked in code against what the server reported: ``lines = loaded + rejected``, the
 rows COPYed into staging are the loaded lines, and the rows COPYed into ``ops.rejected_row`` the
@@ -92,7 +91,7 @@ from fecflow.db import ops
 from fecflow.db.engine import connect as connect_url
 from fecflow.db.models import STAGING_META_COLUMNS
 from fecflow.errors import DataError, LockHeld
-from fecflow.parse import DEFAULT_BLOCK_SIZE, PLACEHOLDER_MARKER, Block, ParseStats, iter_blocks
+from fecflow.parse import PLACEHOLDER_MARKER, Block, ParseStats, iter_blocks
 from fecflow.staging.payload import ByteStream, Payload, limit_to_boundary, limit_to_offset, open_payload
 
 log = logging.getLogger(__name__)
@@ -103,12 +102,15 @@ COPY_OPTIONS = sql.SQL("(FORMAT csv, DELIMITER '|', QUOTE E'\\x01', NULL '')")
 ROWS_PER_COPY = 1_000_000
 #: Buffered rejected / raw-line bytes that end a COPY statement early.
 SIDE_BYTES_PER_COPY = 32 * 1024 * 1024
+#: Bytes per block read from the payload. 1 MiB parses as fast as 4 MiB, keeps memory lower and the
+#: GIL-holding C calls short, so the COPY writer thread gets its turns.
+STAGE_BLOCK_SIZE = 1024 * 1024
 #: Blocks a COPY writer thread may hold queued (bounds memory: about this many x block_size).
-COPY_QUEUE_BLOCKS = 2
+COPY_QUEUE_BLOCKS = 4
 #: Payloads are split between workers only into parts of at least this many bytes.
 MIN_PART_BYTES = 256 * 1024
-#: Check the staging rows' two foreign keys once per batch (lock both parent rows FOR KEY SHARE, then
-#: skip the per-row RI triggers in that transaction) when the role may set session_replication_role.
+#: Check the staging rows' two parents once per batch (lock both rows FOR KEY SHARE); the staging
+#: tables have no per-row foreign keys (migration 0002).
 #: Per-row checks cut COPY throughput about 4x (measured; see bench/run.py --staging-without-fks).
 FK_CHECKS_PER_BATCH = True
 #: Class of the session advisory lock ``(STAGE_LOCK_CLASS, source_file_id)`` held while staging a file.
@@ -596,8 +598,7 @@ def _check_parents_once(conn: psycopg.Connection, source_file_id: int, audit_id:
     """Do the batch's foreign-key checks once instead of once per row (see :data:`FK_CHECKS_PER_BATCH`).
 
     Every row of the batch references the same two parent rows; locking them ``FOR KEY SHARE`` is what
-    each per-row check would do, so the guarantee is the same. Then this transaction skips the per-row
-    RI triggers (``session_replication_role = replica``, local to the transaction).
+    each per-row check would do, so the guarantee is the same (the staging tables have no per-row FKs).
     """
     found = conn.execute(
         "SELECT EXISTS (SELECT FROM ops.source_file WHERE source_file_id = %s FOR KEY SHARE), "
@@ -606,16 +607,6 @@ def _check_parents_once(conn: psycopg.Connection, source_file_id: int, audit_id:
     ).fetchone()
     if found != (True, True):
         raise DataError(f"Source file {source_file_id} or stage batch {audit_id} does not exist.")
-    conn.execute("SET LOCAL session_replication_role = replica")
-
-
-def _may_skip_row_triggers(conn: psycopg.Connection) -> bool:
-    """Whether this role may set session_replication_role (superuser, or granted SET on it)."""
-    row = conn.execute(
-        "SELECT coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false) "
-        "OR has_parameter_privilege('session_replication_role', 'SET')"
-    ).fetchone()
-    return bool(row and row[0])
 
 
 def _copy_batch(
@@ -815,7 +806,7 @@ def stage_source_file(
     workers: int = 1,
     replace: bool = False,
     progress: ProgressCallback | None = None,
-    block_size: int = DEFAULT_BLOCK_SIZE,
+    block_size: int = STAGE_BLOCK_SIZE,
 ) -> StageResult:
     """Load the payload of ``source_file_id`` (at ``path``) into ``staging.<spec.file_type>``.
 
@@ -923,7 +914,7 @@ def _stage_locked(
         known_payload=known,
         workers=len(segments),
         has_hasher=any(s.hashes_payload for s in segments),
-        fk_checks_per_batch=FK_CHECKS_PER_BATCH and _may_skip_row_triggers(ops_conn),
+        fk_checks_per_batch=FK_CHECKS_PER_BATCH,
     )
     audit_ids = [
         ops.start_audit(ops_conn, run_id, STAGE, scope=spec.file_type, source_file_id=source_file_id)
