@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from support.cli import run_fecflow
 
 pytestmark = pytest.mark.e2e
 
@@ -17,21 +18,8 @@ pytestmark = pytest.mark.e2e
 def run_cli(
     home: Path, *args: str, extra_env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FECFLOW_")}
-    env["FECFLOW_HOME"] = str(home)
-    env["FECFLOW_LOG_DIR"] = str(home / "logs")
-    if os.environ.get("FECFLOW_TEST_PG_BIN"):
-        env["FECFLOW_PG_BIN_DIR"] = os.environ["FECFLOW_TEST_PG_BIN"]
-    env.update(extra_env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "fecflow.cli.app", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=home,
-        timeout=180,
-        check=False,
-    )
+    """fecflow with FECFLOW_HOME=home (its own embedded server under home/pg)."""
+    return run_fecflow(home, *args, env=extra_env)
 
 
 def postmaster_pid(home: Path) -> int:

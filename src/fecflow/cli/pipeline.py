@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import sys
 from typing import Any
@@ -37,6 +38,16 @@ def _execute(
         require_schema(conn)
     console.print(f"{command} {args}" + (f" (resuming run {resume_from})" if resume_from else ""))
     steps = steps_for(command, args)
+    run = functools.partial(
+        run_steps,
+        db_url,
+        settings,
+        command=command,
+        args=args,
+        steps=steps,
+        resume_from=resume_from,
+        on_step=_print_step,
+    )
     if sys.stdout.isatty():
         columns = (
             SpinnerColumn(),
@@ -52,26 +63,9 @@ def _execute(
                     tasks[label] = bar.add_task(label, total=total, done="")
                 bar.update(tasks[label], completed=done, done=f"{done:,}")
 
-            summary = run_steps(
-                db_url,
-                settings,
-                command=command,
-                args=args,
-                steps=steps,
-                resume_from=resume_from,
-                on_step=_print_step,
-                progress=progress,
-            )
+            summary = run(progress=progress)
     else:
-        summary = run_steps(
-            db_url,
-            settings,
-            command=command,
-            args=args,
-            steps=steps,
-            resume_from=resume_from,
-            on_step=_print_step,
-        )
+        summary = run()
     console.print(f"Run {summary.run_id} succeeded. Details: `fecflow runs show {summary.run_id}`.")
     if state.json_log:
         console.print(f"Log: {state.json_log}")
