@@ -1,4 +1,4 @@
-"""fecflow performance benchmark (``make bench``): staging load against a bare COPY, same server.
+"""fecflow performance benchmark (``make bench``): staging, normalize and scoring against a bare COPY.
 
     python bench/run.py                      # 2,000,000 rows, median of 3, writes bench/results.json
     python bench/run.py --rows 200000 --repeat 1 --stages copy_baseline,stage_w1
@@ -179,6 +179,107 @@ for _workers in (1, 2):
             option=str(_workers),
         )
     )
+
+
+# --- fecflow normalize (indiv) and scoring, on the staged benchmark file ------------------------------
+
+CORE_RESET = (
+    "TRUNCATE core.contribution, core.contribution_history, core.employer_industry, core.employer_alias, "
+    "core.employer, core.candidate_committee_link, core.committee_history, core.candidate_history, "
+    "core.committee, core.candidate, scores.leaning_score CASCADE"
+)
+SCORE_AS_OF = "2019-12-31"
+
+
+def _ensure_staged(ctx: Context) -> None:
+    """Stage the benchmark file once (untimed) if no succeeded staging of it is left."""
+    with psycopg.connect(ctx.url) as conn:
+        row = conn.execute(
+            "SELECT 1 FROM ops.ingest_run_audits WHERE stage = 'stage' AND scope = 'indiv' AND status = 'succeeded'"
+        ).fetchone()
+    if row:
+        return
+    _execute(ctx.url, STAGING_RESET)
+    setup_staging(Context(ctx.url, ctx.path, ctx.rows, "2", ctx.server_pid))()
+
+
+def _reset_core(ctx: Context) -> None:
+    with psycopg.connect(ctx.url, autocommit=True) as conn:
+        conn.execute(CORE_RESET)
+        for (name,) in conn.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = 'core.contribution'::regclass AND c.relname <> 'contribution_default'"
+        ).fetchall():
+            conn.execute(f'DROP TABLE core."{name}"')
+        conn.execute("DELETE FROM ops.ingest_run_audits WHERE stage IN ('normalize', 'scores')")
+        conn.execute("CHECKPOINT")
+
+
+def _normalize_indiv(url: str) -> int:
+    from fecflow.db import ops
+    from fecflow.normalize.step import normalize_cycle
+
+    with psycopg.connect(url) as conn:
+        run_id = ops.start_run(conn, "bench", {})
+        result = normalize_cycle(conn, run_id=run_id, cycle=2020, file_types=["indiv"])
+        conn.commit()
+    (unit,) = result.units
+    if unit.status != "normalized":
+        raise SystemExit(f"unexpected normalize result: {unit}")
+    return int(unit.tables["snapshot"]["records"])
+
+
+def prepare_normalize(ctx: Context) -> None:
+    _ensure_staged(ctx)
+    _reset_core(ctx)
+
+
+def setup_normalize(ctx: Context) -> Callable[[], int]:
+    return lambda: _normalize_indiv(ctx.url)
+
+
+def prepare_score(ctx: Context) -> None:
+    _ensure_staged(ctx)
+    with psycopg.connect(ctx.url) as conn:
+        row = conn.execute("SELECT count(*) FROM core.contribution").fetchone()
+    if not row or not row[0]:
+        _reset_core(ctx)
+        _normalize_indiv(ctx.url)
+    _execute(ctx.url, "TRUNCATE scores.leaning_score", "CHECKPOINT")
+
+
+def setup_score(ctx: Context) -> Callable[[], int]:
+    import datetime as dt
+
+    from fecflow.db import ops
+    from fecflow.scores.engine import compute_scores
+
+    def work() -> int:
+        with psycopg.connect(ctx.url) as conn:
+            run_id = ops.start_run(conn, "bench", {})
+            result = compute_scores(conn, run_id=run_id, as_of=dt.date.fromisoformat(SCORE_AS_OF))
+            conn.commit()
+        return int(result.fact_rows)
+
+    return work
+
+
+register(
+    BenchStage(
+        "normalize",
+        "fecflow normalize of the staged file (first load: typing, linking, employers, partitions)",
+        prepare_normalize,
+        setup_normalize,
+    )
+)
+register(
+    BenchStage(
+        "score",
+        f"fecflow leaning scores, all entity types, as of {SCORE_AS_OF} (rows = counted rows in the window)",
+        prepare_score,
+        setup_score,
+    )
+)
 
 
 def drop_staging_fks(url: str) -> None:
