@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -12,12 +11,9 @@ from typing import Any
 import psycopg
 
 from fecflow.config import Settings
-from fecflow.db import ops
-from fecflow.db.engine import connect, require_schema, resolve_database_url
-from fecflow.errors import FecflowError
+from fecflow.db.engine import resolve_database_url
 from fecflow.log import configure_logging
-
-log = logging.getLogger("fecflow.cli")
+from fecflow.pipeline.runner import recorded_run
 
 
 @dataclass
@@ -46,35 +42,7 @@ class AppState:
 
 @contextmanager
 def open_run(state: AppState, command: str, args: dict[str, Any]) -> Iterator[tuple[psycopg.Connection, int]]:
-    """Connect, check the schema, record an ops.ingest_run, and close it as succeeded or failed."""
+    """Set up logging, then record an ops.ingest_run under the pipeline lock (see recorded_run)."""
     state.setup_logging()
-    settings = state.settings
-    url = resolve_database_url(settings)
-    with connect(url, autocommit=True) as lock_conn, connect(url) as conn:
-        require_schema(conn)
-        conn.commit()
-        run_id = ops.start_run(conn, command, args)
-        try:
-            ops.acquire_pipeline_lock(lock_conn, run_id)
-        except FecflowError as exc:
-            ops.finish_run(conn, run_id, "failed", exc.message)
-            raise
-        log.info("run %d: %s started", run_id, command, extra={"run_id": run_id, "event": "run_start"})
-        try:
-            yield conn, run_id
-        except BaseException as exc:
-            conn.rollback()
-            message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-            ops.finish_run(conn, run_id, status, message)
-            log.error(
-                "run %d: %s %s: %s",
-                run_id,
-                command,
-                status,
-                message,
-                extra={"run_id": run_id, "event": "run_end"},
-            )
-            raise
-        ops.finish_run(conn, run_id, "succeeded")
-        log.info("run %d: %s succeeded", run_id, command, extra={"run_id": run_id, "event": "run_end"})
+    with recorded_run(resolve_database_url(state.settings), command, args) as (conn, run_id):
+        yield conn, run_id

@@ -33,9 +33,7 @@ def _execute(
 ) -> RunSummary:
     state.setup_logging()
     settings = state.settings
-    db_url = resolve_database_url(settings)
-    with connect(db_url) as conn:
-        require_schema(conn)
+    db_url = resolve_database_url(settings)  # run_steps checks the schema before it records the run
     console.print(f"{command} {args}" + (f" (resuming run {resume_from})" if resume_from else ""))
     steps = steps_for(command, args)
     run = functools.partial(

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ import psycopg
 
 from fecflow.config import Settings
 from fecflow.db import ops
-from fecflow.db.engine import connect
+from fecflow.db.engine import connect, require_schema
 from fecflow.errors import DatabaseUnavailable, FecflowError
 
 log = logging.getLogger(__name__)
@@ -100,19 +101,18 @@ def mark_abandoned_runs(conn: psycopg.Connection, current_run_id: int) -> int:
     return cur.rowcount
 
 
-def run_steps(
-    db_url: str,
-    settings: Settings,
-    *,
-    command: str,
-    args: dict[str, Any],
-    steps: Sequence[Step],
-    resume_from: int | None = None,
-    progress: Callable[[str, int, int | None], None] | None = None,
-    on_step: Callable[[StepOutcome], None] | None = None,
-) -> RunSummary:
-    """Run ``steps`` in order under the pipeline lock; raise the first step's error after recording it."""
+@contextmanager
+def recorded_run(
+    db_url: str, command: str, args: dict[str, Any], *, resume_from: int | None = None
+) -> Iterator[tuple[psycopg.Connection, int]]:
+    """One ``ops.ingest_run`` under the pipeline lock: yield ``(conn, run_id)``; record the outcome.
+
+    Used by :func:`run_steps` and by the single-stage CLI commands, so every writing command records
+    its run, takes the lock and marks runs abandoned by a killed process the same way.
+    """
     with connect(db_url, autocommit=True) as lock_conn, connect(db_url) as conn:
+        require_schema(conn)
+        conn.commit()
         run_id = ops.start_run(conn, command, args, resumed_from=resume_from)
         log.info("run %d: %s started", run_id, command, extra={"run_id": run_id, "event": "run_start"})
         try:
@@ -121,15 +121,8 @@ def run_steps(
             ops.finish_run(conn, run_id, "failed", exc.message)
             raise
         mark_abandoned_runs(conn, run_id)
-        skip = succeeded_steps(conn, resume_from) if resume_from is not None else set()
-        ctx = StepContext(conn, db_url, settings, run_id, args, progress=progress)
-        outcomes: list[StepOutcome] = []
         try:
-            for step in steps:
-                outcome = _run_step(conn, ctx, step, skip)
-                outcomes.append(outcome)
-                if on_step is not None:
-                    on_step(outcome)
+            yield conn, run_id
         except BaseException as exc:
             status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
             message = exc.message if isinstance(exc, FecflowError) else f"{type(exc).__name__}: {exc}"
@@ -158,7 +151,30 @@ def run_steps(
                 log.debug("could not release the pipeline lock", exc_info=True)
         ops.finish_run(conn, run_id, "succeeded")
         log.info("run %d: %s succeeded", run_id, command, extra={"run_id": run_id, "event": "run_end"})
-        return RunSummary(run_id, command, "succeeded", outcomes, resume_from)
+
+
+def run_steps(
+    db_url: str,
+    settings: Settings,
+    *,
+    command: str,
+    args: dict[str, Any],
+    steps: Sequence[Step],
+    resume_from: int | None = None,
+    progress: Callable[[str, int, int | None], None] | None = None,
+    on_step: Callable[[StepOutcome], None] | None = None,
+) -> RunSummary:
+    """Run ``steps`` in order under the pipeline lock; raise the first step's error after recording it."""
+    with recorded_run(db_url, command, args, resume_from=resume_from) as (conn, run_id):
+        skip = succeeded_steps(conn, resume_from) if resume_from is not None else set()
+        ctx = StepContext(conn, db_url, settings, run_id, args, progress=progress)
+        outcomes: list[StepOutcome] = []
+        for step in steps:
+            outcome = _run_step(conn, ctx, step, skip)
+            outcomes.append(outcome)
+            if on_step is not None:
+                on_step(outcome)
+    return RunSummary(run_id, command, "succeeded", outcomes, resume_from)
 
 
 def _run_step(conn: psycopg.Connection, ctx: StepContext, step: Step, skip: set[str]) -> StepOutcome:
