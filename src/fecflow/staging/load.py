@@ -422,6 +422,9 @@ class _Shared:
         self.block_size = block_size
         self.workers = workers
         self.abort = threading.Event()
+        #: Set by _run_batches when all batches run at once: they commit together (see
+        #: _wait_for_sibling_batches); aborted when one of them fails.
+        self.commit_barrier: threading.Barrier | None = None
         self.payload_digest: Future[tuple[str | None, int | None]] = Future()
         self.known_payload = known_payload
         self.has_hasher = has_hasher  # some batch of this call reads the whole payload
@@ -558,6 +561,8 @@ def _load_batch(shared: _Shared, segment: _Segment, audit_id: int) -> _BatchResu
                 raise
     except BaseException as exc:
         shared.abort.set()
+        if shared.commit_barrier is not None:
+            shared.commit_barrier.abort()
         if segment.hashes_payload and not shared.payload_digest.done():
             shared.payload_digest.set_exception(
                 StageAborted(f"the batch reading the whole payload failed: {exc}")
@@ -652,6 +657,20 @@ def _copy_batch(
     return _Copied(copied, rejects, statements, dates)
 
 
+def _wait_for_sibling_batches(shared: _Shared) -> None:
+    """Batches of one call that run at once commit only when all of them got this far: otherwise a
+    batch could commit while a sibling fails, and a failed call would leave part of the file staged."""
+    barrier = shared.commit_barrier
+    if barrier is None:
+        return
+    try:
+        barrier.wait()
+    except threading.BrokenBarrierError:
+        raise StageAborted("stopped: another batch of this file failed") from None
+    if shared.abort.is_set():
+        raise StageAborted("stopped: another batch of this file failed")
+
+
 def _finish_batch(
     shared: _Shared,
     conn: psycopg.Connection,
@@ -674,6 +693,7 @@ def _finish_batch(
     sha256, payload_bytes = _payload_digest(shared)
     counts = _batch_counts(shared, segment, stats, first_line, first_byte, window, copied.statements)
     counts["seconds"] = round(time.perf_counter() - started, 3)
+    _wait_for_sibling_batches(shared)
     ops.finish_audit(  # commits the data and "succeeded" together
         conn,
         audit_id,
@@ -931,6 +951,8 @@ def _run_batches(
         return [_load_batch(shared, s, a) for s, a in zip(segments, audit_ids, strict=True)]
     # Batches wait for the one hashing the whole payload: then all must run at once.
     threads = len(segments) if shared.has_hasher else min(workers, len(segments))
+    if threads == len(segments):
+        shared.commit_barrier = threading.Barrier(threads)
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="fecflow-stage")
     futures = [pool.submit(_load_batch, shared, s, a) for s, a in zip(segments, audit_ids, strict=True)]
     try:
