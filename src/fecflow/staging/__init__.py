@@ -1,8 +1,10 @@
 """Staging: raw payloads into staging.*, with per-batch audits.
 
-:mod:`~fecflow.staging.load` COPYs bulk payloads in audited batches, :mod:`~fecflow.staging.payload`
-opens zip/gzip/plain payloads at any line, :mod:`~fecflow.staging.export` rebuilds a staged file byte for
-byte, :mod:`~fecflow.staging.openfec` stores OpenFEC API pages.
+:mod:`~fecflow.staging.load` COPYs bulk payloads in audited batches (with
+:mod:`~fecflow.staging.coverage`, :mod:`~fecflow.staging.batch` and :mod:`~fecflow.staging.rows`),
+:mod:`~fecflow.staging.payload` opens zip/gzip/plain payloads at any line,
+:mod:`~fecflow.staging.export` rebuilds a staged file byte for byte, :mod:`~fecflow.staging.openfec`
+stores OpenFEC API pages.
 """
 
 from fecflow.staging.export import ExportResult, export_source_file, iter_export

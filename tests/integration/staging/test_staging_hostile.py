@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import fecflow.staging.load as load_module
+import fecflow.staging.coverage as coverage_module
 
 pytestmark = pytest.mark.integration
 
@@ -75,7 +75,7 @@ def build(lines: list[tuple[bytes, bytes]], final_newline: bool) -> bytes:
 def test_each_line_is_loaded_exactly_or_rejected_with_its_raw_bytes(
     stager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, doc
 ) -> None:
-    monkeypatch.setattr(load_module, "MIN_PART_BYTES", 1)  # split even tiny payloads between workers
+    monkeypatch.setattr(coverage_module, "MIN_PART_BYTES", 1)  # split even tiny payloads between workers
     lines, final_newline, workers = doc
     data = build(lines, final_newline)
     path = tmp_path / f"ccl-{uuid.uuid4().hex}.txt"

@@ -11,7 +11,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-import fecflow.staging.load as load_module
+import fecflow.staging.batch as batch_module
+import fecflow.staging.coverage as coverage_module
 from fecflow.catalog import FILES
 from fecflow.errors import DataError, LockHeld
 from fecflow.staging.load import STAGE_LOCK_CLASS, stage_source_file
@@ -303,7 +304,7 @@ def test_window_ignores_invalid_and_blank_dates(stager, tmp_path: Path) -> None:
 def test_window_counts_agree_with_sql_over_the_staged_rows(
     stager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
-    monkeypatch.setattr(load_module, "MIN_PART_BYTES", 1)
+    monkeypatch.setattr(coverage_module, "MIN_PART_BYTES", 1)
     rows = []
     for i, date in enumerate([b"03042019", b"0304201\xe9", b"", b"12312020", b"02292019", b"01011976"] * 50):
         fields = [
@@ -337,14 +338,14 @@ def test_window_counts_agree_with_sql_over_the_staged_rows(
     result = stager.stage(path, "indiv", workers=workers, block_size=4096)
     assert result.batches == workers and result.recoded == 50
 
-    from fecflow.staging.load import _date_window
+    from fecflow.staging.rows import date_window
 
     with psycopg.connect(stager.db_url) as conn:
         values = conn.execute(
             "SELECT transaction_dt, count(*) FROM staging.indiv WHERE _source_file_id = %s GROUP BY 1",
             (result.source_file_id,),
         ).fetchall()
-    expected = _date_window(values)
+    expected = date_window(values)
     audits = stage_audits(stager, result.source_file_id)
     assert sum(a["counts"]["dates_invalid"] for a in audits) == expected.invalid == 100
     assert sum(a["counts"]["dates_blank"] for a in audits) == expected.blank == 50
@@ -371,7 +372,7 @@ def test_a_file_being_staged_elsewhere_is_refused(stager, cm_txt: Path) -> None:
 
 
 def test_many_copy_statements_per_batch(stager, cm_txt: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(load_module, "ROWS_PER_COPY", 1000)
+    monkeypatch.setattr(batch_module, "ROWS_PER_COPY", 1000)
     data = cm_txt.read_bytes().replace(b"\n", b"\r\n", 3000)  # CRLF lines spread over statements
     path = cm_txt.with_name("crlf_cm.txt")
     path.write_bytes(data)
@@ -406,4 +407,4 @@ def test_parents_are_checked_once_per_batch(stager, cm_txt: Path) -> None:
     sfid = stager.register(cm_txt, "cm")
     with psycopg.connect(stager.db_url) as conn:
         with pytest.raises(DataError, match="does not exist"):
-            load_module._check_parents_once(conn, sfid, 999_999)
+            batch_module.check_parents_once(conn, sfid, 999_999)

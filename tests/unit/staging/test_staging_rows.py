@@ -12,17 +12,17 @@ from hypothesis import strategies as st
 
 from fecflow.catalog import FILES
 from fecflow.parse import iter_blocks
-from fecflow.staging.load import (
-    _date_window,
-    _DateCounter,
-    _fresh_plan,
-    _SideRows,
+from fecflow.staging.coverage import fresh_plan
+from fecflow.staging.payload import Payload
+from fecflow.staging.rows import (
+    DateCounter,
+    SideRows,
     block_rows,
+    date_window,
     parse_fec_date,
     prefix_rows,
     split_rows,
 )
-from fecflow.staging.payload import Payload
 
 
 @settings(max_examples=200, deadline=None)
@@ -38,7 +38,7 @@ def test_prefix_rows_matches_the_naive_version(lines: list[bytes], first: int) -
 
 def test_side_rows_keep_original_bytes_of_recoded_and_crlf_lines() -> None:
     raw = b"a|b\r\n" + b"caf\xe9|x\r\n" + b"ok|y\n" + b"bad\n" + b"na\xefve|z\n"
-    side = _SideRows()
+    side = SideRows()
     for block in iter_blocks(io.BytesIO(raw), 2):
         side.add(block)
     assert side.rejects == [(4, "field_count", "expected 2 fields, got 1", b"bad")]
@@ -51,7 +51,7 @@ def test_side_rows_keep_original_bytes_of_recoded_and_crlf_lines() -> None:
 
 def test_side_rows_of_an_all_crlf_block() -> None:
     raw = b"a|b\r\nc|d\r\n"
-    side = _SideRows()
+    side = SideRows()
     for block in iter_blocks(io.BytesIO(raw), 2):
         side.add(block)
     assert side.raw_lines == [(1, "crlf", b"a|b\r"), (2, "crlf", b"c|d\r")]
@@ -80,12 +80,12 @@ def test_parse_fec_date_is_strict() -> None:
 
 
 def test_date_window_counts_invalid_and_blank() -> None:
-    window = _date_window(
+    window = date_window(
         [("03042019", 5), ("11212017", 1), ("02302019", 2), (None, 3), ("  ", 1), ("01012916", 1)]
     )
     assert (window.start, window.end) == (dt.date(2017, 11, 21), dt.date(2019, 3, 4))
     assert (window.invalid, window.blank) == (3, 4)
-    empty = _date_window([])
+    empty = date_window([])
     assert (empty.start, empty.end, empty.invalid, empty.blank) == (None, None, 0, 0)
 
 
@@ -94,9 +94,9 @@ def _payload(size: int) -> Payload:
 
 
 def test_fresh_plan_splits_only_big_payloads() -> None:
-    single = _fresh_plan(_payload(1000), 4)
+    single = fresh_plan(_payload(1000), 4)
     assert len(single) == 1 and single[0].hashes_payload and single[0].end is None
-    parts = _fresh_plan(_payload(30_000_000), 3)
+    parts = fresh_plan(_payload(30_000_000), 3)
     assert [s.start for s in parts] == [0, 10_000_000, 20_000_000]
     assert [s.end for s in parts] == [10_000_000, 20_000_000, None]
     assert [s.start_line for s in parts] == [1, None, None]
@@ -129,7 +129,7 @@ def test_date_counter_picks_the_column_wherever_it_is(
     spec = dataclasses.replace(FILES["indiv"], date_column=column)
     index = [c.raw for c in spec.columns].index(column)
     lines = [b"|".join(r) for r in rows]
-    counter = _DateCounter(spec)
+    counter = DateCounter(spec)
     counter.add(lines)
     expected = Counter(r[index] for r in rows)
     assert counter.counts == expected
