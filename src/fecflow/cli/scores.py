@@ -107,7 +107,7 @@ def export(
     ),
     output: Path = typer.Option(..., "--output", "-o", help="File to write."),
     fmt: str = typer.Option(
-        "csv", "--format", help=f"Output format: {' or '.join(FORMATS)} (parquet needs pyarrow)."
+        "csv", "--format", help=f"Output format: {' or '.join(FORMATS)} (parquet: pip install 'fecflow[parquet]')."
     ),
     lookback_months: int = _lookback_option(),
 ) -> None:

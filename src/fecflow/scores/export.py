@@ -2,7 +2,8 @@
 
 ``entity_id`` is the FEC id for candidates and committees, the canonical name for employers and the
 NAICS code for industries. Entities without a score are included with an empty score and a reason.
-CSV uses the standard library; Parquet needs pyarrow, which fecflow does not depend on.
+CSV uses the standard library; Parquet needs pyarrow (the ``parquet`` extra:
+``pip install 'fecflow[parquet]'``; ``make test`` installs it).
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def write_parquet(rows: Sequence[Sequence[Any]], path: Path) -> None:
     except ImportError as exc:
         raise ConfigError(
             "Parquet export needs pyarrow, which is not installed.",
-            hint="pip install pyarrow (or use --format csv).",
+            hint="pip install 'fecflow[parquet]' (or pyarrow), or use --format csv.",
         ) from exc
     score, money = pa.decimal128(6, 5), pa.decimal128(14, 2)
     types = (

@@ -7,6 +7,7 @@ import datetime as dt
 import importlib.util
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -81,14 +82,41 @@ def test_export_errors_are_clear(scored: CoreRows, conn: psycopg.Connection, tmp
         export_scores(conn, as_of=dt.date(2020, 1, 31), output=tmp_path / "x.csv")
     assert "fecflow scores compute --as-of 2020-01-31" in (missing.value.hint or "")
     assert not (tmp_path / "x.csv").exists()
-    if importlib.util.find_spec("pyarrow") is None:
-        with pytest.raises(ConfigError) as no_arrow:
-            export_scores(conn, as_of=AS_OF, output=tmp_path / "x.parquet", fmt="parquet")
-        assert "pip install pyarrow" in (no_arrow.value.hint or "")
-        assert not list(tmp_path.iterdir())
-    else:
+
+
+def test_export_parquet_matches_csv(scored: CoreRows, conn: psycopg.Connection, tmp_path: Path) -> None:
+    pq: Any = importlib.import_module("pyarrow.parquet")  # a dev dependency: `make test` installs it
+    export_scores(conn, as_of=AS_OF, output=tmp_path / "s.csv")
+    result = export_scores(conn, as_of=AS_OF, output=tmp_path / "s.parquet", fmt="parquet")
+    table = pq.read_table(tmp_path / "s.parquet")
+    assert table.column_names == list(EXPORT_COLUMNS) and table.num_rows == result.rows
+    assert str(table.schema.field("score").type) == "decimal128(6, 5)"
+    assert str(table.schema.field("window_start").type) == "date32[day]"
+    with (tmp_path / "s.csv").open(encoding="utf-8", newline="") as fh:
+        from_csv = list(csv.DictReader(fh))
+
+    def text(value: object) -> str:
+        return "" if value is None else str(value)
+
+    from_parquet = [{k: text(v) for k, v in row.items()} for row in table.to_pylist()]
+    assert from_parquet == from_csv
+
+
+def test_export_parquet_without_pyarrow_is_a_clear_error(
+    scored: CoreRows, conn: psycopg.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_import = importlib.import_module
+
+    def no_pyarrow(name: str, package: str | None = None) -> object:
+        if name.startswith("pyarrow"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, package)
+
+    monkeypatch.setattr(importlib, "import_module", no_pyarrow)
+    with pytest.raises(ConfigError) as no_arrow:
         export_scores(conn, as_of=AS_OF, output=tmp_path / "x.parquet", fmt="parquet")
-        assert (tmp_path / "x.parquet").stat().st_size > 0
+    assert "fecflow[parquet]" in (no_arrow.value.hint or "")
+    assert not list(tmp_path.iterdir())
 
 
 def test_explain_employer_lists_recipients_with_alignment(scored: CoreRows, conn: psycopg.Connection) -> None:
