@@ -118,3 +118,50 @@ def test_unknown_file_name_needs_files_option(tmp_path: Path, db_url: str, share
     forced = run_cli(tmp_path, db_url, "stage", str(odd), "--files", "ccl", "--cycles", "2022")
     assert forced.returncode == 0, forced.stderr
     assert "7,685" in forced.stdout
+
+
+def test_staging_prune_drops_an_old_snapshot_that_can_be_staged_again(
+    tmp_path: Path, db_url: str, shared_samples: Path
+) -> None:
+    early, late = (
+        shared_samples / E20 / "zips" / "cm20.zip",
+        shared_samples / "masters-2020-late-snapshot-2020-11" / "cm.txt",
+    )
+    assert run_cli(tmp_path, db_url, "stage", str(early)).returncode == 0
+    staged = run_cli(tmp_path, db_url, "stage", str(late), "--files", "cm", "--cycles", "2020")
+    assert staged.returncode == 0, staged.stderr + staged.stdout
+
+    dry = run_cli(tmp_path, db_url, "staging", "prune", "--dry-run")
+    assert dry.returncode == 0, dry.stderr + dry.stdout
+    assert "would prune" in dry.stdout and "Would prune 1 source file(s), 11,605 staged rows." in dry.stdout
+    with psycopg.connect(db_url) as conn:
+        early_id, late_id = (
+            r[0]
+            for r in conn.execute(
+                "SELECT source_file_id FROM ops.source_file ORDER BY fetched_at, source_file_id"
+            )
+        )
+        assert conn.execute("SELECT count(*) FROM staging.cm").fetchone() == (11605 + 17939,)
+
+    pruned = run_cli(tmp_path, db_url, "staging", "prune")
+    assert pruned.returncode == 0, pruned.stderr + pruned.stdout
+    assert "Pruned 1 source file(s): 11,605 staged rows deleted." in pruned.stdout
+    assert "Vacuumed staging.cm." in pruned.stdout
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("SELECT count(*) FROM staging.cm").fetchone() == (17939,)
+        assert conn.execute(
+            "SELECT count(*) FROM staging.cm WHERE _source_file_id = %s", (late_id,)
+        ).fetchone() == (17939,)
+
+    # The pruned file cannot be exported any more (clear error), but staging it again works.
+    export = run_cli(tmp_path, db_url, "staging", "export", "--source-file", str(early_id), "-o", "x.txt")
+    assert export.returncode == 1 and f"Source file {early_id} is not fully staged." in export.stderr
+    again = run_cli(tmp_path, db_url, "stage", str(early))
+    assert again.returncode == 0, again.stderr + again.stdout
+    assert "1 file(s) staged, 0 skipped" in again.stdout
+    with psycopg.connect(db_url) as conn:  # the same source file (same path and sha256), staged again
+        assert conn.execute(
+            "SELECT count(*) FROM staging.cm WHERE _source_file_id = %s", (early_id,)
+        ).fetchone() == (11605,)
+    nothing = run_cli(tmp_path, db_url, "staging", "prune", "--cycles", "2018")
+    assert nothing.returncode == 0 and "Nothing is staged" in nothing.stdout

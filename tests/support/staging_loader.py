@@ -42,6 +42,7 @@ def stage_file(
     cycle: int,
     run_id: int | None = None,
     fetched_at: dt.datetime | None = None,
+    workers: int = 1,
 ) -> int:
     """Register ``path`` as a local source file of ``cycle`` and stage it; return its source_file_id."""
     if run_id is None:
@@ -53,7 +54,7 @@ def stage_file(
         )
         conn.commit()
     result = stage_source_file(
-        db_url, run_id=run_id, source_file_id=source_file_id, spec=FILES[file_type], path=path
+        db_url, run_id=run_id, source_file_id=source_file_id, spec=FILES[file_type], path=path, workers=workers
     )
     assert result.lines == result.loaded + result.rejected
     return source_file_id

@@ -13,6 +13,7 @@ from fecflow.cli import db as db_commands
 from fecflow.cli import fetch as fetch_commands
 from fecflow.cli import normalize as normalize_commands
 from fecflow.cli import pipeline as pipeline_commands
+from fecflow.cli import prune as prune_commands
 from fecflow.cli import report as report_commands
 from fecflow.cli import runs as runs_commands
 from fecflow.cli import scores as scores_commands
@@ -34,6 +35,7 @@ app.command("fetch")(fetch_commands.fetch)
 app.command("fetch-api")(fetch_commands.fetch_api)
 app.command("stage")(stage_commands.stage)
 app.add_typer(stage_commands.staging_app, name="staging")
+stage_commands.staging_app.command("prune")(prune_commands.prune)
 app.add_typer(runs_commands.app, name="runs")
 app.command("backfill")(pipeline_commands.backfill)
 app.command("ingest-daily")(pipeline_commands.ingest_daily)

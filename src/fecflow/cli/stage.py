@@ -30,7 +30,7 @@ from fecflow.staging.payload import Payload, guess_cycle, guess_file_type, open_
 console = Console(highlight=False)
 
 staging_app = typer.Typer(
-    help="Inspect staged payloads: rebuild a source file from staging (fidelity check).",
+    help="Manage staged payloads: rebuild a source file from staging (fidelity check), prune old snapshots.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )

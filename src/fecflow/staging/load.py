@@ -83,6 +83,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from fecflow.catalog import FileSpec
 from fecflow.db import ops
@@ -109,6 +110,7 @@ __all__ = [
     "connection_factory",
     "parse_fec_date",
     "stage_source_file",
+    "unstage_source_file",
 ]
 
 log = logging.getLogger(__name__)
@@ -422,16 +424,40 @@ def _staged_duplicate(
 def _delete_staged(factory: ConnectionFactory, spec: FileSpec, source_file_id: int, run_id: int) -> None:
     """One transaction: drop the file's staged rows, rejects and raw lines; supersede its batches."""
     with factory() as conn:
-        table = sql.Identifier("staging", spec.staging_table)
-        staged = conn.execute(
-            sql.SQL("DELETE FROM {} WHERE _source_file_id = %s").format(table), (source_file_id,)
-        ).rowcount
-        conn.execute("DELETE FROM ops.rejected_row WHERE source_file_id = %s", (source_file_id,))
-        conn.execute("DELETE FROM staging.raw_line WHERE source_file_id = %s", (source_file_id,))
-        conn.execute(
-            "UPDATE ops.ingest_run_audits SET counts = counts || jsonb_build_object(%s::text, %s::bigint) "
-            "WHERE stage = %s AND source_file_id = %s AND status = 'succeeded' AND NOT (counts ? %s)",
-            (SUPERSEDED_KEY, run_id, STAGE, source_file_id, SUPERSEDED_KEY),
-        )
+        staged = unstage_source_file(conn, spec, source_file_id, run_id)
         conn.commit()
     log.info("replace: deleted %d staged rows of source file %d", staged, source_file_id)
+
+
+def unstage_source_file(
+    conn: psycopg.Connection,
+    spec: FileSpec,
+    source_file_id: int,
+    run_id: int,
+    *,
+    note: dict[str, Any] | None = None,
+    keep_normalize_rejects: bool = False,
+) -> int:
+    """Delete what is staged from a source file (rows, rejects, raw lines) and mark its batches superseded.
+
+    Runs in the caller's transaction; returns the staging rows deleted. Superseded batches
+    (``counts.superseded_by_run_id`` = ``run_id``, plus ``note``) no longer count as coverage, so the
+    file can be staged again from its payload. The batches' audit rows and counts stay as history.
+    With ``keep_normalize_rejects`` the rows normalization rejected (reason ``normalize: ...``) stay in
+    ops.rejected_row: they are the record of what core left out of that snapshot.
+    """
+    table = sql.Identifier("staging", spec.staging_table)
+    staged = conn.execute(
+        sql.SQL("DELETE FROM {} WHERE _source_file_id = %s").format(table), (source_file_id,)
+    ).rowcount
+    conn.execute(
+        "DELETE FROM ops.rejected_row WHERE source_file_id = %s AND (NOT %s OR reason NOT LIKE 'normalize:%%')",
+        (source_file_id, keep_normalize_rejects),
+    )
+    conn.execute("DELETE FROM staging.raw_line WHERE source_file_id = %s", (source_file_id,))
+    conn.execute(
+        "UPDATE ops.ingest_run_audits SET counts = counts || jsonb_build_object(%s::text, %s::bigint) || %s "
+        "WHERE stage = %s AND source_file_id = %s AND status = 'succeeded' AND NOT (counts ? %s)",
+        (SUPERSEDED_KEY, run_id, Jsonb(note or {}), STAGE, source_file_id, SUPERSEDED_KEY),
+    )
+    return staged
