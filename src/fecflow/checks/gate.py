@@ -241,22 +241,27 @@ def run_gate(
 
 # --- what a past run touched --------------------------------------------------------------------------
 def scope_of_run(conn: psycopg.Connection, run_id: int) -> dict[str, GateScope]:
-    """The gates (and their scopes) that apply to what ``run_id`` staged, normalized and scored."""
+    """The gates (and their scopes) that apply to what ``run_id`` staged, normalized and scored.
+
+    A run that resumed others (``fecflow runs resume``) is checked together with them: the steps it
+    skipped because they succeeded earlier did their work in the runs it resumed.
+    """
     scopes: dict[str, GateScope] = {}
+    runs = ops.resume_chain(conn, run_id)
     staged = [
         int(r[0])
         for r in conn.execute(
-            "SELECT DISTINCT source_file_id FROM ops.ingest_run_audits WHERE run_id = %s AND stage = %s "
+            "SELECT DISTINCT source_file_id FROM ops.ingest_run_audits WHERE run_id = ANY(%s) AND stage = %s "
             "AND source_file_id IS NOT NULL AND status IN ('succeeded', 'skipped', 'failed') ORDER BY 1",
-            (run_id, STAGE),
+            (runs, STAGE),
         )
     ]
     if staged:
         scopes["staging"] = GateScope(source_file_ids=tuple(staged))
     units = conn.execute(
-        "SELECT DISTINCT scope FROM ops.ingest_run_audits WHERE run_id = %s AND stage = %s "
+        "SELECT DISTINCT scope FROM ops.ingest_run_audits WHERE run_id = ANY(%s) AND stage = %s "
         "AND source_file_id IS NOT NULL ORDER BY 1",
-        (run_id, NORMALIZE_STAGE),
+        (runs, NORMALIZE_STAGE),
     ).fetchall()
     cycles: set[int] = set()
     file_types: set[str] = set()
@@ -269,9 +274,9 @@ def scope_of_run(conn: psycopg.Connection, run_id: int) -> dict[str, GateScope]:
         scopes["normalize"] = GateScope(cycles=tuple(sorted(cycles)), file_types=tuple(sorted(file_types)))
     slots = conn.execute(
         "SELECT DISTINCT counts->>'method_version', counts->>'as_of' FROM ops.ingest_run_audits "
-        "WHERE run_id = %s AND stage = %s AND status = 'succeeded' AND counts ? 'method_version' "
+        "WHERE run_id = ANY(%s) AND stage = %s AND status = 'succeeded' AND counts ? 'method_version' "
         "AND counts ? 'as_of' ORDER BY 1, 2",
-        (run_id, SCORES_STAGE),
+        (runs, SCORES_STAGE),
     ).fetchall()
     if slots:
         scopes["scores"] = GateScope(

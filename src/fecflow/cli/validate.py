@@ -13,6 +13,7 @@ from fecflow.checks.gate import check_gate, fail_if_any_failed, scope_of_run
 from fecflow.checks.result import CheckResult, count_by_status, fmt
 from fecflow.checks.tolerances import load_tolerances
 from fecflow.cli.context import AppState, open_run
+from fecflow.db import ops
 from fecflow.pipeline.history import get_run
 
 console = Console(highlight=False)
@@ -39,6 +40,8 @@ def validate(
 ) -> None:
     """Check again the source files, cycles and scores a run staged, normalized or scored.
 
+    A resumed run is checked together with the runs it resumed (`fecflow runs resume`).
+
     Runs the staging, normalize and scores gates for that run's scope with the current tolerances
     (defaults, then FECFLOW_CHECKS_FILE or ./fecflow.toml, then --tolerance), records the results as a
     new `validate` run, prints a summary table, and exits with code 5 when a check fails.
@@ -48,6 +51,10 @@ def validate(
     tolerances = load_tolerances(settings, tolerance)
     with open_run(state, "validate", {"run": run, "tolerance": list(tolerance)}) as (conn, run_id):
         get_run(conn, run)  # DataError when there is no such run
+        chain = ops.resume_chain(conn, run)
+        if len(chain) > 1:
+            earlier = ", ".join(map(str, chain[1:]))
+            console.print(f"Run {run} resumed run(s) {earlier}: checking what all of them touched.")
         scopes = scope_of_run(conn, run)
         if not scopes:
             console.print(f"Run {run} staged, normalized and scored nothing: there is nothing to validate.")

@@ -61,6 +61,26 @@ def start_audit(
     return int(row[0])
 
 
+def resume_chain(conn: psycopg.Connection, run_id: int) -> list[int]:
+    """``run_id`` and the runs it resumed, transitively (``resumed_from_run_id``), newest first.
+
+    A resumed run continues the one it resumes: together they did the work of one logical run.
+    """
+    rows = conn.execute(
+        """
+        WITH RECURSIVE chain(run_id, resumed_from_run_id, depth) AS (
+            SELECT run_id, resumed_from_run_id, 0 FROM ops.ingest_run WHERE run_id = %s
+            UNION ALL
+            SELECT r.run_id, r.resumed_from_run_id, c.depth + 1
+            FROM ops.ingest_run r JOIN chain c ON r.run_id = c.resumed_from_run_id
+        )
+        SELECT run_id FROM chain ORDER BY depth
+        """,
+        (run_id,),
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
 AUDIT_FIELDS = (
     "lines_read",
     "rows_loaded",

@@ -68,16 +68,9 @@ class RunSummary:
 def succeeded_steps(conn: psycopg.Connection, run_id: int) -> set[str]:
     """Steps that succeeded in ``run_id`` or in the runs it resumed (transitively)."""
     rows = conn.execute(
-        """
-        WITH RECURSIVE chain(run_id, resumed_from_run_id) AS (
-            SELECT run_id, resumed_from_run_id FROM ops.ingest_run WHERE run_id = %s
-            UNION ALL
-            SELECT r.run_id, r.resumed_from_run_id FROM ops.ingest_run r JOIN chain c ON r.run_id = c.resumed_from_run_id
-        )
-        SELECT DISTINCT a.stage FROM ops.ingest_run_audits a JOIN chain c USING (run_id)
-        WHERE a.scope = 'step' AND a.status IN ('succeeded', 'skipped')
-        """,
-        (run_id,),
+        "SELECT DISTINCT stage FROM ops.ingest_run_audits WHERE run_id = ANY(%s) "
+        "AND scope = 'step' AND status IN ('succeeded', 'skipped')",
+        (ops.resume_chain(conn, run_id),),
     ).fetchall()
     conn.commit()
     return {r[0] for r in rows}

@@ -15,6 +15,7 @@ from fecflow.checks.gate import GateScope, check_gate, run_gate, scope_of_run
 from fecflow.checks.scores import ScoreSlot
 from fecflow.checks.tolerances import Tolerances
 from fecflow.config import Settings
+from fecflow.db import ops
 from fecflow.db.engine import connect
 from fecflow.errors import ValidationFailed
 from fecflow.log import configure_logging
@@ -94,6 +95,17 @@ def test_passing_gates_are_recorded(sample_copy: Sample, tmp_path: Path, toleran
     assert set(touched) == {"staging", "normalize", "scores"}
     assert touched["normalize"].cycles == (CYCLE,)
     assert set(touched["staging"].source_file_ids) == set(sample.ids.source_files.values())
+
+
+def test_scope_of_a_resumed_run_includes_the_runs_it_resumed(sample_copy: Sample) -> None:
+    sample = sample_copy
+    first = sample.ids.run_id  # staged, normalized and scored the sample
+    second = ops.start_run(sample.conn, "backfill", {}, resumed_from=first)
+    third = ops.start_run(sample.conn, "backfill", {}, resumed_from=second)
+    unrelated = sample.new_run("backfill")
+    assert ops.resume_chain(sample.conn, third) == [third, second, first]
+    assert scope_of_run(sample.conn, third) == scope_of_run(sample.conn, first)
+    assert scope_of_run(sample.conn, unrelated) == {}
 
 
 def test_failed_gate_records_logs_alerts_once_and_raises(
