@@ -178,7 +178,10 @@ def _staging_table(file_type: str) -> Table:
         Column("_source_file_id", BigInteger, nullable=False),
         Column("_batch_id", BigInteger, nullable=False),
         Column("_line_number", BigInteger, nullable=False),
-        # BRIN: staging is append-only in file order, a BRIN index costs almost nothing on COPY.
+        # BRIN: staging is append-only in file order, so once its ranges are summarized (VACUUM,
+        # autovacuum) a scan of one source file skips the others' pages: what keeps normalization of
+        # one snapshot from reading every cycle staged. Measured cost: ~9% of the server's CPU on COPY
+        # (1M prefixed itcont rows: 1.31 s vs 1.20 s of backend CPU without it, median of 3).
         Index(
             f"ix_{spec.staging_table}_source_line", "_source_file_id", "_line_number", postgresql_using="brin"
         ),
