@@ -251,7 +251,15 @@ counting_rule = Table(
     Column("is_refund", Boolean, nullable=False, server_default=text("false")),
     Column("sign", SmallInteger, nullable=False, server_default="1"),
     Column("reason", Text, nullable=False),
+    Column(
+        "filer_side",
+        Text,
+        nullable=False,
+        server_default=text("'recipient'"),
+        comment="the filer's side of the money: recipient or giver (refunds: the side of the original money)",
+    ),
     CheckConstraint("sign IN (-1, 0, 1)", name="sign"),
+    CheckConstraint("filer_side IN ('recipient', 'giver')", name="filer_side"),
     CheckConstraint(
         "category IN ('contribution', 'earmarked_contribution', 'memo', 'conduit_passthrough', 'refund', "
         "'candidate_self', 'independent_expenditure_for', 'independent_expenditure_against', 'transfer', "
@@ -457,8 +465,19 @@ contribution = Table(
     Column("sub_id", BigInteger, nullable=False),
     Column("source", Text, nullable=False),
     Column("cycle", SmallInteger, nullable=False),
-    Column("recipient_committee_key", BigInteger, ForeignKey("core.committee.committee_key"), nullable=False),
-    Column("contributor_committee_key", BigInteger, ForeignKey("core.committee.committee_key")),
+    Column(
+        "recipient_committee_key",
+        BigInteger,
+        ForeignKey("core.committee.committee_key"),
+        nullable=False,
+        comment="the filer (CMTE_ID); the receiver unless filer_side = 'giver' (see core.contribution_flow)",
+    ),
+    Column(
+        "contributor_committee_key",
+        BigInteger,
+        ForeignKey("core.committee.committee_key"),
+        comment="OTHER_ID when it is a committee; the receiver when filer_side = 'giver'",
+    ),
     Column("candidate_key", BigInteger, ForeignKey("core.candidate.candidate_key")),
     Column("conduit_committee_id", Text),
     Column("other_id", Text),
@@ -487,6 +506,13 @@ contribution = Table(
     Column("category", Text, nullable=False),
     Column("counts_as_contribution", Boolean, nullable=False),
     Column("is_refund", Boolean, nullable=False),
+    Column(
+        "filer_side",
+        Text,
+        nullable=False,
+        server_default=text("'recipient'"),
+        comment="from ref.counting_rule: giver when the filer (recipient_committee_key) gave the money",
+    ),
     Column("row_hash", Text, nullable=False),
     Column("source_file_id", BigInteger, ForeignKey("ops.source_file.source_file_id")),
     Column("first_run_id", BigInteger, ForeignKey("ops.ingest_run.run_id")),
@@ -497,6 +523,7 @@ contribution = Table(
     # across partitions is kept by normalize (update by sub_id first) and checked by a validation.
     UniqueConstraint("sub_id", "transaction_date", postgresql_nulls_not_distinct=True),
     CheckConstraint("source IN ('indiv', 'pas2', 'oth', 'openfec')", name="source"),
+    CheckConstraint("filer_side IN ('recipient', 'giver')", name="filer_side"),
     Index(None, "sub_id"),
     Index(None, "recipient_committee_key", "transaction_date"),
     Index(None, "employer_key"),

@@ -13,7 +13,7 @@ table (``_snap``) and then compared with the rows of the same cycle and source a
   OTHER_ID when it is a committee id (pas2, oth); ``candidate_key`` = CAND_ID (pas2);
   ``conduit_committee_id`` = OTHER_ID on 15E earmarks; ``employer_key`` via ``core.employer_alias``.
   Unknown committees / candidates get placeholders first (:mod:`fecflow.normalize.dimensions`).
-* **rules**: ``rule_version``, ``category``, ``counts_as_contribution``, ``is_refund`` from
+* **rules**: ``rule_version``, ``category``, ``counts_as_contribution``, ``is_refund``, ``filer_side`` from
   ``ref.counting_rule`` on (TRANSACTION_TP, MEMO_CD = 'X') for :data:`RULE_VERSION`; a type the table
   does not know is ``other`` (``memo`` when memo-coded, as :func:`~fecflow.normalize.rules.rule_for`)
   and never counts.
@@ -94,6 +94,7 @@ CONTENT_COLUMNS = (
     "category",
     "counts_as_contribution",
     "is_refund",
+    "filer_side",
     "row_hash",
 )
 # Shown in every update's old/new values, changed or not.
@@ -165,6 +166,7 @@ def _snapshot_select(conn: psycopg.Connection, file_type: str) -> str:
             coalesce(r.category, CASE WHEN {memo} THEN 'memo' ELSE 'other' END) AS category,
             coalesce(r.counts_as_contribution, false) AS counts_as_contribution,
             coalesce(r.is_refund, false) AS is_refund,
+            coalesce(r.filer_side, 'recipient') AS filer_side,
             md5(concat_ws('|', {raw})) AS row_hash,
             r.transaction_type IS NULL AS rule_missing,
             s.cmte_id AS committee_id_raw

@@ -147,10 +147,11 @@ _UPSERTS: dict[str, str] = {
     ),
     "ref.counting_rule": (
         "INSERT INTO ref.counting_rule (rule_version, transaction_type, memo, category, "
-        "counts_as_contribution, is_refund, sign, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+        "counts_as_contribution, is_refund, sign, reason, filer_side) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
         "ON CONFLICT (rule_version, transaction_type, memo) DO UPDATE SET category = EXCLUDED.category, "
         "counts_as_contribution = EXCLUDED.counts_as_contribution, is_refund = EXCLUDED.is_refund, "
-        "sign = EXCLUDED.sign, reason = EXCLUDED.reason"
+        "sign = EXCLUDED.sign, reason = EXCLUDED.reason, filer_side = EXCLUDED.filer_side"
     ),
     "core.industry": (
         "INSERT INTO core.industry (naics_code, title, level) VALUES (%s, %s, %s) "

@@ -15,6 +15,11 @@ How to use a rule (the contract, also rendered into ``docs/data/counting-rules.m
   so their own totals can be built from the same table, but they never count as contributions.
 * ``memo``: ``MEMO_CD = 'X'``. A memo row never counts (category ``memo``, sign 0) whatever its type,
   but keeps its type's reason and refund flag for attribution.
+* ``filer_side``: which side of the money the filer (CMTE_ID) is on: ``recipient`` (receipts, and the
+  refunds and repayments of receipts) or ``giver`` (contributions made, independent expenditures,
+  transfers and pass-throughs out, loans made and other disbursements, and the refunds and repayments
+  the filer gets back of those). The other party is OTHER_ID / the contributor. A refund points at
+  the side of the original money, so netting it needs no second rule.
 
 Committee-to-committee money is counted once, on the *giver's* side (24K, 24Z, ... in pas2/oth); the
 recipient's mirror rows (18K, 15Z, 22Z, ...) are transfers. Earmarks are counted once, at the final
@@ -49,6 +54,9 @@ CATEGORIES = (
 _COUNTED = {"contribution", "earmarked_contribution", "refund"}
 
 
+FILER_SIDES = ("recipient", "giver")
+
+
 @dataclass(frozen=True)
 class CountingRule:
     transaction_type: str
@@ -58,6 +66,7 @@ class CountingRule:
     is_refund: bool
     sign: int
     reason: str
+    filer_side: str = "recipient"
 
 
 # (code, category for MEMO_CD blank, reason). Memo-coded twins are derived in _build_rules().
@@ -179,6 +188,21 @@ _BASE: tuple[tuple[str, str, str], ...] = (
 )
 # fmt: on
 
+# Types whose filer is the *giving* side of the money (see ``filer_side``); every other type is
+# filed by the receiving side. All 24x are disbursements (contributions made, independent expenditures,
+# transfers and pass-throughs out, coordinated spending, honoraria paid); 17R/17Z return the filer's own
+# contribution and 17U/17Y its spending; 16J/16K/16L repay a loan the filer made; 22G/22H/22X are
+# loans made; 20, 20A-20V, 29, 40, 41, 42 are spending.
+GIVER_FILED_TYPES = frozenset(
+    {
+        "24A", "24C", "24E", "24F", "24G", "24H", "24I", "24K", "24N", "24P", "24R", "24T", "24U", "24Z",
+        "17R", "17U", "17Y", "17Z",
+        "16J", "16K", "16L",
+        "22G", "22H", "22X",
+        "20", "20A", "20B", "20D", "20V", "29", "40", "41", "42",
+    }
+)  # fmt: skip
+
 MEMO_REASON = "MEMO_CD = X: a memo entry, 'not to be included in the total' (itemization, allocation, earmark memo); never money, kept for attribution."
 
 
@@ -193,8 +217,9 @@ def _build_rules() -> tuple[CountingRule, ...]:
             sign = -1
         else:
             sign = 1
-        rules.append(CountingRule(code, False, category, counts, is_refund, sign, reason))
-        rules.append(CountingRule(code, True, "memo", False, is_refund, 0, f"{MEMO_REASON} Type: {reason}"))
+        side = "giver" if code in GIVER_FILED_TYPES else "recipient"
+        rules.append(CountingRule(code, False, category, counts, is_refund, sign, reason, side))
+        rules.append(CountingRule(code, True, "memo", False, is_refund, 0, f"{MEMO_REASON} Type: {reason}", side))
     return tuple(sorted(rules, key=lambda r: (r.transaction_type, r.memo)))
 
 
@@ -216,9 +241,9 @@ def rule_for(transaction_type: str | None, memo_code: str | None = None) -> Coun
     )
 
 
-def rules_for_sql() -> list[tuple[str, str, bool, str, bool, bool, int, str]]:
+def rules_for_sql() -> list[tuple[str, str, bool, str, bool, bool, int, str, str]]:
     """Rows for ``ref.counting_rule``: (rule_version, transaction_type, memo, category,
-    counts_as_contribution, is_refund, sign, reason)."""
+    counts_as_contribution, is_refund, sign, reason, filer_side)."""
     return [
         (
             RULE_VERSION,
@@ -229,6 +254,7 @@ def rules_for_sql() -> list[tuple[str, str, bool, str, bool, bool, int, str]]:
             r.is_refund,
             r.sign,
             r.reason,
+            r.filer_side,
         )
         for r in RULES
     ]
@@ -285,6 +311,13 @@ def render_counting_rules_doc() -> str:
         "- **Committee-to-committee money counts on the giver's side** (24K, 24Z, 24P, ... in pas2/oth) and",
         "  its refunds on the giver's side too (17R/17Z). The recipient's mirror rows (18K, 15Z, 22Z, 30K/31K/32K,",
         "  40Z/41Z/42Z) are transfers, so nothing is counted twice.",
+        "- **Who gave and who received: `filer_side`.** A row is filed by CMTE_ID; `filer_side` says whether",
+        "  the filer is the `recipient` of the money (receipts such as 15, 15E, 18K, and the refunds of",
+        "  receipts such as 22Y, 22Z) or the `giver` (24K/24Z contributions made, 24E/24A spending, 24T/24I",
+        "  pass-throughs out, 24G transfers out, loans made, other disbursements, and the refunds the filer",
+        "  gets back of its own giving: 17R/17Z). `core.contribution` stamps it on every row and the view",
+        "  `core.contribution_flow` turns it into `giver_committee_key` / `receiver_committee_key`: the",
+        "  leaning engine orients money the same way.",
         "- **Candidate self-funding is not a donor signal** (15C, 15F: `candidate_self`; 16C is a loan).",
         "- **Independent expenditures are not contributions.** 24E (and Form 7 communication costs 24F)",
         "  support a candidate, 24A (and 24N) oppose one; they have their own categories, `sign = +1`.",
@@ -303,17 +336,19 @@ def render_counting_rules_doc() -> str:
         "| `counts_as_contribution` | the row enters net contribution totals (with `sign`) |",
         "| `is_refund` | the type is a refund (kept on memo rows too) |",
         "| `sign` | multiply the amount by it: +1 given, -1 returned, 0 never money |",
+        "| `filer_side` | the filer's side of the money: `recipient` or `giver` (a refund: the side of the original money) |",
         "",
         f"## The rules ({len(RULES)} rows: {len(RULES) // 2} types x memo blank / X)",
         "",
-        "| type | FEC description | memo | category | counts | refund | sign | reason |",
-        "|---|---|---|---|---|---|---|---|",
+        "| type | FEC description | memo | category | counts | refund | sign | filer | reason |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in RULES:
         lines.append(
             f"| `{r.transaction_type}` | {_md(descriptions.get(r.transaction_type, ''))} | "
             f"{'X' if r.memo else ''} | {r.category} | {'yes' if r.counts_as_contribution else 'no'} | "
-            f"{'yes' if r.is_refund else 'no'} | {f'{r.sign:+d}' if r.sign else '0'} | {_md(r.reason)} |"
+            f"{'yes' if r.is_refund else 'no'} | {f'{r.sign:+d}' if r.sign else '0'} | {r.filer_side} | "
+            f"{_md(r.reason)} |"
         )
     lines.append("")
     return "\n".join(lines)

@@ -1,19 +1,19 @@
 """Which ``core.contribution`` rows are money for leaning, and who paid whom: SQL fragments used everywhere.
 
-The counting-rule table decides: normalization stamps every row with ``counts_as_contribution`` and
-``is_refund`` from ``ref.counting_rule``, so memo rows, conduit pass-throughs (24T/24I), transfers,
-loans, independent expenditures and candidate self-funding never count. On top of that the leaning
-engine drops soft-deleted rows, rows outside the window (both ends inclusive) and rows whose
+The counting-rule table decides, and nothing here repeats a rule: normalization stamps every row
+with ``counts_as_contribution``, ``is_refund`` and ``filer_side`` from ``ref.counting_rule``, so memo
+rows, conduit pass-throughs (24T/24I), transfers, loans, independent expenditures and candidate
+self-funding never count. On top of that the leaning engine drops soft-deleted rows, rows outside the window (both ends inclusive) and rows whose
 recipient is a conduit (ActBlue, WinRed: never the recipient). Refunds are netted: ``net = -amount``
 for refund types (the type, not the sign of the amount, marks a refund), so a negative refund adds
 back.
 
-Orientation. ``core.contribution`` keeps the FEC layout: ``recipient_committee_key`` is the *filer*
-(CMTE_ID) and ``contributor_committee_key`` the other committee (OTHER_ID). Committee-to-committee
-money counts on the giver's side (``docs/data/counting-rules.md``), where the filer is the *giver*:
-contributions made (24K, 24P, 24U, 24Z) and the refunds the giver receives back (17R, 17Z). For those
-types the payer is the filer and the payee the other committee; for every other counted type
-(receipts: 15, 15E, 10, 18U, ... and their refunds 22Y, ...) the filer is the payee.
+Orientation. A row is filed by CMTE_ID (``recipient_committee_key``); ``contributor_committee_key`` is
+the other committee (OTHER_ID). ``filer_side``, stamped on every row from ``ref.counting_rule``, says
+which side the filer is on: ``giver`` for contributions made (24K, 24P, 24U, 24Z) and the refunds the
+giver gets back (17R, 17Z): committee-to-committee money counts on the giver's side
+(``docs/data/counting-rules.md``); ``recipient`` for receipts (15, 15E, 10, 18U, ...) and their refunds
+(22Y, ...). The view ``core.contribution_flow`` orients rows the same way.
 """
 
 from __future__ import annotations
@@ -23,11 +23,7 @@ from typing import Any
 
 from fecflow.scores.windows import Window
 
-# Counted transaction types reported by the committee that gives the money.
-GIVER_FILED_TYPES = ("24K", "24P", "24U", "24Z", "17R", "17Z")
-
-_TYPE = "upper(btrim(c.transaction_type))"
-_GIVER_FILED = f"{_TYPE} IN ({', '.join(repr(t) for t in GIVER_FILED_TYPES)})"
+_GIVER_FILED = "c.filer_side = 'giver'"
 
 # Table alias ``c`` is core.contribution.
 PAYER = f"CASE WHEN {_GIVER_FILED} THEN c.recipient_committee_key ELSE c.contributor_committee_key END"
@@ -38,7 +34,6 @@ NET_AMOUNT = "CASE WHEN c.is_refund THEN -c.amount ELSE c.amount END"
 COUNTED_WHERE = (
     "c.counts_as_contribution AND c.deleted_at IS NULL "
     "AND c.transaction_date BETWEEN %(window_start)s AND %(window_end)s "
-    f"AND coalesce({_TYPE}, '') NOT IN ('24T', '24I') "
     f"AND coalesce({PAYEE}, -1) <> ALL(%(conduit_keys)s::bigint[])"
 )
 

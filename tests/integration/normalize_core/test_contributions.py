@@ -203,3 +203,55 @@ def test_refunds_are_netted_by_type_not_sign(conn: psycopg.Connection, normalize
         conn, "SELECT bool_and(is_refund AND counts_as_contribution) FROM core.contribution WHERE transaction_type = '22Y' "
         "AND memo_code IS NULL"
     ) is True
+
+
+def test_contribution_flow_orients_giver_and_receiver_from_the_rule_table(
+    conn: psycopg.Connection, normalized_2020: dict
+) -> None:
+    pas2 = read_rows(EARLY_2020 / "itpas2.txt", "pas2")
+    p_cmte, p_other, p_tp, p_sub = (
+        col("pas2", n) for n in ("CMTE_ID", "OTHER_ID", "TRANSACTION_TP", "SUB_ID")
+    )
+    # Every row carries its rule's filer_side.
+    assert (
+        _one(
+            conn,
+            "SELECT count(*) FROM core.contribution c JOIN ref.counting_rule r ON r.rule_version = c.rule_version "
+            "AND r.transaction_type = upper(btrim(c.transaction_type)) AND r.memo = (coalesce(c.memo_code, '') = 'X') "
+            "WHERE r.filer_side <> c.filer_side",
+        )
+        == 0
+    )
+    # A PAC's 24K contribution (pas2, filed by the giving PAC): the giver is the filer, the receiver OTHER_ID.
+    row = next(r for r in pas2 if r[p_tp] == "24K" and r[p_other].startswith("C"))
+    flow = conn.execute(
+        "SELECT f.filer_side, g.committee_id, r.committee_id, f.donor_key FROM core.contribution_flow f "
+        "JOIN core.committee g ON g.committee_key = f.giver_committee_key "
+        "JOIN core.committee r ON r.committee_key = f.receiver_committee_key WHERE f.sub_id = %s",
+        (int(row[p_sub]),),
+    ).fetchone()
+    assert flow == ("giver", row[p_cmte], row[p_other], None)
+    # An individual's 15 row: the filer receives, the donor gives (no giver committee).
+    flow = conn.execute(
+        "SELECT f.filer_side, f.giver_committee_key, f.receiver_committee_key = f.filer_committee_key, "
+        "f.donor_key IS NOT NULL FROM core.contribution_flow f WHERE f.source = 'indiv' "
+        "AND f.transaction_type = '15' AND f.memo_code IS NULL LIMIT 1"
+    ).fetchone()
+    assert flow == ("recipient", None, True, True)
+    # The conduit's 24T/24I pass-throughs are giver-filed and never count.
+    assert conn.execute(
+        "SELECT DISTINCT filer_side, net_contribution FROM core.contribution_flow WHERE transaction_type IN ('24T', '24I')"
+    ).fetchall() == [("giver", Decimal("0.00"))]
+    # SUM(net_contribution) by receiver is the counted total of the rule table (refunds netted).
+    committee_id = Counter(
+        r[col("indiv", "CMTE_ID")]
+        for r in read_rows(EARLY_2020 / "itcont.txt.gz", "indiv")
+        if r[col("indiv", "TRANSACTION_TP")] == "22Y"
+    ).most_common(1)[0][0]
+    via_view = _one(
+        conn,
+        "SELECT sum(f.net_contribution) FROM core.contribution_flow f JOIN core.committee m "
+        "ON m.committee_key = f.receiver_committee_key WHERE m.committee_id = %s AND f.source = 'indiv'",
+        (committee_id,),
+    )
+    assert via_view == _one(conn, COUNTED_SQL, (committee_id, "indiv"))

@@ -1,10 +1,10 @@
 """Small, controlled ``core``/``ref`` rows for leaning-score tests, laid out as normalization writes them.
 
 Contribution rows carry the counting-rule flags the way normalization stamps them from
-``ref.counting_rule``: ``counts_as_contribution`` and ``is_refund`` (22Y, 17R, ...), never the sign.
-Like normalization, ``recipient_committee_key`` is the filer (CMTE_ID) and
+``ref.counting_rule``: ``counts_as_contribution`` and ``is_refund`` (22Y, 17R, ...), never the sign,
+and ``filer_side``. Like normalization, ``recipient_committee_key`` is the filer (CMTE_ID) and
 ``contributor_committee_key`` the other committee (OTHER_ID): for giver-filed committee rows (24K,
-17R, ...) the filer is the giver. :meth:`CoreRows.give` takes the money's direction and stores it so.
+17R, ...: ``filer_side = 'giver'`` in the rule table) the filer is the giver. :meth:`CoreRows.give` takes the money's direction and stores it so.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import psycopg
 
 from fecflow.db import ops
 from fecflow.db.partitions import ensure_year_partitions
+from fecflow.normalize.rules import rule_for
 
 PARTIES = (
     ("DEM", "Democratic Party", "D"),
@@ -173,13 +174,14 @@ class CoreRows:
         sub_id = next(self._sub_id)
         to_key = self.committees[recipient] if recipient else None
         from_key = self.committees[contributor] if contributor else None
-        giver_filed = transaction_type in ("24K", "24P", "24U", "24Z", "17R", "17Z")
+        filer_side = rule_for(transaction_type, "X" if memo else None).filer_side
+        giver_filed = filer_side == "giver"
         filer, other = (from_key, to_key) if giver_filed else (to_key, from_key)
         self.conn.execute(
             "INSERT INTO core.contribution (sub_id, source, cycle, recipient_committee_key, contributor_committee_key, "
             "candidate_key, employer_key, donor_key, entity_type, transaction_type, memo_code, transaction_date, "
-            "transaction_date_raw, amount, rule_version, category, counts_as_contribution, is_refund, row_hash, deleted_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "transaction_date_raw, amount, rule_version, category, counts_as_contribution, is_refund, filer_side, row_hash, "
+            "deleted_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 sub_id,
                 source,
@@ -199,6 +201,7 @@ class CoreRows:
                 category,
                 counts and not memo,
                 refund,
+                filer_side,
                 f"h{sub_id}",
                 dt.datetime(2019, 6, 1, tzinfo=dt.UTC) if deleted else None,
             ),

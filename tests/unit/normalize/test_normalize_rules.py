@@ -9,6 +9,7 @@ import pytest
 
 from fecflow.normalize.rules import (
     CATEGORIES,
+    FILER_SIDES,
     RULE_VERSION,
     RULES,
     render_counting_rules_doc,
@@ -123,7 +124,27 @@ def test_rules_for_sql_rows() -> None:
     assert len(rows) == len(RULES)
     assert {row[0] for row in rows} == {RULE_VERSION}
     assert ("15E", False) in {(row[1], row[2]) for row in rows}
-    assert all(len(row) == 8 for row in rows)
+    assert all(len(row) == 9 for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("code", "side"),
+    [
+        ("15", "recipient"), ("15E", "recipient"), ("18K", "recipient"), ("22Y", "recipient"), ("22Z", "recipient"),
+        ("24K", "giver"), ("24Z", "giver"), ("24E", "giver"), ("24A", "giver"), ("24T", "giver"),
+        ("17R", "giver"), ("17Z", "giver"), ("22H", "giver"), ("20C", "recipient"),
+    ],
+)  # fmt: skip
+def test_filer_side_says_who_gave(code: str, side: str) -> None:
+    # A refund or repayment points at the side of the original money: 22Y (the recipient refunds a
+    # donor) is recipient-filed, 17R (the giver gets its contribution back) giver-filed.
+    assert rule_for(code).filer_side == side
+    assert rule_for(code, "X").filer_side == side  # memo twins keep it (attribution)
+
+
+def test_filer_side_is_only_recipient_or_giver_and_unknown_types_are_receipts() -> None:
+    assert {r.filer_side for r in RULES} == set(FILER_SIDES)
+    assert rule_for("ZZ").filer_side == "recipient"
 
 
 def test_counting_rules_doc_is_current() -> None:
