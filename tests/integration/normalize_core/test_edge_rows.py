@@ -122,3 +122,49 @@ def test_a_repeated_sub_id_keeps_the_last_line(
     assert conn.execute("SELECT amount FROM core.contribution WHERE sub_id = %s", (sub_id,)).fetchall() == [
         (777,)
     ]
+
+
+def _partition_catalog(conn: psycopg.Connection, partition: str) -> list[tuple[str, str, bool, int]]:
+    """Constraints and indexes of a partition, its own name replaced by ``P``."""
+    rows = conn.execute(
+        "SELECT conname, contype::text, conislocal, coninhcount FROM pg_constraint "
+        "WHERE conrelid = ('core.' || %s)::regclass "
+        "UNION ALL SELECT c.relname, 'index', true, 0 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE i.indrelid = ('core.' || %s)::regclass ORDER BY 1",
+        (partition, partition),
+    ).fetchall()
+    return [(str(name).replace(partition, "P"), kind, local, n) for name, kind, local, n in rows]
+
+
+def test_bulk_first_load_attaches_big_years_and_inserts_small_ones(
+    conn: psycopg.Connection, stage: Stager, run_id: int, tmp_path: Path
+) -> None:
+    sample = read_sample_lines(EARLY_2020 / "itcont.txt.gz")
+    lines = [line for line in sample if line.split(b"|")[I_DT][4:] == b"2019"][:300]
+    # One 2018 line: under 1% of the snapshot, too few for a bulk table of its own.
+    lines.append(next(line for line in sample if line.split(b"|")[I_DT][4:] == b"2018"))
+    i_tp = col("indiv", "TRANSACTION_TP")
+    lines[20] = _with(lines[20], i_tp, b"ZZZ")  # a type the counting rules do not know
+    lines[21] = _with(_with(lines[21], i_tp, b"ZZZ"), I_AMT, b"n/a")  # unknown type, and rejected
+    stage(write_lines(tmp_path / "itcont.txt", lines), "indiv", 2020, EARLY_AT)
+    result = normalize_cycle(conn, run_id=run_id, cycle=2020, file_types=["indiv"])
+    c = result.units[0].tables["core.contribution"]
+    assert (c["inserted"], c["rejected"], c["unknown_transaction_type"], c["partitions_created"]) == (300, 1, 1, 2)
+    assert result.units[0].tables["snapshot"] == {"lines": 301, "records": 300}
+    by_partition = dict(
+        conn.execute("SELECT tableoid::regclass::text, count(*) FROM core.contribution GROUP BY 1").fetchall()
+    )
+    assert by_partition == {"core.contribution_y2019": 299, "core.contribution_y2018": 1}
+    # The attached partition (2019) carries exactly what PARTITION OF gave the inserted one (2018).
+    assert _partition_catalog(conn, "contribution_y2019") == _partition_catalog(conn, "contribution_y2018")
+    assert conn.execute(
+        "SELECT count(*) FROM pg_class WHERE relnamespace = 'core'::regnamespace "
+        "AND (relname LIKE '\\_load\\_%%' OR relname = '_valid_date')"
+    ).fetchone() == (0,)
+    assert conn.execute(
+        "SELECT count(DISTINCT contribution_id), max(contribution_id) - min(contribution_id) FROM core.contribution"
+    ).fetchone() == (300, 299)
+    assert conn.execute(
+        "SELECT category, counts_as_contribution FROM core.contribution WHERE transaction_type = 'ZZZ'"
+    ).fetchall() == [("other", False)]
+    conn.rollback()

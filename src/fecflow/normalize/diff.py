@@ -1,0 +1,207 @@
+"""Snapshot diffs: a typed later snapshot (temp table ``_snap``) -> the scope's rows in ``core.contribution``.
+
+The scope is one (cycle, source). Compared **by SUB_ID** with the scope's rows already in core:
+new rows are inserted; rows whose ``row_hash`` (md5 of the raw staging columns) or rule version
+changed are updated in place (a changed date moves the row to its new partition); rows of the scope
+missing from the snapshot are soft-deleted (``deleted_at``, ``deleted_by_run_id``) and restored when
+they come back; unchanged rows are not touched. Every change of a later snapshot is one
+``core.contribution_history`` row (the first load of a scope is the baseline: its inserts are not
+repeated there).
+
+itpas2 rows are also in itoth (same SUB_ID): :func:`resolve_overlaps` gives them to pas2 first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from fecflow.normalize.dimensions import execute
+from fecflow.normalize.typed_rows import CONTENT_COLUMNS
+
+# Shown in every update's old/new values, changed or not.
+ALWAYS_SHOWN = ["amount", "transaction_date"]
+# _snap helper columns that are not core columns (and row_hash: not a value worth showing).
+HIDDEN = ["line", "sub_id", "row_hash", "rule_missing", "committee_id_raw"]
+
+
+def resolve_overlaps(conn: psycopg.Connection, params: dict[str, Any]) -> dict[str, int]:
+    """One row per SUB_ID: itpas2 rows are also in itoth (same SUB_ID); the pas2 row owns them.
+
+    pas2 takes over oth-owned rows of its SUB_IDs (the diff then updates them: candidate key and
+    hash). oth leaves out the SUB_IDs a current pas2 row owns (counted, not stored twice: 24K money
+    would count double) and takes back rows that pas2 soft-deleted but oth still has.
+    """
+    source = params["source"]
+    if source == "pas2":
+        taken = execute(
+            conn,
+            "UPDATE core.contribution c SET source = 'pas2' FROM _snap n "
+            "WHERE c.sub_id = n.sub_id AND c.source = 'oth' AND c.cycle = %(cycle)s",
+            params,
+        )
+        return {"taken_over_from_oth": taken}
+    if source == "oth":
+        owned = execute(
+            conn,
+            "DELETE FROM _snap n USING core.contribution c WHERE c.sub_id = n.sub_id AND c.source = 'pas2' "
+            "AND c.cycle = %(cycle)s AND c.deleted_at IS NULL",
+            params,
+        )
+        taken = execute(
+            conn,
+            "UPDATE core.contribution c SET source = 'oth' FROM _snap n "
+            "WHERE c.sub_id = n.sub_id AND c.source = 'pas2' AND c.cycle = %(cycle)s",
+            params,
+        )
+        return {"owned_by_pas2": owned, "taken_over_from_pas2": taken}
+    return {}
+
+
+def apply_diff(conn: psycopg.Connection, params: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Insert / update / soft-delete / restore core rows of the scope (cycle, source) from ``_snap``."""
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in CONTENT_COLUMNS)
+    n_cols = sql.SQL(", ").join(sql.Identifier("n", c) for c in CONTENT_COLUMNS)
+    scope_rows = execute(
+        conn,
+        "CREATE TEMP TABLE _old ON COMMIT DROP AS SELECT sub_id, row_hash, rule_version, deleted_at "
+        "FROM core.contribution WHERE cycle = %(cycle)s AND source = %(source)s",
+        params,
+    )
+    history: dict[str, int] = {"insert": 0, "update": 0, "delete": 0, "restore": 0}
+    if scope_rows == 0:
+        # First load of this cycle and source: the baseline, one plain INSERT ... SELECT.
+        inserted = execute(
+            conn,
+            sql.SQL(
+                "INSERT INTO core.contribution ({cols}, source, cycle, source_file_id, first_run_id, last_run_id) "
+                "SELECT {n_cols}, %(source)s, %(cycle)s, %(sf)s, %(run_id)s, %(run_id)s FROM _snap n"
+            ).format(cols=cols, n_cols=n_cols),
+            params,
+        )
+        execute(conn, "DROP TABLE _old")
+        return {
+            "contribution": {
+                "inserted": inserted,
+                "updated": 0,
+                "deleted": 0,
+                "restored": 0,
+                "unchanged": 0,
+                "scope_rows_before": 0,
+            },
+            "history": history,
+        }
+
+    execute(conn, "CREATE UNIQUE INDEX ON _old (sub_id)")
+    execute(conn, "ANALYZE _old")
+    execute(
+        conn,
+        """
+        CREATE TEMP TABLE _diff ON COMMIT DROP AS
+        SELECT n.sub_id,
+               CASE WHEN o.deleted_at IS NOT NULL THEN 'restored'
+                    WHEN o.row_hash <> n.row_hash OR o.rule_version <> n.rule_version THEN 'changed'
+                    ELSE 'same' END AS status
+        FROM _snap n JOIN _old o ON o.sub_id = n.sub_id
+        """,
+    )
+    by_status: dict[str, int] = dict(conn.execute("SELECT status, count(*) FROM _diff GROUP BY status").fetchall())
+    execute(conn, "DELETE FROM _diff WHERE status = 'same'")
+    execute(conn, "CREATE UNIQUE INDEX ON _diff (sub_id)")
+    execute(conn, "ANALYZE _diff")
+
+    # New SUB_IDs.
+    execute(
+        conn,
+        "CREATE TEMP TABLE _new_ids ON COMMIT DROP AS "
+        "SELECT n.sub_id FROM _snap n WHERE NOT EXISTS (SELECT 1 FROM _old o WHERE o.sub_id = n.sub_id)",
+    )
+    inserted = execute(
+        conn,
+        sql.SQL(
+            "INSERT INTO core.contribution ({cols}, source, cycle, source_file_id, first_run_id, last_run_id) "
+            "SELECT {n_cols}, %(source)s, %(cycle)s, %(sf)s, %(run_id)s, %(run_id)s "
+            "FROM _snap n JOIN _new_ids i ON i.sub_id = n.sub_id"
+        ).format(cols=cols, n_cols=n_cols),
+        params,
+    )
+    history["insert"] = execute(
+        conn,
+        "INSERT INTO core.contribution_history (sub_id, change, new_values, run_id) "
+        "SELECT n.sub_id, 'insert', jsonb_build_object('amount', n.amount, 'transaction_date', n.transaction_date, "
+        "'transaction_type', n.transaction_type, 'recipient_committee_key', n.recipient_committee_key), %(run_id)s "
+        "FROM _snap n JOIN _new_ids i ON i.sub_id = n.sub_id",
+        params,
+    )
+
+    # Changed and restored SUB_IDs: history (old vs new values of what changed), then the update.
+    history_rows = conn.execute(
+        """
+        INSERT INTO core.contribution_history (sub_id, change, old_values, new_values, run_id)
+        SELECT u.sub_id, CASE WHEN u.status = 'restored' THEN 'restore' ELSE 'update' END,
+               (SELECT jsonb_object_agg(e.key, to_jsonb(c) -> e.key) FROM jsonb_each(u.j) e
+                 WHERE e.key = ANY(%(always)s) OR (to_jsonb(c) -> e.key) IS DISTINCT FROM e.value),
+               (SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(u.j) e
+                 WHERE e.key = ANY(%(always)s) OR (to_jsonb(c) -> e.key) IS DISTINCT FROM e.value),
+               %(run_id)s
+        FROM (SELECT n.sub_id, d.status, to_jsonb(n) - %(hidden)s::text[] AS j
+              FROM _snap n JOIN _diff d ON d.sub_id = n.sub_id) u
+        JOIN core.contribution c ON c.sub_id = u.sub_id AND c.cycle = %(cycle)s AND c.source = %(source)s
+        RETURNING change
+        """,
+        {**params, "always": ALWAYS_SHOWN, "hidden": HIDDEN},
+    ).fetchall()
+    history["update"] = sum(1 for r in history_rows if r[0] == "update")
+    history["restore"] = sum(1 for r in history_rows if r[0] == "restore")
+    assignments = sql.SQL(", ").join(
+        sql.SQL("{} = {}").format(sql.Identifier(c), sql.Identifier("n", c)) for c in CONTENT_COLUMNS if c != "sub_id"
+    )
+    changed = execute(
+        conn,
+        sql.SQL(
+            "UPDATE core.contribution c SET {assignments}, source_file_id = %(sf)s, last_run_id = %(run_id)s, "
+            "deleted_at = NULL, deleted_by_run_id = NULL "
+            "FROM _snap n JOIN _diff d ON d.sub_id = n.sub_id "
+            "WHERE c.sub_id = n.sub_id AND c.cycle = %(cycle)s AND c.source = %(source)s"
+        ).format(assignments=assignments),
+        params,
+    )
+
+    # SUB_IDs of the scope missing from this snapshot: soft-delete.
+    execute(
+        conn,
+        "CREATE TEMP TABLE _gone ON COMMIT DROP AS SELECT o.sub_id FROM _old o "
+        "WHERE o.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM _snap n WHERE n.sub_id = o.sub_id)",
+    )
+    history["delete"] = execute(
+        conn,
+        "INSERT INTO core.contribution_history (sub_id, change, old_values, run_id) "
+        "SELECT c.sub_id, 'delete', jsonb_build_object('amount', c.amount, 'transaction_date', c.transaction_date, "
+        "'transaction_type', c.transaction_type, 'recipient_committee_key', c.recipient_committee_key), %(run_id)s "
+        "FROM core.contribution c JOIN _gone g ON g.sub_id = c.sub_id "
+        "WHERE c.cycle = %(cycle)s AND c.source = %(source)s",
+        params,
+    )
+    deleted = execute(
+        conn,
+        "UPDATE core.contribution c SET deleted_at = now(), deleted_by_run_id = %(run_id)s FROM _gone g "
+        "WHERE c.sub_id = g.sub_id AND c.cycle = %(cycle)s AND c.source = %(source)s",
+        params,
+    )
+    restored = int(by_status.get("restored", 0))
+    if changed != restored + int(by_status.get("changed", 0)):  # pragma: no cover - a broken invariant
+        raise AssertionError(f"updated {changed} rows, expected {by_status}")
+    execute(conn, "DROP TABLE _old, _diff, _new_ids, _gone")
+    return {
+        "contribution": {
+            "inserted": inserted,
+            "updated": int(by_status.get("changed", 0)),
+            "deleted": deleted,
+            "restored": restored,
+            "unchanged": int(by_status.get("same", 0)),
+            "scope_rows_before": scope_rows,
+        },
+        "history": history,
+    }

@@ -1,0 +1,126 @@
+"""A transaction snapshot's new employer strings -> ``core.employer``, ``employer_alias``, ``employer_industry``.
+
+One parallel pass over the staged snapshot counts its (employer, occupation) pairs for the employer
+strings without an alias yet (temp table ``_emp_occupation``); both the employer map and the
+industries of the new employers are read from it, so staging is scanned once. Python sees each
+distinct new string once (:func:`~fecflow.normalize.employers.build_employer_map`) and each new
+canonical employer once (:func:`~fecflow.normalize.industries.map_industry`).
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+
+from fecflow.catalog import FILES
+from fecflow.normalize.dimensions import Counts, execute
+from fecflow.normalize.employers import build_employer_map
+from fecflow.normalize.industries import map_industry
+
+
+def link_employers(conn: psycopg.Connection, file_type: str, source_file_id: int) -> Counts:
+    """Map the snapshot's distinct raw employer strings not aliased yet; write employers and aliases.
+
+    Canonical employers and generic buckets become ``core.employer`` rows, every string a
+    ``core.employer_alias`` row. New non-generic employers get an industry from their canonical name
+    and their most common occupation in this snapshot (``map_industry``), when one is found.
+    """
+    staging = sql.Identifier("staging", FILES[file_type].staging_table)
+    execute(
+        conn,
+        sql.SQL(
+            "CREATE TEMP TABLE _emp_occupation ON COMMIT DROP AS "
+            "SELECT s.employer, s.occupation, count(*) AS n FROM {} s "
+            "WHERE s._source_file_id = %s AND s.employer IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM core.employer_alias a WHERE a.raw_employer = s.employer) "
+            "GROUP BY s.employer, s.occupation"
+        ).format(staging),
+        (source_file_id,),
+    )
+    rows = conn.execute("SELECT DISTINCT employer FROM _emp_occupation").fetchall()
+    matches = build_employer_map(r[0] for r in rows)
+    execute(
+        conn,
+        "CREATE TEMP TABLE _emp_new (raw_employer text PRIMARY KEY, name text NOT NULL, is_generic boolean "
+        "NOT NULL, bucket text, method text NOT NULL, confidence numeric(3, 2) NOT NULL) ON COMMIT DROP",
+    )
+    with conn.cursor() as cur, cur.copy(
+        "COPY _emp_new (raw_employer, name, is_generic, bucket, method, confidence) FROM STDIN"
+    ) as copy:
+        for raw, m in matches.items():
+            name = m.bucket if m.bucket is not None else m.canonical_name
+            if not name:
+                continue
+            copy.write_row((raw, name, m.bucket is not None, m.bucket, m.method, round(m.confidence, 2)))
+    employers = execute(
+        conn,
+        "INSERT INTO core.employer (canonical_name, is_generic, bucket) "
+        "SELECT DISTINCT ON (n.name) n.name, n.is_generic, n.bucket FROM _emp_new n "
+        "WHERE NOT EXISTS (SELECT 1 FROM core.employer e WHERE e.canonical_name = n.name) "
+        "ORDER BY n.name, n.is_generic DESC "
+        "ON CONFLICT (canonical_name) DO NOTHING",
+    )
+    aliases = execute(
+        conn,
+        "INSERT INTO core.employer_alias (raw_employer, employer_key, method, confidence) "
+        "SELECT n.raw_employer, e.employer_key, n.method, n.confidence FROM _emp_new n "
+        "JOIN core.employer e ON e.canonical_name = n.name ON CONFLICT (raw_employer) DO NOTHING",
+    )
+    industries = _link_industries(conn)
+    execute(conn, "DROP TABLE _emp_new, _emp_occupation")
+    return {
+        "core.employer": {"inserted": employers},
+        "core.employer_alias": {"inserted": aliases},
+        "core.employer_industry": {"inserted": industries},
+    }
+
+
+def _link_industries(conn: psycopg.Connection) -> int:
+    """Industries of the non-generic employers reached by this snapshot's new aliases."""
+    targets = conn.execute(
+        """
+        WITH occupations AS (
+            SELECT a.employer_key, o.occupation, sum(o.n) AS n
+            FROM _emp_occupation o
+            JOIN _emp_new x ON x.raw_employer = o.employer AND NOT x.is_generic
+            JOIN core.employer_alias a ON a.raw_employer = o.employer
+            WHERE NOT EXISTS (SELECT 1 FROM core.employer_industry i WHERE i.employer_key = a.employer_key)
+            GROUP BY 1, 2
+        )
+        SELECT DISTINCT ON (o.employer_key) o.employer_key, e.canonical_name, o.occupation
+        FROM occupations o JOIN core.employer e USING (employer_key)
+        WHERE NOT e.is_generic
+        ORDER BY o.employer_key, o.n DESC, o.occupation NULLS LAST
+        """
+    ).fetchall()
+    found: list[tuple[int, str, str, float]] = []
+    for employer_key, canonical, occupation in targets:
+        match = map_industry(canonical, occupation)
+        if match is not None:
+            found.append((int(employer_key), match.naics_code, match.method, round(float(match.confidence), 2)))
+    if not found:
+        return 0
+    execute(
+        conn,
+        "CREATE TEMP TABLE _emp_industry (employer_key bigint, naics_code text, method text, "
+        "confidence numeric(3, 2)) ON COMMIT DROP",
+    )
+    with conn.cursor() as cur, cur.copy(
+        "COPY _emp_industry (employer_key, naics_code, method, confidence) FROM STDIN"
+    ) as copy:
+        for row in found:
+            copy.write_row(row)
+    execute(
+        conn,
+        "INSERT INTO core.industry (naics_code, title, level) "
+        "SELECT DISTINCT n.code, n.title, n.level FROM _emp_industry x JOIN ref.naics n ON n.code = x.naics_code "
+        "ON CONFLICT (naics_code) DO NOTHING",
+    )
+    inserted = execute(
+        conn,
+        "INSERT INTO core.employer_industry (employer_key, industry_key, method, confidence) "
+        "SELECT x.employer_key, i.industry_key, x.method, x.confidence FROM _emp_industry x "
+        "JOIN core.industry i ON i.naics_code = x.naics_code ON CONFLICT (employer_key) DO NOTHING",
+    )
+    execute(conn, "DROP TABLE _emp_industry")
+    return inserted
