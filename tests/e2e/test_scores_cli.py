@@ -3,49 +3,19 @@
 from __future__ import annotations
 
 import csv
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from integration.scores.core_rows import CoreRows
+from support.cli import run_fecflow
 
 pytestmark = pytest.mark.e2e
 
-# Runs fecflow's own main() (Error/Hint printing, exit codes). Registers the scores commands only if
-# cli/app.py does not yet (they are registered there by the lead; then this is a no-op).
-LAUNCH = """
-import sys
-from fecflow.cli import app as cli_app
-from fecflow.cli import scores
-if "scores" not in {g.name for g in cli_app.app.registered_groups}:
-    cli_app.app.add_typer(scores.app, name="scores")
-    cli_app.app.command("explain")(scores.explain)
-sys.argv = ["fecflow", *sys.argv[1:]]
-cli_app.main()
-"""
-
-
 def run(home: Path, db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FECFLOW_")}
-    env |= {
-        "FECFLOW_HOME": str(home),
-        "FECFLOW_LOG_DIR": str(home / "logs"),
-        "FECFLOW_DATABASE_URL": db_url,
-        "COLUMNS": "200",
-    }
-    return subprocess.run(
-        [sys.executable, "-c", LAUNCH, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=home,
-        timeout=300,
-        check=False,
-    )
+    return run_fecflow(home, *args, env={"FECFLOW_DATABASE_URL": db_url})
 
 
 @pytest.fixture

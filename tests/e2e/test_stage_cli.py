@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import pytest
 from fecflow.catalog import FILES
 from fecflow.config import DEFAULT_BULK_BASE_URL
 from fecflow.db import ops
+from support.cli import run_fecflow
 
 pytestmark = pytest.mark.e2e
 
@@ -23,22 +22,7 @@ E20 = "bulk-2020-early-snapshot-2019-03"
 
 
 def run_cli(home: Path, db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FECFLOW_")}
-    env.update(
-        FECFLOW_HOME=str(home),
-        FECFLOW_LOG_DIR=str(home / "logs"),
-        FECFLOW_DATABASE_URL=db_url,
-        COLUMNS="200",
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "fecflow.cli.app", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=home,
-        timeout=300,
-        check=False,
-    )
+    return run_fecflow(home, *args, env={"FECFLOW_DATABASE_URL": db_url})
 
 
 def test_stage_local_paths_then_skip_then_export(tmp_path: Path, db_url: str, shared_samples: Path) -> None:

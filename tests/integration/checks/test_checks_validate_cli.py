@@ -2,49 +2,27 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from integration.checks.faults import add_field_count_rejects, indiv_sub_ids
 from integration.checks.sample_db import Sample
+from support.cli import run_fecflow
 from unit.checks.webhook_server import TOKEN, WebhookServer
 
 pytestmark = pytest.mark.integration
 
-# The lead registers the command in cli/app.py; until then the test registers it the same way.
-WRAPPER = (
-    "from fecflow.cli import app as a, validate as v\n"
-    "if not any(c.name == 'validate' for c in a.app.registered_commands):\n"
-    "    a.app.command('validate')(v.validate)\n"
-    "a.main()\n"
-)
-
-
 def fecflow_validate(
     sample: Sample, home: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("FECFLOW_")}
-    full_env.update(
-        {
-            "FECFLOW_HOME": str(home),
-            "FECFLOW_LOG_DIR": str(home / "logs"),
-            "FECFLOW_DATABASE_URL": sample.url,
-            "COLUMNS": "250",
-            **(env or {}),
-        }
-    )
-    return subprocess.run(
-        [sys.executable, "-c", WRAPPER, "validate", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=home,
+    return run_fecflow(
+        home,
+        "validate",
+        *args,
+        env={"FECFLOW_DATABASE_URL": sample.url, "COLUMNS": "250", **(env or {})},
         timeout=180,
-        check=False,
     )
 
 
