@@ -97,7 +97,9 @@ def beta_quantile(p: float, a: float, b: float) -> float:
         candidate = x - f / density if density > 0.0 else math.nan
         if not lo < candidate < hi:  # also False for nan: bisect instead
             candidate = 0.5 * (lo + hi)
-        if abs(candidate - x) <= 1e-15 * candidate or hi - lo <= 1e-15 * hi:
+        # Stop within 2 ulps: a relative 1e-15 is ~9 ulps near 1, where b < 1 makes the CDF so steep
+        # that 9 ulps move it by more than 1e-9.
+        if abs(candidate - x) <= 2 * math.ulp(candidate) or hi - lo <= 2 * math.ulp(hi):
             return candidate
         x = candidate
     return x
