@@ -32,6 +32,9 @@ Master files (cm, cn, ccl): ``accounting.core_entities``: every staged id has it
 
 Per cycle: ``accounting.unique_sub_id``: no SUB_ID has two live core rows (the database can only
 enforce ``(sub_id, transaction_date)``; see docs/data/schema.md). Exact.
+``accounting.provenance``: every ``source_file_id``, ``first_run_id``, ``last_run_id`` and
+``deleted_by_run_id`` of the cycle's core rows (live or deleted) names an existing ``ops`` row (these
+columns carry no foreign keys: see migration 0004). Exact.
 """
 
 from __future__ import annotations
@@ -395,4 +398,44 @@ def check_unique_sub_ids(conn: psycopg.Connection, cycle: int) -> CheckResult:
         f"{dupes:,} SUB_IDs have more than one live core row"
         + (f" (e.g. {', '.join(examples)})" if dupes else ""),
         details={"duplicated_sub_ids": dupes, "examples": examples},
+    )
+
+
+def check_provenance(conn: psycopg.Connection, cycle: int) -> CheckResult:
+    """Every provenance column of the cycle's core rows names an existing ops row.
+
+    One scan of the cycle's rows, grouped by their (few) distinct provenance values, which are then
+    looked up in ``ops``.
+    """
+    row = conn.execute(
+        """
+        WITH refs AS (
+            SELECT source_file_id, first_run_id, last_run_id, deleted_by_run_id, count(*) AS n
+            FROM core.contribution WHERE cycle = %(cycle)s
+            GROUP BY 1, 2, 3, 4
+        ), runs AS (SELECT run_id FROM ops.ingest_run), files AS (SELECT source_file_id FROM ops.source_file)
+        SELECT coalesce(sum(n), 0), (array_agg(DISTINCT bad) FILTER (WHERE bad IS NOT NULL))[1:%(sample)s]
+        FROM refs
+        CROSS JOIN LATERAL (VALUES
+            (CASE WHEN source_file_id NOT IN (SELECT source_file_id FROM files)
+                  THEN 'source_file_id ' || source_file_id END),
+            (CASE WHEN first_run_id NOT IN (SELECT run_id FROM runs) THEN 'first_run_id ' || first_run_id END),
+            (CASE WHEN last_run_id NOT IN (SELECT run_id FROM runs) THEN 'last_run_id ' || last_run_id END),
+            (CASE WHEN deleted_by_run_id NOT IN (SELECT run_id FROM runs)
+                  THEN 'deleted_by_run_id ' || deleted_by_run_id END)
+        ) v(bad)
+        WHERE bad IS NOT NULL
+        """,
+        {"cycle": cycle, "sample": SAMPLE},
+    ).fetchone()
+    assert row is not None
+    dangling, examples = int(row[0]), [str(v) for v in (row[1] or [])]
+    return exactly(
+        "accounting.provenance",
+        f"cycle:{cycle}",
+        dangling,
+        0,
+        f"{dangling:,} core references to runs or source files that do not exist"
+        + (f" ({', '.join(examples)})" if dangling else ""),
+        details={"dangling_references": dangling, "examples": examples},
     )

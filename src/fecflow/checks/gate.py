@@ -31,7 +31,12 @@ from typing import Literal
 import httpx
 import psycopg
 
-from fecflow.checks.accounting import check_core_accounting, check_staging_accounting, check_unique_sub_ids
+from fecflow.checks.accounting import (
+    check_core_accounting,
+    check_provenance,
+    check_staging_accounting,
+    check_unique_sub_ids,
+)
 from fecflow.checks.alert import VALIDATE_STAGE, alert_failed_run
 from fecflow.checks.reconciliation import check_reconciliation
 from fecflow.checks.result import CheckResult, count_by_status, failed
@@ -125,6 +130,7 @@ def _normalize(conn: psycopg.Connection, scope: GateScope, tolerances: Tolerance
             results.extend(check_core_accounting(conn, mark.source_file_id, tolerances))
         if any(ft in TRANSACTION_FILE_TYPES for ft in normalized):
             results.append(check_unique_sub_ids(conn, cycle))
+            results.append(check_provenance(conn, cycle))
         if "indiv" in normalized:
             results.extend(check_reconciliation(conn, cycle, tolerances))
         if not normalized:

@@ -514,22 +514,25 @@ contribution = Table(
         comment="from ref.counting_rule: giver when the filer (recipient_committee_key) gave the money",
     ),
     Column("row_hash", Text, nullable=False),
-    Column("source_file_id", BigInteger, ForeignKey("ops.source_file.source_file_id")),
-    Column("first_run_id", BigInteger, ForeignKey("ops.ingest_run.run_id")),
-    Column("last_run_id", BigInteger, ForeignKey("ops.ingest_run.run_id")),
+    # Provenance: no foreign keys (each would be checked over every attached partition); the ops rows
+    # are never deleted and the validation accounting.provenance checks the references instead.
+    Column("source_file_id", BigInteger, comment="ops.source_file of the snapshot that last wrote the row"),
+    Column("first_run_id", BigInteger, comment="ops.ingest_run that inserted the row"),
+    Column("last_run_id", BigInteger, comment="ops.ingest_run that last changed the row"),
     Column("deleted_at", TS),
-    Column("deleted_by_run_id", BigInteger, ForeignKey("ops.ingest_run.run_id")),
+    Column("deleted_by_run_id", BigInteger, comment="ops.ingest_run that soft-deleted the row"),
     # One row per SUB_ID and date (undated rows: NULL, equal to each other). Global SUB_ID uniqueness
     # across partitions is kept by normalize (update by sub_id first) and checked by a validation.
     UniqueConstraint("sub_id", "transaction_date", postgresql_nulls_not_distinct=True),
     CheckConstraint("source IN ('indiv', 'pas2', 'oth', 'openfec')", name="source"),
     CheckConstraint("filer_side IN ('recipient', 'giver')", name="filer_side"),
-    Index(None, "sub_id"),
+    # Lookups by SUB_ID use the unique constraint above (sub_id leads it).
     Index(None, "recipient_committee_key", "transaction_date"),
     Index(None, "employer_key"),
-    Index(None, "transaction_date"),
-    Index(None, "contributor_committee_key"),
-    Index(None, "candidate_key"),
+    Index(None, "transaction_date", postgresql_using="brin"),
+    # Individual contributions (most rows) have neither key: partial indexes skip them.
+    Index(None, "contributor_committee_key", postgresql_where=text("contributor_committee_key IS NOT NULL")),
+    Index(None, "candidate_key", postgresql_where=text("candidate_key IS NOT NULL")),
     schema="core",
     postgresql_partition_by=CONTRIBUTION_PARTITION,
     comment="Itemized transactions, one row per SUB_ID; partitioned by year of transaction_date.",

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from fecflow.checks.accounting import check_core_accounting, check_staging_accounting, check_unique_sub_ids
+from fecflow.checks.accounting import (
+    check_core_accounting,
+    check_provenance,
+    check_staging_accounting,
+    check_unique_sub_ids,
+)
 from fecflow.checks.schema import check_schema
 from fecflow.checks.tolerances import Tolerances, load_tolerances
 from fecflow.config import Settings
@@ -27,6 +32,8 @@ def test_real_sample_balances(sample: Sample, tolerances: Tolerances) -> None:
         core = check_core_accounting(sample.conn, sample.sfid(file_type), tolerances)
         assert core and all(r.status == "passed" for r in core), [r.describe() for r in core]
     assert check_unique_sub_ids(sample.conn, CYCLE).status == "passed"
+    provenance = check_provenance(sample.conn, CYCLE)
+    assert (provenance.status, provenance.observed) == ("passed", 0)
     indiv = check_staging_accounting(sample.conn, sample.sfid("indiv"), tolerances)
     assert only(indiv, "accounting.lines_balance").observed == INDIV_LINES
     core = check_core_accounting(sample.conn, sample.sfid("indiv"), tolerances)
@@ -163,3 +170,16 @@ def test_master_rows_missing_from_core_fail(sample: Sample, tolerances: Toleranc
         check_core_accounting(sample.conn, sample.sfid("cm"), tolerances), "accounting.core_entities"
     )
     assert (result.status, result.observed, result.details["examples"]) == ("failed", 1, ["C00401224"])
+
+
+def test_dangling_provenance_fails(sample: Sample) -> None:
+    """core.contribution's run and source-file columns have no foreign keys: the check catches what they would."""
+    victims = indiv_sub_ids(sample, 2)
+    sample.execute("UPDATE core.contribution SET last_run_id = 987654 WHERE sub_id = %s", (victims[0],))
+    sample.execute(
+        "UPDATE core.contribution SET deleted_by_run_id = 987655, source_file_id = 987656 WHERE sub_id = %s",
+        (victims[1],),
+    )
+    result = check_provenance(sample.conn, CYCLE)
+    assert (result.status, result.observed) == ("failed", 3)
+    assert result.details["examples"] == ["deleted_by_run_id 987655", "last_run_id 987654", "source_file_id 987656"]
