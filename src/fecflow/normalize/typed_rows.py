@@ -70,6 +70,33 @@ def _zip5(col: str) -> str:
     return f"CASE WHEN length({col}) >= 5 AND left({col}, 5) ~ '^[0-9]+$' THEN left({col}, 5) END"
 
 
+# A name that needs no cleaning: letters, digits, commas and single inner spaces only.
+_PLAIN_NAME = "'[^A-Za-z0-9, ]|  |^ | $'"
+
+
+def donor_name_full_sql(col: str) -> str:
+    """The donor-name rule: upper case, every character but letters, digits, whitespace and commas
+    removed, whitespace runs collapsed to one space, trimmed."""
+    return (
+        f"btrim(regexp_replace(regexp_replace(upper({col}), '[^[:alnum:][:space:],]+', '', 'g'), "
+        "'[[:space:]]+', ' ', 'g'))"
+    )
+
+
+def donor_name_sql(col: str) -> str:
+    """:func:`donor_name_full_sql`, with the regex replacements run only on names that need them.
+
+    Most names are plain (``SMITH, JOHN``: upper case is all the rule does); most others only carry
+    periods (``SMITH, JOHN A. MR.``: removing them is all it does). Same result as the full rule
+    for every string (tests/integration/normalize_core/test_donor_name.py), at a quarter of its cost.
+    """
+    return (
+        f"CASE WHEN {col} !~ {_PLAIN_NAME} THEN upper({col}) "
+        f"WHEN replace({col}, '.', '') !~ {_PLAIN_NAME} THEN upper(replace({col}, '.', '')) "
+        f"ELSE {donor_name_full_sql(col)} END"
+    )
+
+
 def snapshot_select(conn: psycopg.Connection, file_type: str, where: str = "") -> str:
     """The one SELECT that types a staged snapshot (parameters: sf, rv, cmte_re).
 
@@ -78,7 +105,9 @@ def snapshot_select(conn: psycopg.Connection, file_type: str, where: str = "") -
     expressions are computed.
     """
     spec = FILES[file_type]
-    raw = sql.SQL(", ").join(
+    # The raw line again (fields joined by '|', NULL as ''): ``||`` rather than concat_ws, which runs
+    # each argument through its type's output function (measured: 1.1 vs 1.7 s per million rows).
+    raw = sql.SQL(" || '|' || ").join(
         sql.SQL("coalesce({}, '')").format(sql.Identifier("s", c.staging_name)) for c in spec.columns
     ).as_string(conn)
     staging = sql.Identifier("staging", spec.staging_table).as_string(conn)
@@ -86,12 +115,7 @@ def snapshot_select(conn: psycopg.Connection, file_type: str, where: str = "") -
     from_committee = file_type in ("pas2", "oth")
     memo = "(upper(btrim(coalesce(s.memo_cd, ''))) = 'X')"
     type_code = "upper(btrim(s.transaction_tp))"
-    # Upper case, punctuation except commas removed, whitespace collapsed; the regexes only run on
-    # names that need them (most are plain letters, commas and single spaces).
-    donor_name = (
-        "CASE WHEN s.name ~ '[^A-Za-z0-9, ]|  |^ | $' THEN btrim(regexp_replace(regexp_replace(upper(s.name), "
-        "'[^[:alnum:][:space:],]+', '', 'g'), '[[:space:]]+', ' ', 'g')) ELSE upper(s.name) END"
-    )
+    donor_name = donor_name_sql("s.name")
     zip5 = _zip5("s.zip_code")
     # Only catalog identifiers (quoted by sql.Identifier) and fixed fragments are interpolated.
     query = f"""
@@ -134,7 +158,7 @@ def snapshot_select(conn: psycopg.Connection, file_type: str, where: str = "") -
             coalesce(r.counts_as_contribution, false) AS counts_as_contribution,
             coalesce(r.is_refund, false) AS is_refund,
             coalesce(r.filer_side, 'recipient') AS filer_side,
-            md5(concat_ws('|', {raw})) AS row_hash,
+            md5({raw}) AS row_hash,
             r.transaction_type IS NULL AS rule_missing,
             s.cmte_id AS committee_id_raw
         FROM {staging} s

@@ -97,15 +97,19 @@ def test_untypable_rows_are_rejected_and_bad_dates_kept_undated(
         "SELECT count(*) FROM pg_constraint WHERE conrelid = 'core.contribution_y2018'::regclass AND contype = 'f'"
     ).fetchone()
     assert fks == (4,)
+    # One id per line number (the block starts at 1 here): rejected lines 11-13 leave a gap.
     ids = conn.execute(
-        "SELECT count(DISTINCT contribution_id), min(contribution_id) FROM core.contribution"
+        "SELECT count(DISTINCT c.contribution_id), min(c.contribution_id), max(c.contribution_id), "
+        "count(*) FILTER (WHERE c.contribution_id <> s._line_number) FROM core.contribution c "
+        "JOIN staging.indiv s ON s._source_file_id = %s AND s.sub_id = c.sub_id::text",
+        (sf,),
     ).fetchone()
-    assert ids == (197, 1)
-    # The identity continues after the claimed block.
+    assert ids == (197, 1, 200, 0)
+    # The identity continues after the claimed block (200 lines).
     nxt = conn.execute(
         "SELECT nextval(pg_get_serial_sequence('core.contribution', 'contribution_id'))"
     ).fetchone()
-    assert nxt == (198,)
+    assert nxt == (201,)
     conn.rollback()
 
 
@@ -161,9 +165,10 @@ def test_bulk_first_load_attaches_big_years_and_inserts_small_ones(
         "SELECT count(*) FROM pg_class WHERE relnamespace = 'core'::regnamespace "
         "AND (relname LIKE '\\_load\\_%%' OR relname = '_valid_date')"
     ).fetchone() == (0,)
+    # Ids follow line numbers across the attached table and the inserted rest (line 22 was rejected).
     assert conn.execute(
         "SELECT count(DISTINCT contribution_id), max(contribution_id) - min(contribution_id) FROM core.contribution"
-    ).fetchone() == (300, 299)
+    ).fetchone() == (300, 300)
     assert conn.execute(
         "SELECT category, counts_as_contribution FROM core.contribution WHERE transaction_type = 'ZZZ'"
     ).fetchall() == [("other", False)]
