@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 
-from fecflow.staging.load import SUPERSEDED_KEY
+from fecflow.staging.coverage import STAGE, SUPERSEDED_KEY, coverage_of
 
 NORMALIZE_STAGE = "normalize"
 
@@ -46,43 +46,33 @@ class NormalizedMark:
 def current_snapshot(conn: psycopg.Connection, *, cycle: int, file_type: str) -> Snapshot | None:
     """The newest fully staged source file of ``cycle`` / ``file_type``, or None.
 
-    Fully staged = its succeeded, not superseded ``stage`` batches form consecutive line ranges from
-    line 1 to the end of the payload (the coverage rule of :mod:`fecflow.staging.load`). A source file
-    skipped by staging as a duplicate (same sha256) has no batches of its own: the staged original,
-    with identical rows, stays the current snapshot.
+    Fully staged is staging's own definition (:func:`fecflow.staging.coverage.coverage_of`, which
+    ``stage`` uses to plan a resume and ``staging prune`` to choose what to keep): its succeeded, not
+    superseded ``stage`` batches cover the payload's lines and bytes from the start to the end of the
+    file without a gap or an overlap. Files are tried newest first (by ``fetched_at``, then id); only
+    those with a batch that reached the end of the payload are read at all. A source file skipped by
+    staging as a duplicate (same sha256) has no batches of its own: the staged original, with
+    identical rows, stays the current snapshot.
     """
-    row = conn.execute(
+    candidates = conn.execute(
         """
-        WITH batches AS (
-            SELECT a.source_file_id, a.rows_loaded,
-                   (a.counts->>'first_line')::bigint AS first_line,
-                   (a.counts->>'last_line')::bigint AS last_line,
-                   coalesce((a.counts->>'eof')::boolean, false) AS eof
-            FROM ops.ingest_run_audits a
-            JOIN ops.source_file sf ON sf.source_file_id = a.source_file_id
-            WHERE a.stage = 'stage' AND a.status = 'succeeded' AND NOT (a.counts ? %(superseded)s)
-              AND sf.cycle = %(cycle)s AND sf.file_type = %(file_type)s
-        ), ordered AS (
-            SELECT b.*, lag(b.last_line) OVER (PARTITION BY b.source_file_id ORDER BY b.first_line) AS prev_last
-            FROM batches b
-        ), covered AS (
-            SELECT source_file_id, sum(rows_loaded)::bigint AS rows_loaded
-            FROM ordered
-            GROUP BY source_file_id
-            HAVING bool_and(first_line = coalesce(prev_last, 0) + 1)
-               AND bool_or(eof)
-               AND max(last_line) = max(last_line) FILTER (WHERE eof)
-        )
-        SELECT sf.source_file_id, sf.fetched_at, c.rows_loaded
-        FROM covered c JOIN ops.source_file sf USING (source_file_id)
+        SELECT sf.source_file_id, sf.fetched_at
+        FROM ops.source_file sf
+        WHERE sf.cycle = %(cycle)s AND sf.file_type = %(file_type)s
+          AND EXISTS (SELECT 1 FROM ops.ingest_run_audits a
+                      WHERE a.source_file_id = sf.source_file_id AND a.stage = %(stage)s
+                        AND a.status = 'succeeded' AND NOT (a.counts ? %(superseded)s)
+                        AND a.counts->>'eof' = 'true')
         ORDER BY sf.fetched_at DESC, sf.source_file_id DESC
-        LIMIT 1
         """,
-        {"cycle": cycle, "file_type": file_type, "superseded": SUPERSEDED_KEY},
-    ).fetchone()
-    if row is None:
-        return None
-    return Snapshot(int(row[0]), file_type, cycle, row[1], int(row[2]) if row[2] is not None else None)
+        {"cycle": cycle, "file_type": file_type, "stage": STAGE, "superseded": SUPERSEDED_KEY},
+    ).fetchall()
+    for source_file_id, fetched_at in candidates:
+        coverage = coverage_of(conn, int(source_file_id))
+        if coverage.complete:
+            loaded = sum(r.loaded for r in coverage.ranges)
+            return Snapshot(int(source_file_id), file_type, cycle, fetched_at, loaded)
+    return None
 
 
 def last_normalized(conn: psycopg.Connection, *, cycle: int, file_type: str) -> NormalizedMark | None:

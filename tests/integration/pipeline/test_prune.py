@@ -134,3 +134,40 @@ def test_a_file_being_staged_is_left_alone(
     assert result.busy == [s1] and result.pruned == [] and result.vacuumed == []
     assert staged_rows(conn, s1) == 11605
     assert coverage_of(conn, s1).complete
+
+
+def test_normalize_reads_what_staging_calls_fully_staged(
+    conn: psycopg.Connection,
+    db_url: str,
+    shared_samples: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """current_snapshot (normalize) and coverage_of (stage, prune) share one definition of fully staged."""
+    s1 = stage_file(conn, db_url, shared_samples / EARLY_CM, file_type="cm", cycle=2020, fetched_at=T1)
+    s2 = stage_file(conn, db_url, shared_samples / LATE_CM, file_type="cm", cycle=2020, fetched_at=T2)
+    monkeypatch.setattr(coverage_module, "MIN_PART_BYTES", 1)
+    lines = read_sample_lines(shared_samples / EARLY_CM)
+    s3_path = write_lines(tmp_path / "cm_s3.txt", lines[:5000])
+    s3 = stage_file(conn, db_url, s3_path, file_type="cm", cycle=2020, fetched_at=T3, workers=2)
+    snapshot = current_snapshot(conn, cycle=2020, file_type="cm")
+    assert snapshot is not None and (snapshot.source_file_id, snapshot.rows_loaded) == (s3, staged_rows(conn, s3))
+    # s3's first batch failed: its last batch reached the end of the file, but a gap is left.
+    conn.execute(
+        "UPDATE ops.ingest_run_audits SET status = 'failed' WHERE stage = 'stage' AND source_file_id = %s "
+        "AND (counts->>'first_line')::int = 1",
+        (s3,),
+    )
+    assert not coverage_of(conn, s3).complete
+    snapshot = current_snapshot(conn, cycle=2020, file_type="cm")
+    assert snapshot is not None and snapshot.source_file_id == s2
+    # s2's audit says its lines start at 1 but its bytes at 7: inconsistent, so not fully staged.
+    conn.execute(
+        "UPDATE ops.ingest_run_audits SET counts = jsonb_set(counts, '{first_byte}', '7') "
+        "WHERE stage = 'stage' AND source_file_id = %s",
+        (s2,),
+    )
+    assert not coverage_of(conn, s2).complete
+    snapshot = current_snapshot(conn, cycle=2020, file_type="cm")
+    assert snapshot is not None and (snapshot.source_file_id, snapshot.rows_loaded) == (s1, 11605)
+    conn.rollback()
