@@ -313,6 +313,10 @@ def bulk_first_load(
             ),
         )
         execute(conn, sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(target, sql.Identifier(BOUND_CHECK)))
+        # Statistics now, in the unit's transaction: without them the first queries of the new rows
+        # (the validation gate, scores) are planned for a few thousand rows and read a 1M-row
+        # partition through an index (2M rows: scores 5 -> 12 s, measured). ~0.3 s per million rows.
+        execute(conn, sql.SQL("ANALYZE {}").format(target))
         created.append(partition_name(year))
     log.debug("bulk load of %s: %d rows, %d via insert, partitions created: %s", file_type, inserted, rest, created)
     return {
