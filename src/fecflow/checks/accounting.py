@@ -381,15 +381,23 @@ def _check_entities(conn: psycopg.Connection, info: SourceFileInfo) -> CheckResu
 
 
 def check_unique_sub_ids(conn: psycopg.Connection, cycle: int) -> CheckResult:
-    """No SUB_ID has two live core rows in ``cycle``."""
-    row = conn.execute(
-        "SELECT count(*), (array_agg(sub_id ORDER BY sub_id))[1:%s] FROM ("
-        "SELECT sub_id FROM core.contribution WHERE cycle = %s AND deleted_at IS NULL "
-        "GROUP BY sub_id HAVING count(*) > 1) d",
-        (SAMPLE, cycle),
-    ).fetchone()
+    """No SUB_ID has two live core rows in ``cycle``.
+
+    ``count(*) = count(DISTINCT ...)`` first (a sort: 2M rows 0.4 s, where ``GROUP BY ... HAVING``
+    hashes for over 1 s); the duplicates themselves are only looked for when there are some.
+    """
+    live = "FROM core.contribution WHERE cycle = %s AND deleted_at IS NULL"
+    row = conn.execute(f"SELECT count(*) = count(DISTINCT sub_id) {live}", (cycle,)).fetchone()
     assert row is not None
-    dupes, examples = int(row[0]), [str(v) for v in (row[1] or [])]
+    dupes, examples = 0, []
+    if not row[0]:
+        row = conn.execute(
+            "SELECT count(*), (array_agg(sub_id ORDER BY sub_id))[1:%s] FROM ("  # noqa: S608 (a constant)
+            f"SELECT sub_id {live} GROUP BY sub_id HAVING count(*) > 1) d",
+            (SAMPLE, cycle),
+        ).fetchone()
+        assert row is not None
+        dupes, examples = int(row[0]), [str(v) for v in (row[1] or [])]
     return exactly(
         "accounting.unique_sub_id",
         f"cycle:{cycle}",

@@ -65,6 +65,17 @@ ID_PATTERNS: dict[tuple[str, str], str] = {
     ("cn", "CAND_PCC"): COMMITTEE_ID,
 }
 
+# The ID patterns as PostgreSQL runs them: bounded repetition ({8}, {1,19}) costs its regex engine
+# 2-4x more than '+' plus a length test (2M SUB_IDs: 1.6 vs 0.6 s), so each pattern above has an
+# equivalent form (pattern with '+', shortest and longest length); tests/unit/checks prove them equal.
+UNBOUNDED_FORMS: dict[str, tuple[str, int, int]] = {
+    COMMITTEE_ID: (r"^C[0-9]+$", 9, 9),
+    CANDIDATE_ID: (r"^[HSP][0-9A-Z]+$", 9, 9),
+    CANDIDATE_OR_COMMITTEE_ID: (r"^([HSP][0-9A-Z]+|C[0-9]+)$", 9, 9),
+    r"^[0-9]{19}$": (r"^[0-9]+$", 19, 19),
+    r"^[0-9]{1,19}$": (r"^[0-9]+$", 1, 19),
+}
+
 _MMDDYYYY = r"^(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{4}$"
 _MM_DD_YYYY = r"^(0[1-9]|1[0-2])/(0[1-9]|[12][0-9]|3[01])/[0-9]{4}$"
 _AMOUNT = r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
@@ -87,9 +98,22 @@ def valid_amount(col: sql.Composable) -> sql.Composable:
 
 def valid_bigint_id(col: sql.Composable) -> sql.Composable:
     """True when ``col`` is 1-19 digits that fit a BIGINT (safe to cast with ``::bigint``)."""
-    return sql.SQL("({c} ~ '^[0-9]{{1,19}}$' AND (length({c}) < 19 OR {c} <= {m}))").format(
-        c=col, m=sql.Literal(BIGINT_MAX)
+    return sql.SQL("({m} AND (length({c}) < 19 OR {c} <= {x}))").format(
+        m=matches(col, r"^[0-9]{1,19}$"), c=col, x=sql.Literal(BIGINT_MAX)
     )
+
+
+def matches(col: sql.Composable, pattern: str) -> sql.Composable:
+    """``col ~ pattern``, in the faster equivalent form of :data:`UNBOUNDED_FORMS` when there is one."""
+    if pattern in UNBOUNDED_FORMS:
+        regex, shortest, longest = UNBOUNDED_FORMS[pattern]
+        length = (
+            sql.SQL("length({}) = {}").format(col, sql.Literal(shortest))
+            if shortest == longest
+            else sql.SQL("length({}) BETWEEN {} AND {}").format(col, sql.Literal(shortest), sql.Literal(longest))
+        )
+        return sql.SQL("({} AND {} ~ {})").format(length, col, sql.Literal(regex))
+    return sql.SQL("({} ~ {})").format(col, sql.Literal(pattern))
 
 
 def valid_date(col: sql.Composable, column_type: str = "date_mmddyyyy") -> sql.Composable:
@@ -168,7 +192,8 @@ def check_schema(conn: psycopg.Connection, source_file_id: int, tolerances: Tole
         add(f"valid:{col.raw}", valid_amount(_ident(col)))
     for col in ids:
         pattern = id_pattern(info.file_type, col.raw)
-        add(f"valid:{col.raw}", sql.SQL("{} ~ {}").format(_ident(col), sql.Literal(pattern)))
+        assert pattern is not None
+        add(f"valid:{col.raw}", matches(_ident(col), pattern))
 
     query = sql.SQL("SELECT {} FROM {} WHERE _source_file_id = %s").format(
         sql.SQL(", ").join(measures), staging_table(spec)
