@@ -82,6 +82,8 @@ def normalize(
         for table, counts in sorted(totals.items()):
             console.print(f"  {table}: {_format_counts(counts)}")
     normalized = sum(1 for r in results for u in r.units if u.status == "normalized")
+    for unit in (u for r in results for u in r.units if u.status == "remapped"):
+        console.print(f"Employers mapped again with {unit.reason} (older versions had mapped some).")
     if normalized == 0 and any(u.status == "skipped" for r in results for u in r.units):
         console.print(f"Nothing changed: every staged snapshot was already normalized (run {run_id}).")
     elif normalized == 0:

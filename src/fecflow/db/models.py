@@ -431,6 +431,11 @@ employer = Table(
     Column("canonical_name", Text, nullable=False, unique=True),
     Column("is_generic", Boolean, nullable=False, server_default=text("false")),
     Column("bucket", Text),
+    Column(
+        "map_version",
+        Text,
+        comment="EMPLOYER_MAP_VERSION that decided this employer's industry (found or not)",
+    ),
     schema="core",
 )
 
@@ -441,6 +446,12 @@ employer_alias = Table(
     Column("employer_key", BigInteger, ForeignKey("core.employer.employer_key"), nullable=False),
     Column("method", Text, nullable=False),
     Column("confidence", Numeric(3, 2), nullable=False),
+    Column(
+        "map_version",
+        Text,
+        nullable=False,
+        comment="EMPLOYER_MAP_VERSION that mapped this string (an older one is mapped again by normalize)",
+    ),
     Index(None, "employer_key"),
     schema="core",
     comment="Every distinct raw employer string and the canonical employer it maps to.",

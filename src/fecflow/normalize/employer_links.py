@@ -14,7 +14,7 @@ from psycopg import sql
 
 from fecflow.catalog import FILES
 from fecflow.normalize.dimensions import Counts, execute
-from fecflow.normalize.employers import build_employer_map
+from fecflow.normalize.employers import EMPLOYER_MAP_VERSION, build_employer_map
 from fecflow.normalize.industries import map_industry
 
 
@@ -62,11 +62,19 @@ def link_employers(conn: psycopg.Connection, file_type: str, source_file_id: int
     )
     aliases = execute(
         conn,
-        "INSERT INTO core.employer_alias (raw_employer, employer_key, method, confidence) "
-        "SELECT n.raw_employer, e.employer_key, n.method, n.confidence FROM _emp_new n "
+        "INSERT INTO core.employer_alias (raw_employer, employer_key, method, confidence, map_version) "
+        "SELECT n.raw_employer, e.employer_key, n.method, n.confidence, %s FROM _emp_new n "
         "JOIN core.employer e ON e.canonical_name = n.name ON CONFLICT (raw_employer) DO NOTHING",
+        (EMPLOYER_MAP_VERSION,),
     )
     industries = _link_industries(conn)
+    # Every employer these strings reach now has its industry decided (found or not) by this version.
+    execute(
+        conn,
+        "UPDATE core.employer e SET map_version = %s FROM (SELECT DISTINCT name FROM _emp_new) n "
+        "WHERE e.canonical_name = n.name AND e.map_version IS NULL",
+        (EMPLOYER_MAP_VERSION,),
+    )
     execute(conn, "DROP TABLE _emp_new, _emp_occupation")
     return {
         "core.employer": {"inserted": employers},
@@ -93,13 +101,25 @@ def _link_industries(conn: psycopg.Connection) -> int:
         ORDER BY o.employer_key, o.n DESC, o.occupation NULLS LAST
         """
     ).fetchall()
+    stored, _ = store_industries(conn, [(int(k), name, occupation) for k, name, occupation in targets])
+    return stored
+
+
+def store_industries(
+    conn: psycopg.Connection, employers: list[tuple[int, str, str | None]], *, replace: bool = False
+) -> tuple[int, set[int]]:
+    """Map (employer_key, canonical name, most common occupation) to industries and store those found.
+
+    ``replace``: overwrite an employer's existing industry (a newer employer map decided again);
+    otherwise an existing one is kept. Returns the rows inserted or changed, and the employers found.
+    """
     found: list[tuple[int, str, str, float]] = []
-    for employer_key, canonical, occupation in targets:
+    for employer_key, canonical, occupation in employers:
         match = map_industry(canonical, occupation)
         if match is not None:
-            found.append((int(employer_key), match.naics_code, match.method, round(float(match.confidence), 2)))
+            found.append((employer_key, match.naics_code, match.method, round(float(match.confidence), 2)))
     if not found:
-        return 0
+        return 0, set()
     execute(
         conn,
         "CREATE TEMP TABLE _emp_industry (employer_key bigint, naics_code text, method text, "
@@ -116,11 +136,19 @@ def _link_industries(conn: psycopg.Connection) -> int:
         "SELECT DISTINCT n.code, n.title, n.level FROM _emp_industry x JOIN ref.naics n ON n.code = x.naics_code "
         "ON CONFLICT (naics_code) DO NOTHING",
     )
-    inserted = execute(
+    on_conflict = (
+        "DO UPDATE SET industry_key = excluded.industry_key, method = excluded.method, "
+        "confidence = excluded.confidence WHERE (core.employer_industry.industry_key, "
+        "core.employer_industry.method, core.employer_industry.confidence) IS DISTINCT FROM "
+        "(excluded.industry_key, excluded.method, excluded.confidence)"
+        if replace
+        else "DO NOTHING"
+    )
+    stored = execute(
         conn,
-        "INSERT INTO core.employer_industry (employer_key, industry_key, method, confidence) "
+        "INSERT INTO core.employer_industry (employer_key, industry_key, method, confidence) "  # noqa: S608
         "SELECT x.employer_key, i.industry_key, x.method, x.confidence FROM _emp_industry x "
-        "JOIN core.industry i ON i.naics_code = x.naics_code ON CONFLICT (employer_key) DO NOTHING",
+        f"JOIN core.industry i ON i.naics_code = x.naics_code ON CONFLICT (employer_key) {on_conflict}",
     )
     execute(conn, "DROP TABLE _emp_industry")
-    return inserted
+    return stored, {row[0] for row in found}

@@ -33,6 +33,11 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 
+#: Bump when this module, industries.py or their data files (curated aliases, generic patterns, industry
+#: rules) change what they return for a string already mapped: normalize then maps again every alias and
+#: industry an older version decided (normalize/employer_map.py, recorded in ``map_version`` columns).
+EMPLOYER_MAP_VERSION = "2026.1"
+
 BUCKETS = (
     "RETIRED",
     "SELF-EMPLOYED",

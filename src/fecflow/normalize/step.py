@@ -22,6 +22,8 @@ from fecflow.db import ops
 from fecflow.errors import UnknownFileType
 from fecflow.normalize.contributions import TRANSACTION_FILE_TYPES, normalize_contributions
 from fecflow.normalize.dimensions import CANDIDATES, COMMITTEES, Counts, normalize_dimension, normalize_links
+from fecflow.normalize.employer_map import EMPLOYER_MAP_SCOPE, employer_map_is_stale, refresh_employer_map
+from fecflow.normalize.employers import EMPLOYER_MAP_VERSION
 from fecflow.normalize.reference import load_reference
 from fecflow.normalize.rules import RULE_VERSION
 from fecflow.normalize.snapshot import (
@@ -45,7 +47,7 @@ class UnitResult:
 
     file_type: str
     cycle: int
-    status: str  # normalized | skipped | missing
+    status: str  # normalized | skipped | missing | remapped (the employer map, not a file type)
     reason: str
     source_file_id: int | None
     tables: Counts
@@ -60,8 +62,8 @@ class NormalizeResult:
 
     @property
     def changed(self) -> bool:
-        """True when some unit was normalized (a skipped or missing unit changes nothing)."""
-        return any(u.status == "normalized" for u in self.units)
+        """True when some unit was normalized or the employer map refreshed (skipped / missing: no change)."""
+        return any(u.status in ("normalized", "remapped") for u in self.units)
 
     def table_counts(self) -> dict[str, dict[str, int]]:
         """Counts per core table, summed over the units (``snapshot`` line counts left out)."""
@@ -176,6 +178,39 @@ def normalize_file(
     return UnitResult(file_type, cycle, "normalized", "", snapshot.source_file_id, tables, seconds, audit_id)
 
 
+def refresh_employers(conn: psycopg.Connection, *, run_id: int, cycle: int) -> UnitResult | None:
+    """Map again what an older employer map decided (one transaction, one audit row); None if current."""
+    if not employer_map_is_stale(conn):
+        conn.commit()
+        return None
+    audit_id = ops.start_audit(conn, run_id, NORMALIZE_STAGE, scope=EMPLOYER_MAP_SCOPE)
+    started = time.perf_counter()
+    try:
+        tables = refresh_employer_map(conn, run_id=run_id)
+        seconds = time.perf_counter() - started
+        ops.finish_audit(
+            conn,
+            audit_id,
+            "succeeded",
+            counts={"employer_map_version": EMPLOYER_MAP_VERSION, "tables": tables, "seconds": round(seconds, 3)},
+        )
+    except BaseException as exc:
+        conn.rollback()
+        message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        ops.finish_audit(conn, audit_id, "failed", error=message[:4000])
+        log.error("employer map refresh failed: %s", message)
+        raise
+    log.info(
+        "employer map %s: %s in %.1fs",
+        EMPLOYER_MAP_VERSION,
+        _summary(tables),
+        seconds,
+        extra={"run_id": run_id, "stage": NORMALIZE_STAGE, "counts": tables, "duration_s": round(seconds, 3)},
+    )
+    reason = f"employer map {EMPLOYER_MAP_VERSION}"
+    return UnitResult("employers", cycle, "remapped", reason, None, tables, seconds, audit_id)
+
+
 def normalize_cycle(
     conn: psycopg.Connection,
     *,
@@ -200,6 +235,9 @@ def normalize_cycle(
         )
     ensure_reference(conn)
     result = NormalizeResult(cycle)
+    remap = refresh_employers(conn, run_id=run_id, cycle=cycle)
+    if remap is not None:
+        result.units.append(remap)
     for file_type in (ft for ft in NORMALIZE_ORDER if ft in wanted):
         result.units.append(normalize_file(conn, run_id=run_id, cycle=cycle, file_type=file_type, force=force))
     return result

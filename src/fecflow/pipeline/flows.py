@@ -193,7 +193,7 @@ def _normalize(ctx: StepContext) -> dict[str, Any]:
         result = normalize_cycle(ctx.conn, run_id=ctx.run_id, cycle=cycle, file_types=normalizable)
         ctx.conn.commit()
         for unit in result.units:
-            key = "units_normalized" if unit.status == "normalized" else "units_unchanged"
+            key = "units_normalized" if unit.status in ("normalized", "remapped") else "units_unchanged"
             totals[key] += 1
         for table, counts in result.table_counts().items():
             for name, value in counts.items():

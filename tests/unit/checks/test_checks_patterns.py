@@ -29,7 +29,9 @@ def test_every_id_pattern_has_a_fast_form() -> None:
     value=st.one_of(
         st.text(alphabet=ALPHABET, max_size=22),
         # near misses: valid-looking ids of every length around the expected one
-        st.builds(lambda head, n: head + "1" * n, st.sampled_from(["", "C", "H", "S", "P", "X"]), st.integers(0, 21)),
+        st.builds(
+            lambda head, n: head + "1" * n, st.sampled_from(["", "C", "H", "S", "P", "X"]), st.integers(0, 21)
+        ),
     )
 )
 def test_fast_form_agrees_with_the_pattern(pattern: str, value: str) -> None:
@@ -38,7 +40,11 @@ def test_fast_form_agrees_with_the_pattern(pattern: str, value: str) -> None:
 
 def test_fast_forms_on_real_shapes() -> None:
     committee, candidate = ID_PATTERNS[("*", "CMTE_ID")], ID_PATTERNS[("*", "CAND_ID")]
-    assert _fast(committee, "C00401224") and not _fast(committee, "C0040122") and not _fast(committee, "H0CA12345")
+    assert (
+        _fast(committee, "C00401224")
+        and not _fast(committee, "C0040122")
+        and not _fast(committee, "H0CA12345")
+    )
     assert _fast(candidate, "H0CA12345") and not _fast(candidate, "C00401224")
     either = ID_PATTERNS[("ccl", "CAND_ID")]
     assert _fast(either, "C00401224") and _fast(either, "P80001571") and not _fast(either, "C0040122A")
