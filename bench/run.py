@@ -236,7 +236,7 @@ def prepare_normalize(ctx: Context) -> None:
 
 def setup_normalize(ctx: Context) -> Callable[[], int]:
     # Imports are setup, not work (as for the other stages): importing the normalize package costs ~0.3 s.
-    import fecflow.db.ops  # noqa: F401
+    import fecflow.db.ops
     import fecflow.normalize.step  # noqa: F401
 
     return lambda: _normalize_indiv(ctx.url)
