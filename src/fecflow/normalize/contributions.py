@@ -178,7 +178,7 @@ def normalize_contributions(
     created_partitions = ensure_year_partitions(conn, years)
 
     overlap = _resolve_overlaps(conn, params)
-    diff = _apply_diff(conn, params)
+    diff = _apply_diff(conn, params, snap_rows=rows - overlap.get("owned_by_pas2", 0))
     counts["core.contribution"] = {
         **diff["contribution"],
         **overlap,
