@@ -17,7 +17,9 @@ What it does, in one run:
    PostgreSQL cluster) and loadavg_1m per run: on a shared machine, CPU seconds are the steadier
    measure, and a high load average explains a slow run).
 
-Stages are a registry (:data:`STAGES`): a later step (normalize, score) adds a :class:`BenchStage`
+Stages: ``copy_baseline``, ``stage_w1``, ``stage_w2``, ``normalize`` (first load), ``score`` and
+``normalize_diff`` (a later snapshot of the file, written next to it by :func:`write_later_snapshot`:
+the diff path of a daily ingest). They are a registry (:data:`STAGES`): a step adds a :class:`BenchStage`
 with a ``prepare`` run in the parent before each measurement and a ``setup`` run in the child that
 returns the work to time.
 ``--staging-without-fks`` drops the two foreign keys of ``staging.indiv`` in the benchmark database
@@ -282,6 +284,92 @@ register(
         f"fecflow leaning scores, all entity types, as of {SCORE_AS_OF} (rows = counted rows in the window)",
         prepare_score,
         setup_score,
+    )
+)
+
+
+# --- fecflow normalize of a later snapshot (the diff path of a daily ingest) ------------------------
+
+#: Bump when :func:`write_later_snapshot` changes (the cached file is then written again).
+LATER_SNAPSHOT_VERSION = 1
+
+
+def write_later_snapshot(path: Path) -> Path:
+    """A later snapshot of the benchmark file, as FEC's daily files change: every 100th row another
+    amount (1%), every 200th row gone (0.5%), as many new rows (0.5%, new SUB_IDs); cached by the
+    first file's sidecar and :data:`LATER_SNAPSHOT_VERSION`."""
+    later = path.with_name(path.stem + "_later.txt")
+    sidecar = later.with_name(later.name + ".json")
+    wanted = {
+        "from": json.loads(path.with_name(path.name + ".json").read_text()),
+        "version": LATER_SNAPSHOT_VERSION,
+    }
+    try:
+        if later.exists() and json.loads(sidecar.read_text()) == wanted:
+            return later
+    except (OSError, ValueError):
+        pass
+    from fecflow.catalog import FILES
+
+    names = [c.raw for c in FILES["indiv"].columns]
+    amount, sub_id = names.index("TRANSACTION_AMT"), names.index("SUB_ID")
+    added: list[bytes] = []
+    with path.open("rb") as src, later.open("wb") as out:
+        for i, line in enumerate(src):
+            fields = line.rstrip(b"\n").split(b"|")
+            if i % 200 == 7:
+                continue
+            if i % 100 == 3:
+                fields[amount] = str(int(fields[amount] or 0) + 1).encode()
+            if i % 200 == 11:
+                new = list(fields)
+                new[sub_id] = str(9_000_000_000_000_000_000 + i).encode()
+                added.append(b"|".join(new) + b"\n")
+            out.write(b"|".join(fields) + b"\n")
+        out.writelines(added)
+    sidecar.write_text(json.dumps(wanted) + "\n")
+    return later
+
+
+def _move_later_snapshot(url: str, later_id: int, *, days: int) -> None:
+    """Date the later snapshot ``days`` after the first one: normalize reads the newest staged."""
+    _execute(
+        url,
+        f"UPDATE ops.source_file SET fetched_at = (SELECT min(fetched_at) FROM ops.source_file) "  # noqa: S608
+        f"+ interval '{int(days)} days' WHERE source_file_id = {int(later_id)}",
+    )
+
+
+def prepare_normalize_diff(ctx: Context) -> None:
+    """The first snapshot normalized (untimed), the later one staged and newest: the timed normalize diffs it."""
+    from fecflow.catalog import FILES
+    from fecflow.db import ops
+    from fecflow.staging.load import stage_source_file
+    from fecflow.staging.payload import register_local_file
+
+    _ensure_staged(ctx)
+    later = write_later_snapshot(ctx.path)
+    with psycopg.connect(ctx.url) as conn:
+        run_id = ops.start_run(conn, "bench", {})
+        later_id = register_local_file(conn, later, file_type="indiv", cycle=2020, run_id=run_id)
+    result = stage_source_file(
+        ctx.url, run_id=run_id, source_file_id=later_id, spec=FILES["indiv"], path=later, workers=2
+    )
+    if result.lines != result.loaded + result.rejected:
+        raise SystemExit(f"unexpected staging result: {result}")
+    _move_later_snapshot(ctx.url, later_id, days=-1)  # older than the first: not current
+    _reset_core(ctx)
+    _normalize_indiv(ctx.url)
+    _move_later_snapshot(ctx.url, later_id, days=1)
+    _execute(ctx.url, "ANALYZE staging.indiv", "CHECKPOINT")
+
+
+register(
+    BenchStage(
+        "normalize_diff",
+        "fecflow normalize of a later snapshot of the file (1% changed, 0.5% gone, 0.5% new): the diff path",
+        prepare_normalize_diff,
+        setup_normalize,
     )
 )
 
