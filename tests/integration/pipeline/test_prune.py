@@ -150,24 +150,23 @@ def test_normalize_reads_what_staging_calls_fully_staged(
     lines = read_sample_lines(shared_samples / EARLY_CM)
     s3_path = write_lines(tmp_path / "cm_s3.txt", lines[:5000])
     s3 = stage_file(conn, db_url, s3_path, file_type="cm", cycle=2020, fetched_at=T3, workers=2)
+
+    def current_after_breaking(source_file_id: int, change: str) -> tuple[int, int | None]:
+        """Break one file's staging audits with ``change``; the current snapshot after it."""
+        conn.execute(
+            f"UPDATE ops.ingest_run_audits SET {change} WHERE stage = 'stage' AND source_file_id = %s",  # noqa: S608
+            (source_file_id,),
+        )
+        assert not coverage_of(conn, source_file_id).complete
+        snapshot = current_snapshot(conn, cycle=2020, file_type="cm")
+        assert snapshot is not None
+        return snapshot.source_file_id, snapshot.rows_loaded
+
     snapshot = current_snapshot(conn, cycle=2020, file_type="cm")
     assert snapshot is not None and (snapshot.source_file_id, snapshot.rows_loaded) == (s3, staged_rows(conn, s3))
     # s3's first batch failed: its last batch reached the end of the file, but a gap is left.
-    conn.execute(
-        "UPDATE ops.ingest_run_audits SET status = 'failed' WHERE stage = 'stage' AND source_file_id = %s "
-        "AND (counts->>'first_line')::int = 1",
-        (s3,),
-    )
-    assert not coverage_of(conn, s3).complete
-    snapshot = current_snapshot(conn, cycle=2020, file_type="cm")
-    assert snapshot is not None and snapshot.source_file_id == s2
+    gap = "status = CASE WHEN (counts->>'first_line')::int = 1 THEN 'failed' ELSE status END"
+    assert current_after_breaking(s3, gap)[0] == s2
     # s2's audit says its lines start at 1 but its bytes at 7: inconsistent, so not fully staged.
-    conn.execute(
-        "UPDATE ops.ingest_run_audits SET counts = jsonb_set(counts, '{first_byte}', '7') "
-        "WHERE stage = 'stage' AND source_file_id = %s",
-        (s2,),
-    )
-    assert not coverage_of(conn, s2).complete
-    snapshot = current_snapshot(conn, cycle=2020, file_type="cm")
-    assert snapshot is not None and (snapshot.source_file_id, snapshot.rows_loaded) == (s1, 11605)
+    assert current_after_breaking(s2, "counts = jsonb_set(counts, '{first_byte}', '7')") == (s1, 11605)
     conn.rollback()
