@@ -82,19 +82,23 @@ def test_prune_keeps_the_snapshot_core_was_normalized_from(
     assert staged_rows(conn, again) == 11605
 
 
-def test_keep_counts_fully_staged_snapshots_and_spares_a_partly_staged_newer_one(
-    conn: psycopg.Connection,
-    db_url: str,
-    shared_samples: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    lines = read_sample_lines(shared_samples / EARLY_CM)
+@pytest.fixture
+def three_snapshots(
+    conn: psycopg.Connection, db_url: str, shared_samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, int, int]:
+    """The early and late 2020 cm, then a newer 5,000-line cm staged in two batches."""
     s1 = stage_file(conn, db_url, shared_samples / EARLY_CM, file_type="cm", cycle=2020, fetched_at=T1)
     s2 = stage_file(conn, db_url, shared_samples / LATE_CM, file_type="cm", cycle=2020, fetched_at=T2)
-    s3_path = write_lines(tmp_path / "cm_s3.txt", lines[:5000])
+    s3_path = write_lines(tmp_path / "cm_s3.txt", read_sample_lines(shared_samples / EARLY_CM)[:5000])
     monkeypatch.setattr(coverage_module, "MIN_PART_BYTES", 1)
     s3 = stage_file(conn, db_url, s3_path, file_type="cm", cycle=2020, fetched_at=T3, workers=2)
+    return s1, s2, s3
+
+
+def test_keep_counts_fully_staged_snapshots_and_spares_a_partly_staged_newer_one(
+    conn: psycopg.Connection, db_url: str, three_snapshots: tuple[int, int, int]
+) -> None:
+    s1, s2, s3 = three_snapshots
     # s3's second batch "crashed" (failed, rolled back): s3 is partly staged, resumable.
     last = conn.execute(
         "UPDATE ops.ingest_run_audits SET status = 'failed' WHERE stage = 'stage' AND source_file_id = %s "
@@ -137,19 +141,10 @@ def test_a_file_being_staged_is_left_alone(
 
 
 def test_normalize_reads_what_staging_calls_fully_staged(
-    conn: psycopg.Connection,
-    db_url: str,
-    shared_samples: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    conn: psycopg.Connection, three_snapshots: tuple[int, int, int]
 ) -> None:
     """current_snapshot (normalize) and coverage_of (stage, prune) share one definition of fully staged."""
-    s1 = stage_file(conn, db_url, shared_samples / EARLY_CM, file_type="cm", cycle=2020, fetched_at=T1)
-    s2 = stage_file(conn, db_url, shared_samples / LATE_CM, file_type="cm", cycle=2020, fetched_at=T2)
-    monkeypatch.setattr(coverage_module, "MIN_PART_BYTES", 1)
-    lines = read_sample_lines(shared_samples / EARLY_CM)
-    s3_path = write_lines(tmp_path / "cm_s3.txt", lines[:5000])
-    s3 = stage_file(conn, db_url, s3_path, file_type="cm", cycle=2020, fetched_at=T3, workers=2)
+    s1, s2, s3 = three_snapshots
 
     def current_after_breaking(source_file_id: int, change: str) -> tuple[int, int | None]:
         """Break one file's staging audits with ``change``; the current snapshot after it."""
