@@ -44,12 +44,14 @@ from fecflow.db.partitions import ensure_year_partitions
 from fecflow.normalize.bulk import SnapshotProfile, bulk_first_load, profile_snapshot
 from fecflow.normalize.diff import apply_diff as _apply_diff
 from fecflow.normalize.diff import resolve_overlaps as _resolve_overlaps
+from fecflow.normalize.diff import snapshot_old
 from fecflow.normalize.dimensions import (
     COMMITTEE_ID_RE,
     Counts,
     create_candidate_placeholders,
     create_committee_placeholders,
     execute,
+    scalar,
 )
 from fecflow.normalize.employer_links import link_employers
 from fecflow.normalize.rules import RULE_VERSION
@@ -60,6 +62,7 @@ from fecflow.normalize.typed_rows import (
     create_valid_dates,
     drop_valid_dates,
     reject_untyped,
+    snapshot_keys_select,
     snapshot_select,
 )
 
@@ -155,20 +158,11 @@ def normalize_contributions(
             counts["snapshot"] = bulk["snapshot"]
             drop_valid_dates(conn)
             return counts
-    lines = execute(conn, "CREATE TEMP TABLE _snap ON COMMIT DROP AS " + snapshot_select(conn, file_type), params)
-    rejected = reject_untyped(conn, file_type, source_file_id, audit_id)
-    duplicates = execute(
-        conn,
-        "DELETE FROM _snap n USING (SELECT sub_id, max(line) AS keep FROM _snap GROUP BY sub_id "
-        "HAVING count(*) > 1) d WHERE n.sub_id = d.sub_id AND n.line <> d.keep",
-    )
-    execute(conn, "ANALYZE _snap")
-    stats = conn.execute(
-        "SELECT count(*), count(*) FILTER (WHERE transaction_date IS NULL), count(*) FILTER (WHERE rule_missing) "
-        "FROM _snap"
-    ).fetchone()
-    assert stats is not None
-    rows, undated, rule_missing = (int(x) for x in stats)
+    if profile is None and not _scope_is_empty(conn, params):
+        typed = _type_changed_lines(conn, file_type, params, audit_id)
+    else:
+        typed = _type_all_lines(conn, file_type, params, audit_id)
+    lines, rows, rejected, duplicates, undated, rule_missing, overlap, scope_rows, gone = typed
     years = [
         int(r[0])
         for r in conn.execute(
@@ -176,9 +170,9 @@ def normalize_contributions(
         )
     ]
     created_partitions = ensure_year_partitions(conn, years)
-
-    overlap = _resolve_overlaps(conn, params)
-    diff = _apply_diff(conn, params, snap_rows=rows - overlap.get("owned_by_pas2", 0))
+    diff = _apply_diff(
+        conn, params, snap_rows=rows - overlap.get("owned_by_pas2", 0), scope_rows=scope_rows, gone=gone
+    )
     counts["core.contribution"] = {
         **diff["contribution"],
         **overlap,
@@ -191,8 +185,99 @@ def normalize_contributions(
     counts["core.contribution_history"] = diff["history"]
     counts["snapshot"] = {"lines": lines, "records": rows}
     execute(conn, "DROP TABLE _snap")
+    if gone is not None:
+        execute(conn, sql.SQL("DROP TABLE _keys, {}").format(sql.Identifier(gone)))
     drop_valid_dates(conn)
     return counts
+
+
+_Typed = tuple[int, int, int, int, int, int, dict[str, int], int, str | None]
+# A later snapshot types in full only its changed lines, unless more than this share of them changed.
+KEYED_DIFF_MAX_SHARE = 0.5
+
+
+def _type_all_lines(conn: psycopg.Connection, file_type: str, params: dict[str, Any], audit_id: int | None) -> _Typed:
+    """Type every line into ``_snap`` (first loads, repeated SUB_IDs): rejects out, last line per SUB_ID.
+
+    Returns lines, rows, rejected, duplicate lines, undated, unknown types, overlap counts, the
+    scope's core rows before and where the diff finds the SUB_IDs gone (``None``: the scope's live
+    rows missing from ``_snap``; else a table of them).
+    """
+    lines = execute(conn, "CREATE TEMP TABLE _snap ON COMMIT DROP AS " + snapshot_select(conn, file_type), params)
+    rejected = reject_untyped(conn, file_type, params["sf"], audit_id)
+    duplicates = execute(
+        conn,
+        "DELETE FROM _snap n USING (SELECT sub_id, max(line) AS keep FROM _snap GROUP BY sub_id "
+        "HAVING count(*) > 1) d WHERE n.sub_id = d.sub_id AND n.line <> d.keep",
+    )
+    execute(conn, "ANALYZE _snap")
+    stats = conn.execute(
+        "SELECT count(*), count(*) FILTER (WHERE transaction_date IS NULL), count(*) FILTER (WHERE rule_missing) "
+        "FROM _snap"
+    ).fetchone()
+    assert stats is not None
+    rows, undated, rule_missing = (int(x) for x in stats)
+    overlap = _resolve_overlaps(conn, params)
+    scope_rows = snapshot_old(conn, params)
+    return lines, rows, rejected, duplicates, undated, rule_missing, overlap, scope_rows, None
+
+
+def _type_changed_lines(
+    conn: psycopg.Connection, file_type: str, params: dict[str, Any], audit_id: int | None
+) -> _Typed:
+    """A later snapshot of a scope with rows: type in full only what the diff will write.
+
+    One narrow pass (``_keys``: SUB_ID, row hash, typable, undated, unknown type per line) gives the
+    counts and, against the scope's hashes (``_old``), the lines whose SUB_ID is new, changed or
+    restored; only those and the lines to reject are typed into ``_snap`` (all of them when more
+    than :data:`KEYED_DIFF_MAX_SHARE` changed). Same rows, counts and rejects as typing every line:
+    an unchanged hash under the same rule version types to the same values (committee, candidate and
+    employer keys are stable; an employer map change is handled by ``employer_map``).
+    """
+    lines = execute(conn, "CREATE TEMP TABLE _keys ON COMMIT DROP AS " + snapshot_keys_select(conn, file_type), params)
+    execute(conn, "CREATE TEMP TABLE _type_lines ON COMMIT DROP AS SELECT line FROM _keys WHERE NOT typed")
+    if int(scalar(conn, "SELECT count(*) FROM _type_lines")):
+        execute(conn, "DELETE FROM _keys WHERE NOT typed")
+    duplicates = 0
+    if not scalar(conn, "SELECT count(*) = count(DISTINCT sub_id) FROM _keys"):  # a sort: cheaper than grouping
+        duplicates = execute(
+            conn,
+            "DELETE FROM _keys k USING (SELECT sub_id, max(line) AS keep FROM _keys GROUP BY sub_id "
+            "HAVING count(*) > 1) d WHERE k.sub_id = d.sub_id AND k.line <> d.keep",
+        )
+    execute(conn, "ANALYZE _keys")
+    stats = conn.execute(
+        "SELECT count(*), count(*) FILTER (WHERE undated), count(*) FILTER (WHERE rule_missing) FROM _keys"
+    ).fetchone()
+    assert stats is not None
+    rows, undated, rule_missing = (int(x) for x in stats)
+    overlap = _resolve_overlaps(conn, params, snap="_keys")
+    scope_rows = snapshot_old(conn, params)
+    # One FULL JOIN: the lines to type (new, changed, restored SUB_IDs) and the SUB_IDs gone.
+    execute(
+        conn,
+        "CREATE TEMP TABLE _cmp ON COMMIT DROP AS SELECT k.line, CASE WHEN k.line IS NULL THEN o.sub_id END AS gone "
+        "FROM _keys k FULL JOIN _old o ON o.sub_id = k.sub_id "
+        "WHERE (k.line IS NULL AND o.deleted_at IS NULL) OR o.sub_id IS NULL OR o.deleted_at IS NOT NULL "
+        "OR o.row_hash <> k.row_hash OR o.rule_version <> %(rv)s",
+        params,
+    )
+    execute(conn, "INSERT INTO _type_lines SELECT line FROM _cmp WHERE line IS NOT NULL")
+    execute(conn, "CREATE TEMP TABLE _gone ON COMMIT DROP AS SELECT gone AS sub_id FROM _cmp WHERE gone IS NOT NULL")
+    changed = int(scalar(conn, "SELECT count(*) FROM _type_lines"))
+    if changed > KEYED_DIFF_MAX_SHARE * max(lines, 1):
+        where = ""  # most lines changed (a new rule version...): one parallel pass over everything
+    else:
+        execute(conn, "ANALYZE _type_lines")
+        where = "s._line_number IN (SELECT line FROM _type_lines)"
+    execute(conn, "CREATE TEMP TABLE _snap ON COMMIT DROP AS " + snapshot_select(conn, file_type, where), params)
+    rejected = reject_untyped(conn, file_type, params["sf"], audit_id)
+    if not where:  # every line typed: keep the kept line of each SUB_ID, nothing pas2 owns (as _keys)
+        execute(conn, "DELETE FROM _snap n WHERE NOT EXISTS (SELECT 1 FROM _keys k WHERE k.line = n.line)")
+    execute(conn, "ANALYZE _snap")
+    log.debug("keyed diff of %s: %d of %d lines typed", file_type, changed, lines)
+    execute(conn, "DROP TABLE _type_lines, _cmp")
+    return lines, rows, rejected, duplicates, undated, rule_missing, overlap, scope_rows, "_gone"
 
 
 def _analyze_if_stale(conn: psycopg.Connection, file_type: str, source_file_id: int) -> bool:

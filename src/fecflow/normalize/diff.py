@@ -27,8 +27,10 @@ ALWAYS_SHOWN = ["amount", "transaction_date"]
 HIDDEN = ["line", "sub_id", "row_hash", "rule_missing", "committee_id_raw", "key", "status"]
 
 
-def resolve_overlaps(conn: psycopg.Connection, params: dict[str, Any]) -> dict[str, int]:
+def resolve_overlaps(conn: psycopg.Connection, params: dict[str, Any], *, snap: str = "_snap") -> dict[str, int]:
     """One row per SUB_ID: itpas2 rows are also in itoth (same SUB_ID); the pas2 row owns them.
+
+    ``snap``: the table with the snapshot's SUB_IDs (``_snap``, or ``_keys`` for a keyed diff).
 
     pas2 takes over oth-owned rows of its SUB_IDs (the diff then updates them: candidate key and
     hash). oth leaves out the SUB_IDs a current pas2 row owns (counted, not stored twice: 24K money
@@ -38,7 +40,7 @@ def resolve_overlaps(conn: psycopg.Connection, params: dict[str, Any]) -> dict[s
     if source == "pas2":
         taken = execute(
             conn,
-            "UPDATE core.contribution c SET source = 'pas2' FROM _snap n "
+            f"UPDATE core.contribution c SET source = 'pas2' FROM {snap} n "  # noqa: S608
             "WHERE c.sub_id = n.sub_id AND c.source = 'oth' AND c.cycle = %(cycle)s",
             params,
         )
@@ -46,13 +48,13 @@ def resolve_overlaps(conn: psycopg.Connection, params: dict[str, Any]) -> dict[s
     if source == "oth":
         owned = execute(
             conn,
-            "DELETE FROM _snap n USING core.contribution c WHERE c.sub_id = n.sub_id AND c.source = 'pas2' "
+            f"DELETE FROM {snap} n USING core.contribution c WHERE c.sub_id = n.sub_id AND c.source = 'pas2' "  # noqa: S608
             "AND c.cycle = %(cycle)s AND c.deleted_at IS NULL",
             params,
         )
         taken = execute(
             conn,
-            "UPDATE core.contribution c SET source = 'oth' FROM _snap n "
+            f"UPDATE core.contribution c SET source = 'oth' FROM {snap} n "  # noqa: S608
             "WHERE c.sub_id = n.sub_id AND c.source = 'pas2' AND c.cycle = %(cycle)s",
             params,
         )
@@ -60,19 +62,35 @@ def resolve_overlaps(conn: psycopg.Connection, params: dict[str, Any]) -> dict[s
     return {}
 
 
-def apply_diff(conn: psycopg.Connection, params: dict[str, Any], *, snap_rows: int) -> dict[str, dict[str, int]]:
-    """Insert / update / soft-delete / restore core rows of the scope (cycle, source) from ``_snap``.
-
-    ``snap_rows``: the rows in ``_snap`` (the caller counted them), so the unchanged ones need no count.
-    """
-    cols = sql.SQL(", ").join(sql.Identifier(c) for c in CONTENT_COLUMNS)
-    n_cols = sql.SQL(", ").join(sql.Identifier("n", c) for c in CONTENT_COLUMNS)
-    scope_rows = execute(
+def snapshot_old(conn: psycopg.Connection, params: dict[str, Any]) -> int:
+    """Temp table ``_old``: SUB_ID, hash, rule version and deletion of the scope's core rows; their count."""
+    rows = execute(
         conn,
         "CREATE TEMP TABLE _old ON COMMIT DROP AS SELECT sub_id, row_hash, rule_version, deleted_at "
         "FROM core.contribution WHERE cycle = %(cycle)s AND source = %(source)s",
         params,
     )
+    execute(conn, "ANALYZE _old")
+    return rows
+
+
+def apply_diff(
+    conn: psycopg.Connection,
+    params: dict[str, Any],
+    *,
+    snap_rows: int,
+    scope_rows: int,
+    gone: str | None = None,
+) -> dict[str, dict[str, int]]:
+    """Insert / update / soft-delete / restore core rows of the scope (cycle, source) from ``_snap``.
+
+    After :func:`snapshot_old` (``scope_rows``: what it returned). ``snap_rows``: the snapshot's rows
+    (the caller counted them), so the unchanged ones need no count. ``gone``: None when ``_snap``
+    holds every row of the snapshot (the scope's live rows missing from it are gone), else a table
+    of the SUB_IDs gone (``_snap`` then holds only the lines that changed: ``normalize_contributions``).
+    """
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in CONTENT_COLUMNS)
+    n_cols = sql.SQL(", ").join(sql.Identifier("n", c) for c in CONTENT_COLUMNS)
     history: dict[str, int] = {"insert": 0, "update": 0, "delete": 0, "restore": 0}
     if scope_rows == 0:
         # First load of this cycle and source: the baseline, one plain INSERT ... SELECT.
@@ -97,26 +115,30 @@ def apply_diff(conn: psycopg.Connection, params: dict[str, Any], *, snap_rows: i
             "history": history,
         }
 
-    execute(conn, "ANALYZE _old")
-    # One pass over _snap: every row that is not unchanged, with its status and its _snap columns
-    # (``key`` is the SUB_ID, also for rows gone from the snapshot). The rest of the diff reads this
-    # small table: reading _snap once per statement cost 1-3 s each at 2M rows.
+    # Every row that is not unchanged, with its status and its _snap columns (``key`` is the SUB_ID,
+    # also for rows gone from the snapshot). The rest of the diff reads this small table: reading
+    # _snap once per statement cost 1-3 s each at 2M rows.
     execute(
         conn,
         """
         CREATE TEMP TABLE _delta ON COMMIT DROP AS
-        SELECT coalesce(n.sub_id, o.sub_id) AS key,
-               CASE WHEN n.sub_id IS NULL THEN 'gone'
-                    WHEN o.sub_id IS NULL THEN 'new'
+        SELECT n.sub_id AS key,
+               CASE WHEN o.sub_id IS NULL THEN 'new'
                     WHEN o.deleted_at IS NOT NULL THEN 'restored'
                     ELSE 'changed' END AS status,
                n.*
-        FROM _snap n FULL JOIN _old o ON o.sub_id = n.sub_id
-        WHERE (n.sub_id IS NULL AND o.deleted_at IS NULL)
-           OR o.sub_id IS NULL
+        FROM _snap n LEFT JOIN _old o ON o.sub_id = n.sub_id
+        WHERE o.sub_id IS NULL
            OR o.deleted_at IS NOT NULL
            OR o.row_hash <> n.row_hash OR o.rule_version <> n.rule_version
         """,
+    )
+    execute(
+        conn,
+        "INSERT INTO _delta (key, status) SELECT o.sub_id, 'gone' FROM _old o "
+        "WHERE o.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM _snap k WHERE k.sub_id = o.sub_id)"
+        if gone is None
+        else sql.SQL("INSERT INTO _delta (key, status) SELECT g.sub_id, 'gone' FROM {} g").format(sql.Identifier(gone)),
     )
     by_status: dict[str, int] = dict(conn.execute("SELECT status, count(*) FROM _delta GROUP BY status").fetchall())
     execute(conn, "CREATE INDEX ON _delta (status)")

@@ -97,6 +97,60 @@ def donor_name_sql(col: str) -> str:
     )
 
 
+# Fragments shared by snapshot_select and snapshot_keys_select (over ``s``, a staging row).
+SUB_ID_SQL = (
+    "CASE WHEN s.sub_id ~ '^[0-9]+$' AND length(s.sub_id) <= 19 "
+    "AND (length(s.sub_id) < 19 OR s.sub_id <= '9223372036854775807') THEN s.sub_id::bigint END"
+)
+AMOUNT_SQL = (
+    "CASE WHEN s.transaction_amt ~ '^[0-9]+$' AND length(s.transaction_amt) <= 12 "
+    "THEN s.transaction_amt::numeric(14, 2) "
+    "WHEN btrim(s.transaction_amt) ~ '^-?([0-9]{1,12}(\\.[0-9]{0,2})?|\\.[0-9]{1,2})$' "
+    "THEN btrim(s.transaction_amt)::numeric(14, 2) END"
+)
+MEMO_SQL = "(upper(btrim(coalesce(s.memo_cd, ''))) = 'X')"
+TYPE_CODE_SQL = "upper(btrim(s.transaction_tp))"
+RULE_JOIN_SQL = (
+    "LEFT JOIN ref.counting_rule r "
+    f"ON r.rule_version = %(rv)s AND r.transaction_type = {TYPE_CODE_SQL} AND r.memo = {MEMO_SQL}"
+)
+
+
+def _raw_line_sql(conn: psycopg.Connection, file_type: str) -> str:
+    """The raw line again (fields joined by '|', NULL as ''), for ``row_hash = md5(...)``.
+
+    ``||`` rather than concat_ws, which runs each argument through its type's output function
+    (measured: 1.1 vs 1.7 s per million rows).
+    """
+    return (
+        sql.SQL(" || '|' || ")
+        .join(sql.SQL("coalesce({}, '')").format(sql.Identifier("s", c.staging_name)) for c in FILES[file_type].columns)
+        .as_string(conn)
+    )
+
+
+def snapshot_keys_select(conn: psycopg.Connection, file_type: str) -> str:
+    """Per staged line: SUB_ID, row hash, whether it can be typed, undated, without a counting rule.
+
+    A narrow pass over a later snapshot (parameters: sf, rv): the diff then types in full only the
+    lines whose SUB_ID is new, changed or restored, and the lines that will be rejected.
+    """
+    staging = sql.Identifier("staging", FILES[file_type].staging_table).as_string(conn)
+    return f"""
+        SELECT s._line_number AS line,
+               {SUB_ID_SQL} AS sub_id,
+               md5({_raw_line_sql(conn, file_type)}) AS row_hash,
+               ({SUB_ID_SQL}) IS NOT NULL AND ({AMOUNT_SQL}) IS NOT NULL AND rc.committee_key IS NOT NULL AS typed,
+               vd.d IS NULL AS undated,
+               r.transaction_type IS NULL AS rule_missing
+        FROM {staging} s
+        LEFT JOIN {VALID_DATES} vd ON vd.raw = s.transaction_dt
+        LEFT JOIN core.committee rc ON rc.committee_id = s.cmte_id
+        {RULE_JOIN_SQL}
+        WHERE s._source_file_id = %(sf)s
+    """  # noqa: S608 (catalog identifiers and fixed fragments)
+
+
 def snapshot_select(conn: psycopg.Connection, file_type: str, where: str = "") -> str:
     """The one SELECT that types a staged snapshot (parameters: sf, rv, cmte_re).
 
@@ -105,25 +159,18 @@ def snapshot_select(conn: psycopg.Connection, file_type: str, where: str = "") -
     expressions are computed.
     """
     spec = FILES[file_type]
-    # The raw line again (fields joined by '|', NULL as ''): ``||`` rather than concat_ws, which runs
-    # each argument through its type's output function (measured: 1.1 vs 1.7 s per million rows).
-    raw = sql.SQL(" || '|' || ").join(
-        sql.SQL("coalesce({}, '')").format(sql.Identifier("s", c.staging_name)) for c in spec.columns
-    ).as_string(conn)
+    raw = _raw_line_sql(conn, file_type)
     staging = sql.Identifier("staging", spec.staging_table).as_string(conn)
     has_candidate = any(c.raw == "CAND_ID" for c in spec.columns)
     from_committee = file_type in ("pas2", "oth")
-    memo = "(upper(btrim(coalesce(s.memo_cd, ''))) = 'X')"
-    type_code = "upper(btrim(s.transaction_tp))"
+    memo, type_code = MEMO_SQL, TYPE_CODE_SQL
     donor_name = donor_name_sql("s.name")
     zip5 = _zip5("s.zip_code")
     # Only catalog identifiers (quoted by sql.Identifier) and fixed fragments are interpolated.
     query = f"""
         SELECT
             s._line_number AS line,
-            CASE WHEN s.sub_id ~ '^[0-9]+$' AND length(s.sub_id) <= 19
-                  AND (length(s.sub_id) < 19 OR s.sub_id <= '9223372036854775807')
-                 THEN s.sub_id::bigint END AS sub_id,
+            {SUB_ID_SQL} AS sub_id,
             rc.committee_key AS recipient_committee_key,
             {"cc.committee_key" if from_committee else "NULL::bigint"} AS contributor_committee_key,
             {"ck.candidate_key" if has_candidate else "NULL::bigint"} AS candidate_key,
@@ -149,10 +196,7 @@ def snapshot_select(conn: psycopg.Connection, file_type: str, where: str = "") -
             CASE WHEN s.file_num ~ '^[0-9]+$' AND length(s.file_num) <= 18 THEN s.file_num::bigint END AS file_number,
             vd.d AS transaction_date,
             CASE WHEN vd.d IS NULL THEN s.transaction_dt END AS transaction_date_raw,
-            CASE WHEN s.transaction_amt ~ '^[0-9]+$' AND length(s.transaction_amt) <= 12
-                 THEN s.transaction_amt::numeric(14, 2)
-                 WHEN btrim(s.transaction_amt) ~ '^-?([0-9]{{1,12}}(\\.[0-9]{{0,2}})?|\\.[0-9]{{1,2}})$'
-                 THEN btrim(s.transaction_amt)::numeric(14, 2) END AS amount,
+            {AMOUNT_SQL} AS amount,
             %(rv)s::text AS rule_version,
             coalesce(r.category, CASE WHEN {memo} THEN 'memo' ELSE 'other' END) AS category,
             coalesce(r.counts_as_contribution, false) AS counts_as_contribution,
@@ -167,8 +211,7 @@ def snapshot_select(conn: psycopg.Connection, file_type: str, where: str = "") -
         {"LEFT JOIN core.committee cc ON cc.committee_id = s.other_id AND s.other_id ~ %(cmte_re)s" if from_committee else ""}
         {"LEFT JOIN core.candidate ck ON ck.candidate_id = s.cand_id" if has_candidate else ""}
         LEFT JOIN core.employer_alias ea ON ea.raw_employer = s.employer
-        LEFT JOIN ref.counting_rule r
-               ON r.rule_version = %(rv)s AND r.transaction_type = {type_code} AND r.memo = {memo}
+        {RULE_JOIN_SQL}
         WHERE s._source_file_id = %(sf)s {f"AND ({where})" if where else ""}
     """  # noqa: S608
     return query

@@ -231,3 +231,63 @@ def test_pas2_takes_over_its_rows_from_oth_without_duplicates(
     c = oth["core.contribution"]
     assert (c["owned_by_pas2"], c["deleted"], c["inserted"], c["updated"]) == (3159, 0, 0, 0)
     assert _count(conn, "SELECT count(*) FROM core.contribution WHERE deleted_at IS NOT NULL") == 0
+
+
+@pytest.mark.parametrize(
+    "max_share", [contributions.KEYED_DIFF_MAX_SHARE, -1.0], ids=["changed-lines", "all-lines"]
+)
+def test_later_snapshot_with_faulty_lines_same_either_way(
+    conn: psycopg.Connection,
+    stage: Stager,
+    run_id: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    max_share: float,
+) -> None:
+    """Typing only the changed lines gives the counts, rejects and rows that typing every line gives."""
+    stage(EARLY_2020 / "cm.txt", "cm", 2020, EARLY_AT)
+    stage(EARLY_2020 / "itcont.txt.gz", "indiv", 2020, EARLY_AT)
+    normalize_cycle(conn, run_id=run_id, cycle=2020, file_types=["cm", "indiv"])
+    lines = read_sample_lines(EARLY_2020 / "itcont.txt.gz")
+    later = [_fields(line) for line in lines]
+    gone = [int(later[100][I_SUB]), int(later[200][I_SUB])]
+    later[100][I_AMT] = b"n/a"  # rejected: its SUB_ID leaves the scope
+    later[200][I_SUB] = b"BAD"  # rejected: its SUB_ID leaves the scope
+    later[400][I_DT] = b"13452019"  # kept undated, raw date kept: changed
+    repeat = list(later[300])
+    repeat[I_AMT] = str(int(repeat[I_AMT]) + 5).encode()  # the same SUB_ID again, later: it wins
+    later.append(repeat)
+    monkeypatch.setattr(contributions, "KEYED_DIFF_MAX_SHARE", max_share)
+    stage(
+        write_lines(tmp_path / "itcont_faulty.txt", [b"|".join(f) for f in later]),
+        "indiv",
+        2020,
+        EARLY_AT + dt.timedelta(days=7),
+    )
+    result = normalize_cycle(conn, run_id=run_id, cycle=2020, file_types=["indiv"])
+    c = result.units[0].tables["core.contribution"]
+    assert {k: c[k] for k in ("inserted", "updated", "deleted", "restored", "unchanged")} == {
+        "inserted": 0,
+        "updated": 2,
+        "deleted": 2,
+        "restored": 0,
+        "unchanged": 70_667,
+    }
+    assert (c["rejected"], c["duplicate_sub_id_lines"], c["undated"]) == (2, 1, 1)
+    assert result.units[0].tables["snapshot"] == {"lines": 70_672, "records": 70_669}
+    assert (
+        _count(
+            conn,
+            "SELECT count(*) FROM core.contribution WHERE deleted_at IS NOT NULL AND sub_id = ANY(%s)",
+            (gone,),
+        )
+        == 2
+    )
+    assert _count(
+        conn, "SELECT amount FROM core.contribution WHERE sub_id = %s", (int(repeat[I_SUB]),)
+    ) == int(repeat[I_AMT])
+    assert conn.execute(
+        "SELECT transaction_date, transaction_date_raw FROM core.contribution WHERE sub_id = %s",
+        (int(later[400][I_SUB]),),
+    ).fetchone() == (None, "13452019")
+    assert _count(conn, "SELECT count(*) FROM ops.rejected_row WHERE reason LIKE 'normalize:%%'") == 2
