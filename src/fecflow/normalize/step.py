@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,6 +120,31 @@ def _summary(tables: Counts) -> str:
     return "; ".join(parts) or "no changes"
 
 
+def _audited(
+    conn: psycopg.Connection, audit_id: int, what: str, work: Callable[[], Counts], counts: dict[str, Any]
+) -> tuple[Counts, float]:
+    """Run one unit's ``work`` in the open transaction and commit it with its audit row (``counts``
+    plus the tables and seconds); on any failure roll back, mark the audit failed and re-raise."""
+    started = time.perf_counter()
+    try:
+        tables = work()
+        seconds = time.perf_counter() - started
+        ops.finish_audit(  # commits the unit's work together with its audit row
+            conn,
+            audit_id,
+            "succeeded",
+            rows_loaded=tables.get("snapshot", {}).get("records"),
+            counts={**counts, "tables": tables, "seconds": round(seconds, 3)},
+        )
+    except BaseException as exc:
+        conn.rollback()
+        message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        ops.finish_audit(conn, audit_id, "failed", error=message[:4000])
+        log.error("%s: failed: %s", what, message)
+        raise
+    return tables, seconds
+
+
 def normalize_file(
     conn: psycopg.Connection, *, run_id: int, cycle: int, file_type: str, force: bool = False
 ) -> UnitResult:
@@ -149,24 +174,13 @@ def normalize_file(
         return UnitResult(file_type, cycle, "skipped", reason, snapshot.source_file_id, {}, 0.0, audit_id)
 
     audit_id = ops.start_audit(conn, run_id, NORMALIZE_STAGE, scope=scope, source_file_id=snapshot.source_file_id)
-    started = time.perf_counter()
-    try:
-        tables = _run_unit(conn, snapshot, run_id=run_id, audit_id=audit_id)
-        seconds = time.perf_counter() - started
-        records = tables.get("snapshot", {}).get("records")
-        ops.finish_audit(  # commits the unit's work together with its audit row
-            conn,
-            audit_id,
-            "succeeded",
-            rows_loaded=records,
-            counts={**fingerprint, "tables": tables, "seconds": round(seconds, 3)},
-        )
-    except BaseException as exc:
-        conn.rollback()
-        message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-        ops.finish_audit(conn, audit_id, "failed", error=message[:4000])
-        log.error("normalize %s: failed: %s", scope, message)
-        raise
+    tables, seconds = _audited(
+        conn,
+        audit_id,
+        f"normalize {scope}",
+        lambda: _run_unit(conn, snapshot, run_id=run_id, audit_id=audit_id),
+        fingerprint,
+    )
     log.info(
         "normalize %s: source file %d in %.1fs: %s",
         scope,
@@ -184,22 +198,13 @@ def refresh_employers(conn: psycopg.Connection, *, run_id: int, cycle: int) -> U
         conn.commit()
         return None
     audit_id = ops.start_audit(conn, run_id, NORMALIZE_STAGE, scope=EMPLOYER_MAP_SCOPE)
-    started = time.perf_counter()
-    try:
-        tables = refresh_employer_map(conn, run_id=run_id)
-        seconds = time.perf_counter() - started
-        ops.finish_audit(
-            conn,
-            audit_id,
-            "succeeded",
-            counts={"employer_map_version": EMPLOYER_MAP_VERSION, "tables": tables, "seconds": round(seconds, 3)},
-        )
-    except BaseException as exc:
-        conn.rollback()
-        message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-        ops.finish_audit(conn, audit_id, "failed", error=message[:4000])
-        log.error("employer map refresh failed: %s", message)
-        raise
+    tables, seconds = _audited(
+        conn,
+        audit_id,
+        "employer map refresh",
+        lambda: refresh_employer_map(conn, run_id=run_id),
+        {"employer_map_version": EMPLOYER_MAP_VERSION},
+    )
     log.info(
         "employer map %s: %s in %.1fs",
         EMPLOYER_MAP_VERSION,
