@@ -43,6 +43,7 @@ from psycopg import sql
 
 from fecflow.catalog import FILES
 from fecflow.db.partitions import ensure_year_partitions, partition_name
+from fecflow.normalize.diff import first_load_counts
 from fecflow.normalize.dimensions import execute, scalar
 from fecflow.normalize.typed_rows import (
     CONTENT_COLUMNS,
@@ -321,12 +322,7 @@ def bulk_first_load(
     log.debug("bulk load of %s: %d rows, %d via insert, partitions created: %s", file_type, inserted, rest, created)
     return {
         "contribution": {
-            "inserted": inserted,
-            "updated": 0,
-            "deleted": 0,
-            "restored": 0,
-            "unchanged": 0,
-            "scope_rows_before": 0,
+            **first_load_counts(inserted),
             "rejected": rejected,
             "duplicate_sub_id_lines": 0,
             "undated": undated,

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from psycopg import sql
@@ -43,8 +43,8 @@ from fecflow.catalog import FILES
 from fecflow.db.partitions import ensure_year_partitions
 from fecflow.normalize.bulk import SnapshotProfile, bulk_first_load, profile_snapshot
 from fecflow.normalize.diff import apply_diff as _apply_diff
+from fecflow.normalize.diff import no_history, snapshot_old
 from fecflow.normalize.diff import resolve_overlaps as _resolve_overlaps
-from fecflow.normalize.diff import snapshot_old
 from fecflow.normalize.dimensions import (
     COMMITTEE_ID_RE,
     Counts,
@@ -141,8 +141,9 @@ def normalize_contributions(
     }
     create_valid_dates(conn, (today or dt.date.today()).year + 1)
     # A first load of a bulk file type profiles the snapshot first (years, lines, filers: one pass).
+    scope_empty = _scope_is_empty(conn, params)
     profile = None
-    if file_type in BULK_FILE_TYPES and _scope_is_empty(conn, params):
+    if file_type in BULK_FILE_TYPES and scope_empty:
         profile = profile_snapshot(conn, file_type, params)
     counts: Counts = {}
     for table, values in _create_placeholders(conn, file_type, source_file_id, profile).items():
@@ -154,15 +155,14 @@ def normalize_contributions(
         bulk = bulk_first_load(conn, file_type, params, profile, audit_id)
         if bulk is not None:
             counts["core.contribution"] = bulk["contribution"]
-            counts["core.contribution_history"] = {"insert": 0, "update": 0, "delete": 0, "restore": 0}
+            counts["core.contribution_history"] = no_history()
             counts["snapshot"] = bulk["snapshot"]
             drop_valid_dates(conn)
             return counts
-    if profile is None and not _scope_is_empty(conn, params):
-        typed = _type_changed_lines(conn, file_type, params, audit_id)
-    else:
+    if scope_empty:
         typed = _type_all_lines(conn, file_type, params, audit_id)
-    lines, rows, rejected, duplicates, undated, rule_missing, overlap, scope_rows, gone = typed
+    else:
+        typed = _type_changed_lines(conn, file_type, params, audit_id)
     years = [
         int(r[0])
         for r in conn.execute(
@@ -171,45 +171,69 @@ def normalize_contributions(
     ]
     created_partitions = ensure_year_partitions(conn, years)
     diff = _apply_diff(
-        conn, params, snap_rows=rows - overlap.get("owned_by_pas2", 0), scope_rows=scope_rows, gone=gone
+        conn,
+        params,
+        snap_rows=typed.rows - typed.overlap.get("owned_by_pas2", 0),
+        scope_rows=typed.scope_rows,
+        gone=typed.gone,
     )
     counts["core.contribution"] = {
         **diff["contribution"],
-        **overlap,
-        "rejected": rejected,
-        "duplicate_sub_id_lines": duplicates,
-        "undated": undated,
-        "unknown_transaction_type": rule_missing,
+        **typed.overlap,
+        "rejected": typed.rejected,
+        "duplicate_sub_id_lines": typed.duplicates,
+        "undated": typed.undated,
+        "unknown_transaction_type": typed.rule_missing,
         "partitions_created": len(created_partitions),
     }
     counts["core.contribution_history"] = diff["history"]
-    counts["snapshot"] = {"lines": lines, "records": rows}
+    counts["snapshot"] = {"lines": typed.lines, "records": typed.rows}
     execute(conn, "DROP TABLE _snap")
-    if gone is not None:
-        execute(conn, sql.SQL("DROP TABLE _keys, {}").format(sql.Identifier(gone)))
+    if typed.gone is not None:
+        execute(conn, sql.SQL("DROP TABLE _keys, {}").format(sql.Identifier(typed.gone)))
     drop_valid_dates(conn)
     return counts
 
 
-_Typed = tuple[int, int, int, int, int, int, dict[str, int], int, str | None]
+class _Typed(NamedTuple):
+    """What typing a snapshot into ``_snap`` found (before the diff)."""
+
+    lines: int  # staged lines read
+    rows: int  # typable lines, one per SUB_ID (before pas2/oth overlaps)
+    rejected: int
+    duplicates: int  # lines left out because a later line has their SUB_ID
+    undated: int
+    rule_missing: int
+    overlap: dict[str, int]  # resolve_overlaps counts
+    scope_rows: int  # the scope's core rows before (snapshot_old)
+    gone: str | None  # None: the scope's live rows missing from _snap are gone; else a table of them
+
+
 # A later snapshot types in full only its changed lines, unless more than this share of them changed.
 KEYED_DIFF_MAX_SHARE = 0.5
+
+
+def _keep_last_line(conn: psycopg.Connection, table: str) -> int:
+    """Delete every line of ``table`` whose SUB_ID comes again on a later line; return how many.
+
+    ``count(*) = count(DISTINCT ...)`` first: a sort, cheaper than the grouping when nothing repeats.
+    """
+    if scalar(conn, f"SELECT count(*) = count(DISTINCT sub_id) FROM {table}"):  # noqa: S608 (a constant)
+        return 0
+    return execute(
+        conn,
+        f"DELETE FROM {table} n USING (SELECT sub_id, max(line) AS keep FROM {table} GROUP BY sub_id "  # noqa: S608
+        "HAVING count(*) > 1) d WHERE n.sub_id = d.sub_id AND n.line <> d.keep",
+    )
 
 
 def _type_all_lines(conn: psycopg.Connection, file_type: str, params: dict[str, Any], audit_id: int | None) -> _Typed:
     """Type every line into ``_snap`` (first loads, repeated SUB_IDs): rejects out, last line per SUB_ID.
 
-    Returns lines, rows, rejected, duplicate lines, undated, unknown types, overlap counts, the
-    scope's core rows before and where the diff finds the SUB_IDs gone (``None``: the scope's live
-    rows missing from ``_snap``; else a table of them).
     """
     lines = execute(conn, "CREATE TEMP TABLE _snap ON COMMIT DROP AS " + snapshot_select(conn, file_type), params)
     rejected = reject_untyped(conn, file_type, params["sf"], audit_id)
-    duplicates = execute(
-        conn,
-        "DELETE FROM _snap n USING (SELECT sub_id, max(line) AS keep FROM _snap GROUP BY sub_id "
-        "HAVING count(*) > 1) d WHERE n.sub_id = d.sub_id AND n.line <> d.keep",
-    )
+    duplicates = _keep_last_line(conn, "_snap")
     execute(conn, "ANALYZE _snap")
     stats = conn.execute(
         "SELECT count(*), count(*) FILTER (WHERE transaction_date IS NULL), count(*) FILTER (WHERE rule_missing) "
@@ -219,7 +243,7 @@ def _type_all_lines(conn: psycopg.Connection, file_type: str, params: dict[str, 
     rows, undated, rule_missing = (int(x) for x in stats)
     overlap = _resolve_overlaps(conn, params)
     scope_rows = snapshot_old(conn, params)
-    return lines, rows, rejected, duplicates, undated, rule_missing, overlap, scope_rows, None
+    return _Typed(lines, rows, rejected, duplicates, undated, rule_missing, overlap, scope_rows, None)
 
 
 def _type_changed_lines(
@@ -238,13 +262,7 @@ def _type_changed_lines(
     execute(conn, "CREATE TEMP TABLE _type_lines ON COMMIT DROP AS SELECT line FROM _keys WHERE NOT typed")
     if int(scalar(conn, "SELECT count(*) FROM _type_lines")):
         execute(conn, "DELETE FROM _keys WHERE NOT typed")
-    duplicates = 0
-    if not scalar(conn, "SELECT count(*) = count(DISTINCT sub_id) FROM _keys"):  # a sort: cheaper than grouping
-        duplicates = execute(
-            conn,
-            "DELETE FROM _keys k USING (SELECT sub_id, max(line) AS keep FROM _keys GROUP BY sub_id "
-            "HAVING count(*) > 1) d WHERE k.sub_id = d.sub_id AND k.line <> d.keep",
-        )
+    duplicates = _keep_last_line(conn, "_keys")
     execute(conn, "ANALYZE _keys")
     stats = conn.execute(
         "SELECT count(*), count(*) FILTER (WHERE undated), count(*) FILTER (WHERE rule_missing) FROM _keys"
@@ -277,7 +295,7 @@ def _type_changed_lines(
     execute(conn, "ANALYZE _snap")
     log.debug("keyed diff of %s: %d of %d lines typed", file_type, changed, lines)
     execute(conn, "DROP TABLE _type_lines, _cmp")
-    return lines, rows, rejected, duplicates, undated, rule_missing, overlap, scope_rows, "_gone"
+    return _Typed(lines, rows, rejected, duplicates, undated, rule_missing, overlap, scope_rows, "_gone")
 
 
 def _analyze_if_stale(conn: psycopg.Connection, file_type: str, source_file_id: int) -> bool:

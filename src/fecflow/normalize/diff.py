@@ -62,6 +62,16 @@ def resolve_overlaps(conn: psycopg.Connection, params: dict[str, Any], *, snap: 
     return {}
 
 
+def first_load_counts(inserted: int) -> dict[str, int]:
+    """``core.contribution`` counts of a scope's first load: all inserted, nothing there before."""
+    return {"inserted": inserted, "updated": 0, "deleted": 0, "restored": 0, "unchanged": 0, "scope_rows_before": 0}
+
+
+def no_history() -> dict[str, int]:
+    """``core.contribution_history`` counts before any change (a first load writes none)."""
+    return {"insert": 0, "update": 0, "delete": 0, "restore": 0}
+
+
 def snapshot_old(conn: psycopg.Connection, params: dict[str, Any]) -> int:
     """Temp table ``_old``: SUB_ID, hash, rule version and deletion of the scope's core rows; their count."""
     rows = execute(
@@ -91,7 +101,7 @@ def apply_diff(
     """
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in CONTENT_COLUMNS)
     n_cols = sql.SQL(", ").join(sql.Identifier("n", c) for c in CONTENT_COLUMNS)
-    history: dict[str, int] = {"insert": 0, "update": 0, "delete": 0, "restore": 0}
+    history = no_history()
     if scope_rows == 0:
         # First load of this cycle and source: the baseline, one plain INSERT ... SELECT.
         inserted = execute(
@@ -103,17 +113,7 @@ def apply_diff(
             params,
         )
         execute(conn, "DROP TABLE _old")
-        return {
-            "contribution": {
-                "inserted": inserted,
-                "updated": 0,
-                "deleted": 0,
-                "restored": 0,
-                "unchanged": 0,
-                "scope_rows_before": 0,
-            },
-            "history": history,
-        }
+        return {"contribution": first_load_counts(inserted), "history": history}
 
     # Every row that is not unchanged, with its status and its _snap columns (``key`` is the SUB_ID,
     # also for rows gone from the snapshot). The rest of the diff reads this small table: reading
