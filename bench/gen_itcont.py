@@ -25,7 +25,8 @@ from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 
-DEFAULT_SAMPLE = Path("/work/shared/fec-samples/bulk-2020-early-snapshot-2019-03/extracted/itcont.txt.gz")
+# The real 2020 individual-contributions sample bundled with the repository (tests/fixtures/PROVENANCE.md).
+DEFAULT_SAMPLE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "bulk" / "2020" / "indiv20.zip"
 FIELD_COUNT = 21
 DATE_FIELD = 13  # TRANSACTION_DT, 0-based
 SUB_ID_FIELD = 20  # SUB_ID, 0-based (last)
@@ -35,6 +36,8 @@ WRITE_BATCH = 100_000
 
 def read_sample(path: Path) -> list[bytes]:
     """Lines (without LF) of a plain, ``.gz`` or ``.zip`` (first member) itcont file."""
+    if not path.is_file():
+        raise SystemExit(f"sample {path} is not a readable file (pass --sample PATH)")
     if path.suffix == ".gz":
         with gzip.open(path, "rb") as fh:
             raw = fh.read()

@@ -19,7 +19,6 @@ import pytest
 from psycopg import sql
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_SAMPLES = REPO_ROOT.parent / "shared" / "fec-samples"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
@@ -130,6 +129,7 @@ def conn(db_url: str) -> Iterator[psycopg.Connection]:
 
 @pytest.fixture(scope="session")
 def shared_samples() -> Path:
-    if not SHARED_SAMPLES.exists():
-        pytest.fail(f"shared FEC samples not found at {SHARED_SAMPLES}")
-    return SHARED_SAMPLES
+    """The real FEC sample files, laid out from tests/fixtures (see support/samples.py)."""
+    from support.samples import SAMPLES
+
+    return SAMPLES

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -19,9 +18,9 @@ import psycopg
 from fecflow.db import ops
 from fecflow.normalize.step import normalize_cycle
 from fecflow.scores import compute_scores
+from support.samples import SAMPLES
 from support.staging_loader import stage_file
 
-SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "fec-samples"
 EARLY_2020 = SAMPLES / "bulk-2020-early-snapshot-2019-03" / "extracted"
 EARLY_AT = dt.datetime(2019, 3, 19, 12, 0, tzinfo=dt.UTC)
 CYCLE = 2020

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from fecflow.catalog import FILES
 from fecflow.normalize.rules import rule_for
+from support.samples import SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "fec-samples"
 EARLY_2020 = SAMPLES / "bulk-2020-early-snapshot-2019-03" / "extracted"
 LATE_2020 = SAMPLES / "masters-2020-late-snapshot-2020-11"
 BULK_2018 = SAMPLES / "bulk-2018-cycle" / "extracted"

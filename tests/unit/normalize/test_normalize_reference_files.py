@@ -70,7 +70,7 @@ def test_code_lists() -> None:
 
 
 def test_copied_files_match_their_recorded_sha256() -> None:
-    """Files copied byte-for-byte from fec-samples/reference keep the hash PROVENANCE.md records."""
+    """Files copied byte-for-byte from upstream keep the hash normalize/data/PROVENANCE.md records."""
     provenance = (DATA / "PROVENANCE.md").read_text()
     for name in (
         "2022_NAICS_Structure.csv",

@@ -12,9 +12,6 @@ import pytest
 from fecflow.parse import ParseStats, iter_blocks
 
 GENERATOR = Path(__file__).resolve().parents[3] / "bench" / "gen_itcont.py"
-SAMPLE = Path("/work/shared/fec-samples/bulk-2020-early-snapshot-2019-03/extracted/itcont.txt.gz")
-
-pytestmark = pytest.mark.skipif(not SAMPLE.is_file(), reason="FEC sample data not present")
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +25,7 @@ def gen():
 
 @pytest.fixture(scope="module")
 def sample(gen):
-    return gen.read_sample(SAMPLE)
+    return gen.read_sample(gen.DEFAULT_SAMPLE)
 
 
 def date_within_a_year(gen, original: bytes, new: bytes) -> bool:

@@ -7,18 +7,15 @@ import hashlib
 import io
 import zipfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import BinaryIO
 
 import pytest
 
 from fecflow.catalog import get_file_spec
 from fecflow.parse import ParseStats, check_header_matches, iter_blocks, read_header_file
+from support.samples import SAMPLES
 
-SAMPLES = Path("/work/shared/fec-samples")
 EARLY = SAMPLES / "bulk-2020-early-snapshot-2019-03"
-
-pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="FEC sample data not present")
 
 # (path relative to SAMPLES, zip member or None, file type, lines, sha256 of the (decompressed) text)
 REAL_FILES = [

@@ -13,7 +13,7 @@ from fecflow.sources.http import sha256_file
 from fecflow.sources.storage import RawStorage, bulk_key
 
 CM20 = Path(__file__).resolve().parents[2] / "fixtures" / "bulk" / "2020" / "cm20.zip"
-CM20_SHA = "6d11b5769fceceac72d60d68ce613b7c1cef48b7a73d457a5e1a8e86a16ac323"  # fec-samples PROVENANCE
+CM20_SHA = "6d11b5769fceceac72d60d68ce613b7c1cef48b7a73d457a5e1a8e86a16ac323"  # tests/fixtures/PROVENANCE.md
 
 
 def test_bulk_key_layout():

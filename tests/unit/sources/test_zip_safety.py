@@ -18,7 +18,7 @@ from fecflow.sources.http import download_file
 from support.http_server import FecHttpServer
 
 ZIPS = Path(__file__).resolve().parents[2] / "fixtures" / "bulk" / "2020"
-# From /work/shared/fec-samples/PROVENANCE.md: the extracted cm.txt of cm20.zip
+# From tests/fixtures/PROVENANCE.md (upstream checksums): the extracted cm.txt of cm20.zip
 CM_TXT_SHA256 = "1c8df4cbc06e1715f47358ab17428e4ff45cef83079da6aca9a9a688f1c85d4e"
 
 
