@@ -128,6 +128,13 @@ class UnknownFileType(DataError):
     exit_code = 2
 
 
+class SnapshotRefused(DataError):
+    """A snapshot would take data out of core that it should not (shrinks past a tolerance, or is
+    older than the snapshot core holds); the unit rolled back and nothing changed."""
+
+    exit_code = 5
+
+
 class ValidationFailed(FecflowError):
     """One or more validation checks failed; downstream stages were not run."""
 

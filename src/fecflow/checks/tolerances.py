@@ -29,6 +29,7 @@ from typing import Any
 
 from fecflow.config import Settings
 from fecflow.errors import ConfigError
+from fecflow.normalize.guards import DEFAULT_MAX_REMOVED_SHARE, DEFAULT_MIN_REMOVED_ROWS, ShrinkPolicy
 
 DEFAULT_FILE_NAME = "fecflow.toml"
 TOML_TABLE = "checks"
@@ -70,6 +71,18 @@ class Tolerances:
     )
     amount_total_abs: float = _tol(
         0.01, "dollars", "max difference between staged and core dollars of one file"
+    )
+    # --- normalize: what one snapshot may remove (checked inside the normalize unit, before commit) -------
+    snapshot_removed_share: float = _tol(
+        DEFAULT_MAX_REMOVED_SHARE,
+        "share",
+        "max share of a scope's live rows one new snapshot may remove (soft-deleted rows, closed links); "
+        "above it the unit rolls back unless --accept-shrink",
+    )
+    snapshot_removed_min: float = _tol(
+        DEFAULT_MIN_REMOVED_ROWS,
+        "count",
+        "a snapshot removing this many rows or fewer is never refused (small scopes, real amendments)",
     )
     # --- normalize gate: itemized vs FEC summary files ----------------------------------------------------
     reconciliation_excess_share: float = _tol(
@@ -121,6 +134,10 @@ class Tolerances:
 
     def as_dict(self) -> dict[str, float]:
         return {name: getattr(self, name) for name in self.names()}
+
+    def shrink_policy(self, *, accept: bool) -> ShrinkPolicy:
+        """What normalize lets one snapshot remove; ``accept`` is the operator's --accept-shrink."""
+        return ShrinkPolicy(self.snapshot_removed_share, int(self.snapshot_removed_min), accept)
 
 
 def _validate(name: str, value: Any, kind: str, origin: str) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from fecflow.checks.tolerances import load_tolerances
 from fecflow.cli.context import AppState, open_run
 from fecflow.cli.options import parse_cycles
 from fecflow.errors import ConfigError
@@ -42,24 +43,38 @@ def normalize(
     force: bool = typer.Option(
         False, "--force", help="Normalize snapshots again even when they were normalized already."
     ),
+    accept_shrink: bool = typer.Option(
+        False,
+        "--accept-shrink",
+        help="Let a new snapshot remove more live rows than the snapshot_removed_share tolerance "
+        "(recorded in the run); without it such a snapshot fails and changes nothing.",
+    ),
 ) -> None:
     """Normalize staged snapshots into core: candidates, committees, links, contributions.
 
-    For each cycle and file type the newest fully staged snapshot is diffed into core (new, changed,
+    For each cycle and file type the snapshot of the newest fetch (a file republished with an older
+    file's bytes makes that one current again) is diffed into core (new, changed,
     deleted and restored rows, with history). A snapshot already normalized is skipped, so a rerun
-    changes nothing.
+    changes nothing. A snapshot that would remove more live rows than the snapshot_removed_share
+    tolerance, or that is older than the one core holds, fails and changes nothing.
     """
     state: AppState = ctx.obj
     cycle_list, file_list = parse_cycles(cycles), _parse_normalize_files(files)
     results: list[NormalizeResult] = []
+    shrink = load_tolerances(state.settings).shrink_policy(accept=accept_shrink)
+    run_args = {"cycles": cycle_list, "files": file_list, "force": force}
+    if accept_shrink:
+        run_args["accept_shrink"] = True
     # open_run holds the pipeline lock for the whole run.
-    with open_run(state, "normalize", {"cycles": cycle_list, "files": file_list, "force": force}) as (
+    with open_run(state, "normalize", run_args) as (
         conn,
         run_id,
     ):
         for cycle in cycle_list:
             results.append(
-                normalize_cycle(conn, run_id=run_id, cycle=cycle, file_types=file_list, force=force)
+                normalize_cycle(
+                    conn, run_id=run_id, cycle=cycle, file_types=file_list, force=force, shrink=shrink
+                )
             )
 
     for result in results:

@@ -99,6 +99,12 @@ def backfill(
     resume: bool = typer.Option(
         False, "--resume", help="Resume the last failed run with the same arguments."
     ),
+    accept_shrink: bool = typer.Option(
+        False,
+        "--accept-shrink",
+        help="Let a new snapshot remove more live rows than the snapshot_removed_share tolerance "
+        "(recorded in the run); without it such a snapshot fails and changes nothing.",
+    ),
 ) -> None:
     """Fetch, stage, validate, normalize, validate, score and validate the chosen cycles."""
     state: AppState = ctx.obj
@@ -108,6 +114,7 @@ def backfill(
         as_of=as_of,
         lookback_months=lookback_months,
         workers=workers,
+        accept_shrink=accept_shrink or None,
     )
     resume_from = _resume_target(state, "backfill", args) if resume else None
     if resume and resume_from is None:
@@ -124,6 +131,12 @@ def ingest_daily(
     lookback_months: int = typer.Option(
         24, "--lookback-months", min=1, help="Score window length in months."
     ),
+    accept_shrink: bool = typer.Option(
+        False,
+        "--accept-shrink",
+        help="Let a new snapshot remove more live rows than the snapshot_removed_share tolerance "
+        "(recorded in the run); without it such a snapshot fails and changes nothing.",
+    ),
 ) -> None:
     """Delta-fetch the current cycle's bulk files; stage, normalize and score only when something changed.
 
@@ -131,7 +144,9 @@ def ingest_daily(
     """
     state: AppState = ctx.obj
     day = dt.date.fromisoformat(date) if date else dt.date.today()
-    args = ingest_daily_args(day, parse_files(files), lookback_months=lookback_months)
+    args = ingest_daily_args(
+        day, parse_files(files), lookback_months=lookback_months, accept_shrink=accept_shrink or None
+    )
     summary = _execute(state, "ingest-daily", args)
     fetch = next((s for s in summary.steps if s.name == "fetch"), None)
     if fetch is not None and fetch.summary.get("downloaded") == 0:
@@ -146,6 +161,12 @@ def replay_range(
         "stage,normalize,score",
         "--stages",
         help="Stages to re-run: stage, normalize, score (comma-separated).",
+    ),
+    accept_shrink: bool = typer.Option(
+        False,
+        "--accept-shrink",
+        help="Let a new snapshot remove more live rows than the snapshot_removed_share tolerance "
+        "(recorded in the run); without it such a snapshot fails and changes nothing.",
     ),
 ) -> None:
     """Re-run stages for the source files fetched in a date range, from stored raw files (no download)."""
@@ -178,6 +199,8 @@ def replay_range(
         "replace": True,
         "as_of": last.isoformat(),
     }
+    if accept_shrink:
+        args["accept_shrink"] = True
     _execute(state, "replay-range", args)
 
 

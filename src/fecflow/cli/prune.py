@@ -34,9 +34,9 @@ def prune(
 ) -> None:
     """Delete the staged rows of snapshots older than the newest --keep ones of their cycle and type.
 
-    Normalization reads only the newest fully staged snapshot; older ones only take disk space. Kept
-    always: the --keep newest fully staged snapshots, the one core was last normalized from, and any
-    newer partly staged file. Pruned files keep their raw payload, audit history and normalization
+    Normalization reads only the current snapshot; older ones only take disk space. Kept always: the
+    --keep newest fully staged snapshots, the one core was last normalized from, the current one (an
+    older file whose bytes the newest fetch repeats), and any newer partly staged file. Pruned files keep their raw payload, audit history and normalization
     rejects; `fecflow stage --replace` or `replay-range` can stage them again.
     """
     state: AppState = ctx.obj

@@ -24,6 +24,7 @@ from fecflow.normalize.contributions import TRANSACTION_FILE_TYPES, normalize_co
 from fecflow.normalize.dimensions import CANDIDATES, COMMITTEES, Counts, normalize_dimension, normalize_links
 from fecflow.normalize.employer_map import EMPLOYER_MAP_SCOPE, employer_map_is_stale, refresh_employer_map
 from fecflow.normalize.employers import EMPLOYER_MAP_VERSION
+from fecflow.normalize.guards import ShrinkPolicy, check_not_older, check_removals
 from fecflow.normalize.reference import load_reference
 from fecflow.normalize.rules import RULE_VERSION
 from fecflow.normalize.snapshot import (
@@ -146,10 +147,21 @@ def _audited(
 
 
 def normalize_file(
-    conn: psycopg.Connection, *, run_id: int, cycle: int, file_type: str, force: bool = False
+    conn: psycopg.Connection,
+    *,
+    run_id: int,
+    cycle: int,
+    file_type: str,
+    force: bool = False,
+    shrink: ShrinkPolicy | None = None,
 ) -> UnitResult:
-    """Normalize the current snapshot of one cycle and file type (one transaction, one audit row)."""
+    """Normalize the current snapshot of one cycle and file type (one transaction, one audit row).
+
+    Refuses (SnapshotRefused, audit failed, core unchanged) a snapshot older than the one core holds
+    and one that removes more live rows than ``shrink`` allows (see :mod:`fecflow.normalize.guards`).
+    """
     scope = normalize_scope(file_type, cycle)
+    policy = shrink or ShrinkPolicy()
     snapshot = current_snapshot(conn, cycle=cycle, file_type=file_type)
     if snapshot is None:
         audit_id = ops.start_audit(conn, run_id, NORMALIZE_STAGE, scope=scope)
@@ -174,13 +186,22 @@ def normalize_file(
         return UnitResult(file_type, cycle, "skipped", reason, snapshot.source_file_id, {}, 0.0, audit_id)
 
     audit_id = ops.start_audit(conn, run_id, NORMALIZE_STAGE, scope=scope, source_file_id=snapshot.source_file_id)
-    tables, seconds = _audited(
-        conn,
-        audit_id,
-        f"normalize {scope}",
-        lambda: _run_unit(conn, snapshot, run_id=run_id, audit_id=audit_id),
-        fingerprint,
-    )
+    counts = {**fingerprint, "snapshot_fetched_at": snapshot.fetched_at.isoformat()}
+
+    def work() -> Counts:
+        if mark is not None:
+            check_not_older(
+                scope,
+                current_id=snapshot.source_file_id,
+                current_fetched_at=snapshot.fetched_at,
+                held_id=mark.source_file_id,
+                held_fetched_at=mark.fetched_at,
+            )
+        tables = _run_unit(conn, snapshot, run_id=run_id, audit_id=audit_id)
+        counts["removals"] = check_removals(scope, tables, policy)
+        return tables
+
+    tables, seconds = _audited(conn, audit_id, f"normalize {scope}", work, counts)
     log.info(
         "normalize %s: source file %d in %.1fs: %s",
         scope,
@@ -223,11 +244,13 @@ def normalize_cycle(
     cycle: int,
     file_types: Sequence[str] | None = None,
     force: bool = False,
+    shrink: ShrinkPolicy | None = None,
 ) -> NormalizeResult:
     """Normalize the current staged snapshots of ``cycle`` (default: every file type, dimensions first).
 
     ``conn`` must not be in autocommit mode: each file type is one transaction, committed with its
-    audit row. ``force`` normalizes snapshots again even when they were normalized already.
+    audit row. ``force`` normalizes snapshots again even when they were normalized already; ``shrink``
+    bounds what one snapshot may remove (default: :class:`ShrinkPolicy`).
     """
     if conn.autocommit:
         raise ValueError("normalize_cycle needs a connection outside autocommit mode")
@@ -244,5 +267,6 @@ def normalize_cycle(
     if remap is not None:
         result.units.append(remap)
     for file_type in (ft for ft in NORMALIZE_ORDER if ft in wanted):
-        result.units.append(normalize_file(conn, run_id=run_id, cycle=cycle, file_type=file_type, force=force))
+        unit = normalize_file(conn, run_id=run_id, cycle=cycle, file_type=file_type, force=force, shrink=shrink)
+        result.units.append(unit)
     return result

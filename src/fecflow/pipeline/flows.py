@@ -186,11 +186,15 @@ def _normalize(ctx: StepContext) -> dict[str, Any]:
     if _nothing_changed(ctx):
         return {"skipped": "nothing changed upstream"}
     totals: dict[str, Any] = {"units_normalized": 0, "units_unchanged": 0}
+    tolerances = load_tolerances(ctx.settings, ctx.args.get("tolerances", ()))
+    shrink = tolerances.shrink_policy(accept=bool(ctx.args.get("accept_shrink")))
     for cycle in ctx.args["cycles"]:
         normalizable = [f for f in ctx.args["files"] if f in MASTER_FILES + TRANSACTION_FILES]
         if not normalizable:
             continue
-        result = normalize_cycle(ctx.conn, run_id=ctx.run_id, cycle=cycle, file_types=normalizable)
+        result = normalize_cycle(
+            ctx.conn, run_id=ctx.run_id, cycle=cycle, file_types=normalizable, shrink=shrink
+        )
         ctx.conn.commit()
         for unit in result.units:
             key = "units_normalized" if unit.status in ("normalized", "remapped") else "units_unchanged"

@@ -35,7 +35,7 @@ from psycopg import sql
 
 from fecflow.catalog import FILES
 from fecflow.db import ops
-from fecflow.normalize.snapshot import last_normalized
+from fecflow.normalize.snapshot import current_snapshot, last_normalized
 from fecflow.staging.coverage import STAGE, SUPERSEDED_KEY, coverage_of
 from fecflow.staging.load import STAGE_LOCK_CLASS, unstage_source_file
 
@@ -121,6 +121,9 @@ def plan_prune(
     for (cycle, file_type), files in groups.items():  # files: newest first
         mark = last_normalized(conn, cycle=cycle, file_type=file_type)
         normalized_from = mark.source_file_id if mark else None
+        # The newest fetch may be a duplicate of an older staged file (an upstream revert): keep that one.
+        current = current_snapshot(conn, cycle=cycle, file_type=file_type)
+        current_id = current.source_file_id if current else None
         complete = [i for i, f in enumerate(files) if f.complete]
         if len(complete) < keep:
             decisions.extend(
@@ -136,6 +139,8 @@ def plan_prune(
                 reason = f"one of the {keep} newest fully staged snapshot(s)"
             elif f.source_file_id == normalized_from:
                 reason = "core was last normalized from it"
+            elif f.source_file_id == current_id:
+                reason = "the current snapshot: the newest fetch has its bytes"
             else:
                 decisions.append(PruneDecision(f, True, "older snapshot: newer ones are staged"))
                 continue
