@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import create_engine, pool
 
 from fecflow.db.engine import sqlalchemy_url
+from fecflow.db.ops import acquire_pipeline_lock, release_pipeline_lock
+from fecflow.errors import ConfigError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -23,7 +27,39 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    """Migrate to ``revision`` under the pipeline lock (never while a run writes); never downgrades.
+
+    A revision older than the database's, or one that does not exist, is a ConfigError: Alembic
+    would silently stay where it is.
+    """
+    cfg = alembic_config(url)
+    script = ScriptDirectory.from_config(cfg)
+    with psycopg.connect(url, autocommit=True) as lock_conn:
+        acquire_pipeline_lock(lock_conn)
+        try:
+            _refuse_downgrade(script, current_revision(url), revision)
+            command.upgrade(cfg, revision)
+        finally:
+            release_pipeline_lock(lock_conn)
+
+
+def _refuse_downgrade(script: ScriptDirectory, current: str | None, target: str) -> None:
+    try:
+        wanted = script.get_revision(target) if target not in ("head", "heads") else None
+    except CommandError as exc:
+        raise ConfigError(
+            f"Unknown schema revision {target!r}: {exc}",
+            hint=f"Use `head` (this code's head is {script.get_current_head()}); `fecflow db status` shows the database's.",
+        ) from None
+    if wanted is None or current is None or wanted.revision == current:
+        return
+    older = {rev.revision for rev in script.iterate_revisions(current, "base")}
+    if wanted.revision in older:
+        raise ConfigError(
+            f"Revision {target} is older than the database's schema ({current}); `fecflow db upgrade` never "
+            "downgrades.",
+            hint="Nothing was changed. To go back, restore a backup of the database taken before the upgrade.",
+        )
 
 
 def downgrade(url: str, revision: str = "base") -> None:

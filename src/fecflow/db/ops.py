@@ -185,13 +185,17 @@ def acquire_pipeline_lock(conn: psycopg.Connection, run_id: int | None = None) -
     _commit(conn)
     if got and got[0]:
         return
-    holder = conn.execute(
-        "SELECT r.run_id, r.command, r.started_at, r.pid FROM ops.ingest_run r "
-        "WHERE r.status = 'running' AND (%s::bigint IS NULL OR r.run_id <> %s) "
-        "ORDER BY r.started_at DESC LIMIT 1",
-        (run_id, run_id),
-    ).fetchone()
-    _commit(conn)
+    try:
+        holder = conn.execute(
+            "SELECT r.run_id, r.command, r.started_at, r.pid FROM ops.ingest_run r "
+            "WHERE r.status = 'running' AND (%s::bigint IS NULL OR r.run_id <> %s) "
+            "ORDER BY r.started_at DESC LIMIT 1",
+            (run_id, run_id),
+        ).fetchone()
+    except psycopg.errors.UndefinedTable:  # a database not migrated yet: `db upgrade` holds the lock
+        holder = None
+    if not conn.autocommit:
+        conn.rollback()
     if holder:
         detail = f"run {holder[0]} (`{holder[1]}`, pid {holder[3]}, started {holder[2]:%Y-%m-%d %H:%M:%S %Z})"
     else:
