@@ -13,12 +13,13 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 
 from fecflow.cli.context import AppState
-from fecflow.cli.options import DEFAULT_FILES, parse_cycles, parse_files
+from fecflow.cli.options import DEFAULT_FILES, parse_cycles, parse_date, parse_files
 from fecflow.db.engine import connect, require_schema, resolve_database_url
 from fecflow.errors import ConfigError, DataError
 from fecflow.pipeline.flows import backfill_args, ingest_daily_args, steps_for
 from fecflow.pipeline.history import get_run
 from fecflow.pipeline.runner import RunSummary, StepOutcome, run_steps
+from fecflow.scores.windows import MAX_LOOKBACK_MONTHS
 
 console = Console(highlight=False)
 
@@ -93,7 +94,7 @@ def backfill(
         help="Score as of this date (YYYY-MM-DD; default: the latest transaction date loaded).",
     ),
     lookback_months: int = typer.Option(
-        24, "--lookback-months", min=1, help="Score window length in months."
+        24, "--lookback-months", min=1, max=MAX_LOOKBACK_MONTHS, help="Score window length in months."
     ),
     workers: int = typer.Option(1, "--workers", min=1, max=8, help="Parallel COPY connections per file."),
     resume: bool = typer.Option(
@@ -108,6 +109,8 @@ def backfill(
 ) -> None:
     """Fetch, stage, validate, normalize, validate, score and validate the chosen cycles."""
     state: AppState = ctx.obj
+    if as_of is not None:
+        as_of = parse_date(as_of, "--as-of").isoformat()  # checked before any work, not at the score step
     args = backfill_args(
         parse_cycles(cycles),
         parse_files(files),
@@ -129,7 +132,7 @@ def ingest_daily(
         ",".join(DEFAULT_FILES), "--files", help="Comma-separated file types of the current cycle."
     ),
     lookback_months: int = typer.Option(
-        24, "--lookback-months", min=1, help="Score window length in months."
+        24, "--lookback-months", min=1, max=MAX_LOOKBACK_MONTHS, help="Score window length in months."
     ),
     accept_shrink: bool = typer.Option(
         False,
@@ -143,7 +146,7 @@ def ingest_daily(
     An unchanged day finishes in seconds and says so.
     """
     state: AppState = ctx.obj
-    day = dt.date.fromisoformat(date) if date else dt.date.today()
+    day = parse_date(date, "--date") if date else dt.date.today()
     args = ingest_daily_args(
         day, parse_files(files), lookback_months=lookback_months, accept_shrink=accept_shrink or None
     )
@@ -175,7 +178,7 @@ def replay_range(
     bad = [s for s in chosen if s not in ("stage", "normalize", "score")]
     if bad or not chosen:
         raise ConfigError(f"Unknown stages {bad or stages!r}.", hint="Use --stages stage,normalize,score.")
-    first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    first, last = parse_date(start, "--start"), parse_date(end, "--end")
     if first > last:
         raise ConfigError("--start is after --end.", hint="Swap the dates.")
     with connect(resolve_database_url(state.settings)) as conn:

@@ -65,7 +65,7 @@ def _leaning_table(title: str, rows: list[dict[str, Any]]) -> Table:
 @app.command("summary")
 def summary(
     ctx: typer.Context,
-    top: int = typer.Option(5, "--top", min=1, help="How many entities to list each way."),
+    top: int = typer.Option(5, "--top", min=1, max=1000, help="How many entities to list each way."),
 ) -> None:
     """Files staged (lines, loaded, rejected), top-leaning employers and industries each way, log location."""
     state: AppState = ctx.obj

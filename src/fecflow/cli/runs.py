@@ -28,7 +28,7 @@ def _fmt_seconds(value: float | None) -> str:
 @app.callback()
 def runs(
     ctx: typer.Context,
-    last: int = typer.Option(20, "--last", "-n", min=1, help="How many recent runs to list."),
+    last: int = typer.Option(20, "--last", "-n", min=1, max=10000, help="How many recent runs to list."),
 ) -> None:
     """List the most recent runs (newest first). Subcommands: show, resume."""
     if ctx.invoked_subcommand is not None:

@@ -19,13 +19,14 @@ from rich.console import Console
 from rich.table import Table
 
 from fecflow.cli.context import AppState, open_run
+from fecflow.cli.options import parse_date
 from fecflow.db.engine import connect, require_schema, resolve_database_url
-from fecflow.errors import ConfigError
 from fecflow.scores import METHOD_VERSION, compute_scores
 from fecflow.scores.explain import Explanation, explain_entity
 from fecflow.scores.export import FORMATS, export_scores
 from fecflow.scores.method import ENTITY_TYPES
 from fecflow.scores.windows import DEFAULT_LOOKBACK_MONTHS, MAX_LOOKBACK_MONTHS
+from fecflow.sources.output import check_output_target
 
 app = typer.Typer(
     help="Partisan leaning scores (0 = all Democratic, 1 = all Republican): compute and export.",
@@ -38,12 +39,7 @@ SIDE_LABEL = {"D": "D", "R": "R", "O": "other party", None: "undetermined"}
 
 
 def _parse_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(
-            f"Invalid date {text!r}.", hint="Write dates as YYYY-MM-DD, e.g. --as-of 2019-03-31."
-        ) from None
+    return parse_date(text, "--as-of")
 
 
 def _lookback_option() -> int:
@@ -113,6 +109,7 @@ def export(
 ) -> None:
     """Export the current scores of one as-of date, one row per entity (unscored ones with a reason)."""
     day = _parse_date(as_of)
+    output = check_output_target(output)  # before connecting: a bad target is the first error
     with _read_connection(ctx) as conn:
         result = export_scores(
             conn, as_of=day, output=output, fmt=fmt.lower(), lookback_months=lookback_months
@@ -173,7 +170,7 @@ def explain(
         None, "--as-of", help="As-of date of the score (default: the latest computed)."
     ),
     lookback_months: int = _lookback_option(),
-    top: int = typer.Option(10, "--top", min=1, help="How many recipients to list."),
+    top: int = typer.Option(10, "--top", min=1, max=1000, help="How many recipients to list."),
 ) -> None:
     """Explain a leaning score: interval, support and the top recipients with their alignment.
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from fecflow.config import Settings
 from fecflow.db import ops
 from fecflow.db.engine import connect, require_schema, resolve_database_url
 from fecflow.errors import ConfigError, DataError
+from fecflow.sources.output import atomic_output, check_output_target
 from fecflow.sources.storage import RawStorage
 from fecflow.staging.export import export_source_file
 from fecflow.staging.load import StageResult, connection_factory, stage_source_file
@@ -285,19 +284,12 @@ def export(
     state: AppState = ctx.obj
     state.setup_logging(json_log=False)
     url = resolve_database_url(state.settings)
-    output = output.expanduser()
-    output.parent.mkdir(parents=True, exist_ok=True)
+    output = check_output_target(output)
     with connect(url) as conn:
         require_schema(conn)
         conn.commit()
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                result = export_source_file(conn, source_file, out)
-            os.replace(tmp_name, output)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+        with atomic_output(output) as partial, partial.open("wb") as out:
+            result = export_source_file(conn, source_file, out)
     console.print(f"Wrote {output} ({result.bytes:,} bytes, {result.lines:,} lines).")
     console.print(f"sha256 {result.sha256}")
     expected = result.payload_sha256 or result.source_file_sha256

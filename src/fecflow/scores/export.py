@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import importlib
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,6 +22,7 @@ import psycopg
 from fecflow.errors import ConfigError, DataError
 from fecflow.scores.method import METHOD_VERSION
 from fecflow.scores.windows import DEFAULT_LOOKBACK_MONTHS, Window, window_ending
+from fecflow.sources.output import atomic_output, check_output_target
 
 EXPORT_COLUMNS = (
     "entity_type",
@@ -132,6 +132,7 @@ def export_scores(
     """Write the current scores of ``as_of`` to ``output`` (atomically: a temp file, then rename)."""
     if fmt not in FORMATS:
         raise ConfigError(f"Unknown export format {fmt!r}.", hint=f"Use one of: {', '.join(FORMATS)}.")
+    output = check_output_target(output)  # before any query: a bad target is the first error
     window = window_ending(as_of, lookback_months)
     rows = fetch_current_scores(conn, as_of=as_of, window=window, method_version=method_version)
     if not rows:
@@ -139,12 +140,7 @@ def export_scores(
             f"No {method_version} scores as of {as_of} for the window {window}.",
             hint=f"Run `fecflow scores compute --as-of {as_of} --lookback-months {lookback_months}` first.",
         )
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial")
-    try:
+    with atomic_output(output) as partial:
         (write_csv if fmt == "csv" else write_parquet)(rows, partial)
-        os.replace(partial, output)
-    finally:
-        partial.unlink(missing_ok=True)
     scored = sum(1 for r in rows if isinstance(r[4], Decimal))
     return ExportResult(output, len(rows), scored, window, fmt)
