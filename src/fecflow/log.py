@@ -20,6 +20,18 @@ from typing import Any
 JSON_FIELDS = ("run_id", "stage", "counts", "duration_s", "file_type", "source_file_id", "event")
 
 
+#: The secrets the last :func:`configure_logging` was given: :func:`redact_secrets` removes them from
+#: text that leaves the process another way (the CLI's Error:/Hint: lines, ops.*.error columns).
+_KNOWN_SECRETS: list[str] = []
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with every known secret replaced by ``***``."""
+    for secret in _KNOWN_SECRETS:
+        text = text.replace(secret, "***")
+    return text
+
+
 class RedactingFilter(logging.Filter):
     """Replace every occurrence of the given secrets with ``***`` in log records."""
 
@@ -84,6 +96,7 @@ def configure_logging(
             handler.close()
     root.setLevel(logging.DEBUG)
     redactor = RedactingFilter(secrets)
+    _KNOWN_SECRETS[:] = redactor.secrets
 
     stream: logging.Handler
     if rich_console and sys.stdout.isatty():

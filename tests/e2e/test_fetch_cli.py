@@ -110,3 +110,20 @@ def test_fetch_api_without_key_is_a_clear_error(cli, server) -> None:
     result = cli("fetch-api", "schedule_a", env={"FECFLOW_OPENFEC_BASE_URL": server.api_base_url})
     assert result.returncode == 2
     assert "FECFLOW_OPENFEC_API_KEY" in result.stderr
+
+
+def test_a_403_body_that_echoes_the_key_never_shows_or_stores_it(cli, server, db_url: str, tmp_path: Path) -> None:
+    server.api.echoing_keys.add(API_KEY)
+    env = {"FECFLOW_OPENFEC_BASE_URL": server.api_base_url, "FECFLOW_OPENFEC_API_KEY": API_KEY}
+    result = cli("fetch-api", "schedule_a", "--cycle", "2016", env=env)
+    assert result.returncode != 0
+    assert "OpenFEC refused the API key" in result.stderr
+    assert API_KEY not in result.stdout + result.stderr
+    with psycopg.connect(db_url) as conn:
+        stored = conn.execute(
+            "SELECT coalesce((SELECT string_agg(error, '|') FROM ops.ingest_run), '') || '|' || "
+            "coalesce((SELECT string_agg(error, '|') FROM ops.ingest_run_audits), '')"
+        ).fetchone()
+    assert stored is not None and "refused" in (stored[0] or "") and API_KEY not in stored[0]
+    for log_file in (tmp_path / "logs").rglob("*.json"):
+        assert API_KEY not in log_file.read_text()

@@ -108,6 +108,8 @@ class _ApiState:
     rate_limit: int = 1000
     rate_remaining: int = 1000
     invalid_keys: set[str] = field(default_factory=set)
+    # keys refused with a body that echoes them back (a hostile or careless upstream)
+    echoing_keys: set[str] = field(default_factory=set)
     # every last_indexes block handed out, by its last_index value, to check it comes back whole
     issued: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -363,6 +365,11 @@ class _Handler(BaseHTTPRequestHandler):
         key = request.param("api_key")
         if not key:
             self._send_json(403, {"error": {"code": "API_KEY_MISSING", "message": "No api_key was supplied."}})
+            return
+        if key in api.echoing_keys:
+            self._send_json(
+                403, {"error": {"code": f"API_KEY_INVALID {key}", "message": f"The api_key {key} is not valid."}}
+            )
             return
         if key in api.invalid_keys:
             self._send_json(403, {"error": {"code": "API_KEY_INVALID", "message": "An invalid api_key."}})

@@ -21,6 +21,7 @@ from fecflow.cli import stage as stage_commands
 from fecflow.cli import validate as validate_commands
 from fecflow.cli.context import AppState
 from fecflow.errors import FecflowError
+from fecflow.log import redact_secrets
 
 app = typer.Typer(
     name="fecflow",
@@ -77,9 +78,9 @@ def main() -> None:
     try:
         app()  # standalone: typer handles usage errors and exits itself
     except FecflowError as exc:
-        err_console.print(f"[bold red]Error:[/] {escape(exc.message)}", markup=True)
+        err_console.print(f"[bold red]Error:[/] {escape(redact_secrets(exc.message))}", markup=True)
         if exc.hint:
-            err_console.print(f"[bold]Hint:[/] {escape(exc.hint)}", markup=True)
+            err_console.print(f"[bold]Hint:[/] {escape(redact_secrets(exc.hint))}", markup=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("Interrupted.")

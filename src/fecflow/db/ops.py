@@ -18,6 +18,7 @@ from psycopg.types.json import Jsonb
 
 from fecflow import __version__
 from fecflow.errors import LockHeld
+from fecflow.log import redact_secrets
 
 PIPELINE_LOCK_KEY = 0x0FEC_F10A  # one advisory lock for all writing runs
 
@@ -38,7 +39,7 @@ def start_run(
 def finish_run(conn: psycopg.Connection, run_id: int, status: str, error: str | None = None) -> None:
     conn.execute(
         "UPDATE ops.ingest_run SET status = %s, error = %s, finished_at = now() WHERE run_id = %s",
-        (status, error, run_id),
+        (status, redact_secrets(error) if error else error, run_id),
     )
     _commit(conn)
 
@@ -105,6 +106,8 @@ def finish_audit(conn: psycopg.Connection, audit_id: int, status: str, **fields:
         if name in fields:
             assignments.append(f"{name} = %s")
             value = fields[name]
+            if name == "error" and isinstance(value, str):
+                value = redact_secrets(value)
             values.append(Jsonb(value) if name in ("counts", "validation") and value is not None else value)
     values.append(audit_id)
     conn.execute(

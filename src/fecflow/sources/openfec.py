@@ -23,6 +23,7 @@ import functools
 import hashlib
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ Paging = Literal["page", "keyset"]
 ParamValue = str | list[str]
 
 # Query parameters the client manages itself; callers pass filters only.
+_API_KEY_CODE = re.compile(r"API_KEY_[A-Z]+(?:_[A-Z]+)*")
 _MANAGED_PARAMS = {"api_key", "page", "per_page", "sort_null_only", "last_index"}
 
 
@@ -437,4 +439,7 @@ def _api_key_problem(resp: httpx.Response) -> str | None:
         return None
     error = body.get("error") if isinstance(body, dict) else None
     code = error.get("code") if isinstance(error, dict) else None
-    return code if isinstance(code, str) and code.startswith("API_KEY") else None
+    # Only the bare code such as API_KEY_INVALID: a body may echo the key back, and its text must not
+    # reach an error message, a log or ops.ingest_run.error.
+    found = _API_KEY_CODE.match(code) if isinstance(code, str) else None
+    return found.group(0) if found else None
