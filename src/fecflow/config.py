@@ -65,6 +65,15 @@ class Settings(BaseSettings):
     )
     http_backoff_max: float = Field(default=60.0, ge=0, description="Upper bound of one retry delay.")
     http_timeout: float = Field(default=60.0, gt=0, description="Connect/read timeout in seconds.")
+    http_deadline: float = Field(
+        default=7200.0, gt=0, description="Longest one download may take, retries included, in seconds."
+    )
+    http_min_rate: float = Field(
+        default=2048.0,
+        ge=0,
+        description="Slowest average download rate (bytes/s) accepted once a download has run 60 s; "
+        "0 turns the check off.",
+    )
     log_dir: Path = Field(default=Path("logs"), description="JSON run logs go to LOG_DIR/ingest/.")
     log_level: str = Field(default="INFO", description="Log level for stdout.")
     checks_file: Path | None = Field(

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from support.http_server import FecHttpServer
+from support.http_server import Fault, FecHttpServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -112,7 +117,9 @@ def test_fetch_api_without_key_is_a_clear_error(cli, server) -> None:
     assert "FECFLOW_OPENFEC_API_KEY" in result.stderr
 
 
-def test_a_403_body_that_echoes_the_key_never_shows_or_stores_it(cli, server, db_url: str, tmp_path: Path) -> None:
+def test_a_403_body_that_echoes_the_key_never_shows_or_stores_it(
+    cli, server, db_url: str, tmp_path: Path
+) -> None:
     server.api.echoing_keys.add(API_KEY)
     env = {"FECFLOW_OPENFEC_BASE_URL": server.api_base_url, "FECFLOW_OPENFEC_API_KEY": API_KEY}
     result = cli("fetch-api", "schedule_a", "--cycle", "2016", env=env)
@@ -127,3 +134,52 @@ def test_a_403_body_that_echoes_the_key_never_shows_or_stores_it(cli, server, db
     assert stored is not None and "refused" in (stored[0] or "") and API_KEY not in stored[0]
     for log_file in (tmp_path / "logs").rglob("*.json"):
         assert API_KEY not in log_file.read_text()
+
+
+def test_a_download_killed_with_sigkill_leaves_nothing_the_next_fetch_keeps(
+    cli, server, db_url: str, tmp_path: Path
+) -> None:
+    indiv = "/files/bulk-downloads/2020/indiv20.zip"
+    server.script(indiv, Fault.drip(chunk=1024, interval=0.05))  # ~20 kB/s: minutes for 2.3 MB
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FECFLOW_")}
+    env.update(
+        FECFLOW_HOME=str(tmp_path),
+        FECFLOW_DATABASE_URL=db_url,
+        FECFLOW_BULK_BASE_URL=server.bulk_base_url,
+        FECFLOW_HTTP_MIN_RATE="0",
+        TMPDIR=str(tmp),
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fecflow.cli.app", "fetch", "--cycles", "2020", "--files", "indiv"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not any(p.stat().st_size > 0 for p in tmp.glob("fecflow-bulk-*/*.part")):
+            assert time.monotonic() < deadline, "the download never started"
+            assert proc.poll() is None, "fetch ended before it was killed"
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    left = list(tmp.glob("fecflow-bulk-*"))
+    assert len(left) == 1 and list(left[0].glob("*.part")), "SIGKILL leaves the partial download"
+
+    again = cli(
+        "fetch",
+        "--cycles",
+        "2020",
+        "--files",
+        "cm",
+        env={"FECFLOW_BULK_BASE_URL": server.bulk_base_url, "TMPDIR": str(tmp)},
+    )
+    assert again.returncode == 0, again.stderr
+    assert list(tmp.glob("fecflow-bulk-*")) == []
+    with psycopg.connect(db_url) as conn:
+        stored = conn.execute("SELECT count(*) FROM ops.source_file WHERE file_type = 'indiv'").fetchone()
+    assert stored == (0,), "a partial download never becomes a stored raw file"

@@ -24,6 +24,7 @@ import hashlib
 import json
 import math
 import threading
+import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
@@ -89,6 +90,11 @@ class Fault:
     def ignore_range(cls) -> Fault:
         """Answer a Range request with 200 and the full body."""
         return cls("ignore_range")
+
+    @classmethod
+    def drip(cls, chunk: int = 256, interval: float = 0.2) -> Fault:
+        """Send the body ``chunk`` bytes every ``interval`` seconds (fast enough for any read timeout)."""
+        return cls("drip", delta=chunk, fraction=interval)
 
     @classmethod
     def bad_content_range(cls) -> Fault:
@@ -257,6 +263,23 @@ class _Handler(BaseHTTPRequestHandler):
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
 
+    def _drip(self, status: int, body: bytes, headers: dict[str, str], *, chunk: int, interval: float) -> None:
+        """The whole Content-Length, a few bytes at a time, until done or the client hangs up."""
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.close_connection = True
+        self.end_headers()
+        try:
+            for start in range(0, len(body), chunk):
+                self.wfile.write(body[start : start + chunk])
+                self.wfile.flush()
+                time.sleep(interval)
+        except (BrokenPipeError, ConnectionResetError):
+            return
+
     def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         merged = {"Content-Type": "application/json"}
         merged.update(headers or {})
@@ -351,6 +374,9 @@ class _Handler(BaseHTTPRequestHandler):
                     body = data
                     headers["Content-Range"] = f"bytes 0-{len(data) - 1}/{len(data)}"
 
+        if fault is not None and fault.kind == "drip":
+            self._drip(status, body, headers, chunk=fault.delta, interval=fault.fraction)
+            return
         if fault is not None and fault.kind == "cut_body":
             self._send(status, body, headers, send_bytes=int(len(body) * fault.fraction), close=True)
             return

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
+import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,6 +30,32 @@ from fecflow.sources.storage import RawStorage, bulk_key
 logger = logging.getLogger(__name__)
 
 FIRST_CYCLE = 1980
+#: Downloads happen in ``$TMPDIR/fecflow-bulk-<pid>-XXXX``; a process killed with SIGKILL cannot remove
+#: its folder, so the next fetch removes the folders of processes that no longer run.
+WORK_DIR_PREFIX = "fecflow-bulk-"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def sweep_stale_work_dirs(base: Path | None = None) -> list[Path]:
+    """Remove download folders left by killed fecflow processes; return what was removed."""
+    removed = []
+    for folder in Path(base or tempfile.gettempdir()).glob(f"{WORK_DIR_PREFIX}*-*"):
+        pid_text = folder.name[len(WORK_DIR_PREFIX) :].split("-", 1)[0]
+        if not folder.is_dir() or not pid_text.isdigit() or _process_alive(int(pid_text)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+        logger.info("removed %s, left by a killed fecflow process (pid %s)", folder, pid_text)
+    return removed
 FetchStatus = Literal["new", "changed", "unchanged"]
 TargetKind = Literal["data", "header"]
 
@@ -161,7 +189,8 @@ def fetch_bulk_file(
     """
     if work_dir is not None:
         return _fetch(client, target, storage, previous, policy, Path(work_dir))
-    with tempfile.TemporaryDirectory(prefix="fecflow-bulk-") as tmp:
+    sweep_stale_work_dirs()
+    with tempfile.TemporaryDirectory(prefix=f"{WORK_DIR_PREFIX}{os.getpid()}-") as tmp:
         outcome = _fetch(client, target, storage, previous, policy, Path(tmp))
         return dataclasses.replace(outcome, download=dataclasses.replace(outcome.download, path=None))
 

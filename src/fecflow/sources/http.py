@@ -96,6 +96,12 @@ class RetryPolicy:
     timeout: float = 60.0
     # A server asking to wait longer than this (Retry-After) fails now instead of blocking the run.
     retry_after_max: float = 900.0
+    # One download, retries and resumes included, fails (terminal) past ``deadline`` seconds, or when
+    # its average rate stays under ``min_bytes_per_s`` after ``rate_grace_s``: a server that drips
+    # bytes just fast enough to beat the read timeout cannot hold a run for hours.
+    deadline: float | None = None
+    min_bytes_per_s: float = 0.0
+    rate_grace_s: float = 60.0
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
     jitter: Callable[[float, float], float] = field(default=random.uniform, repr=False, compare=False)
 
@@ -106,6 +112,8 @@ class RetryPolicy:
             backoff_base=settings.http_backoff_base,
             backoff_max=settings.http_backoff_max,
             timeout=settings.http_timeout,
+            deadline=settings.http_deadline,
+            min_bytes_per_s=settings.http_min_rate,
             sleep=sleep,
         )
 
@@ -240,8 +248,11 @@ def build_http_client(settings: Settings) -> httpx.Client:
 class _Body:
     """The temp file being written, with its running hash and the server's validators."""
 
-    def __init__(self, fh: IO[bytes]) -> None:
+    def __init__(self, fh: IO[bytes], policy: RetryPolicy | None = None, where: str = "") -> None:
         self.fh = fh
+        self.policy = policy
+        self.where = where
+        self.clock_started = time.monotonic()
         self.hasher = hashlib.sha256()
         self.size = 0
         self.expected_total: int | None = None
@@ -260,6 +271,26 @@ class _Body:
             raise _disk_error(self.fh.name, exc) from exc
         self.hasher.update(chunk)
         self.size += len(chunk)
+        if self.policy is not None:
+            self.check_pace()
+
+    def check_pace(self) -> None:
+        """Raise a terminal SourceError past the policy's deadline or under its minimum rate."""
+        assert self.policy is not None
+        elapsed = time.monotonic() - self.clock_started
+        deadline = self.policy.deadline
+        if deadline is not None and elapsed > deadline:
+            raise SourceError(
+                f"Download of {self.where} exceeded its {deadline:.0f} s deadline ({self.size:,} bytes received).",
+                hint="The server is too slow; try again later, or raise FECFLOW_HTTP_DEADLINE.",
+            )
+        floor = self.policy.min_bytes_per_s
+        if floor > 0 and elapsed > self.policy.rate_grace_s and self.size / elapsed < floor:
+            raise SourceError(
+                f"Download of {self.where} averaged {self.size / elapsed:,.0f} bytes/s over {elapsed:.0f} s, "
+                f"under the {floor:,.0f} bytes/s minimum.",
+                hint="The server is too slow; try again later, or lower FECFLOW_HTTP_MIN_RATE.",
+            )
 
     def reset(self) -> None:
         self.fh.seek(0)
@@ -297,6 +328,8 @@ def _request_once(
     conditional: Validators | None,
 ) -> None:
     where = redact_url(url)
+    if body.policy is not None:
+        body.check_pace()  # a retry after the deadline is not made
     body.attempts += 1
     headers = {"Accept-Encoding": "identity"}
     if body.size > 0 and not body.accept_ranges:
@@ -419,7 +452,7 @@ def download_file(
     where = redact_url(url)
     fh, tmp_path = _new_temp(dest)
     try:
-        body = _Body(fh)
+        body = _Body(fh, policy, where)
         try:
             _, attempts = call_with_retries(
                 lambda _attempt: _request_once(client, url, body, policy, conditional),

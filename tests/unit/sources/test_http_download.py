@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import shutil
@@ -192,6 +193,30 @@ def test_file_changed_between_attempts_is_restarted(fec_server, http_client, pol
     result = download_file(http_client, fec_server.base_url + INDIV, out / "indiv20.zip", policy=swapping)
     assert result.sha256 == sha256_file(target)
     assert (out / "indiv20.zip").read_bytes() == new_content
+
+
+# --- pace: a server that drips bytes under the read timeout -------------------------------------------
+def test_a_dripping_server_fails_on_the_minimum_rate_and_leaves_nothing(fec_server, http_client, policy, out):
+    fec_server.script(CM, Fault.drip(chunk=256, interval=0.05))
+    slow = dataclasses.replace(policy, min_bytes_per_s=20_000.0, rate_grace_s=0.5)
+    with pytest.raises(SourceError, match="under the 20,000 bytes/s minimum") as err:
+        download_file(http_client, fec_server.base_url + CM, out / "cm20.zip", policy=slow)
+    assert not err.value.retryable and "FECFLOW_HTTP_MIN_RATE" in (err.value.hint or "")
+    assert len(fec_server.requests_for(CM)) == 1  # terminal: not retried
+    assert _leftovers(out) == []
+
+
+def test_a_download_past_its_deadline_fails_even_while_bytes_arrive(fec_server, http_client, policy, out):
+    fec_server.script(CM, Fault.drip(chunk=4096, interval=0.05))
+    bounded = dataclasses.replace(policy, deadline=0.5)
+    with pytest.raises(SourceError, match="exceeded its 0 s deadline|exceeded its 1 s deadline"):
+        download_file(http_client, fec_server.base_url + CM, out / "cm20.zip", policy=bounded)
+    assert _leftovers(out) == []
+
+
+def test_the_pace_limits_come_from_settings() -> None:
+    policy = RetryPolicy.from_settings(Settings(http_deadline=99.0, http_min_rate=7.0))
+    assert (policy.deadline, policy.min_bytes_per_s) == (99.0, 7.0)
 
 
 # --- integrity --------------------------------------------------------------------------------------
