@@ -130,6 +130,7 @@ class SourceFileRecord:
     last_modified: str | None
     storage_uri: str | None
     fetched_at: dt.datetime
+    member: str | None = None
 
 
 SOURCE_FILE_COLUMNS = (
@@ -171,7 +172,7 @@ def last_usable_source_file(conn: psycopg.Connection, url: str) -> SourceFileRec
     with conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute(
             "SELECT source_file_id, url, cycle, file_type, status, bytes, sha256, etag, last_modified, "
-            "storage_uri, fetched_at FROM ops.source_file "
+            "storage_uri, fetched_at, member FROM ops.source_file "
             "WHERE url = %s AND status IN ('downloaded', 'local') AND sha256 IS NOT NULL "
             "ORDER BY fetched_at DESC, source_file_id DESC LIMIT 1",
             (url,),

@@ -54,6 +54,7 @@ def previous_version(conn: psycopg.Connection, url: str) -> PreviousVersion | No
         sha256=last.sha256,
         bytes=last.bytes,
         storage_uri=last.storage_uri,
+        member=last.member,
     )
 
 

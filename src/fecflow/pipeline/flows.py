@@ -117,7 +117,7 @@ def _stage(ctx: StepContext) -> dict[str, Any]:
                 source_file_id=source.source_file_id,
                 spec=spec,
                 path=path,
-                member=spec.member_for_cycle(cycle),
+                member=None,  # the member fetch recorded (the expected one, or the archive's only one)
                 workers=int(ctx.args.get("workers", 1)),
                 replace=replace,
                 progress=_line_progress(ctx, f"stage {file_type} {cycle} (lines)"),

@@ -22,7 +22,7 @@ from typing import Literal
 import httpx
 
 from fecflow.catalog import FILES, get_file_spec
-from fecflow.errors import ConfigError
+from fecflow.errors import ConfigError, IntegrityError
 from fecflow.sources.archive import check_zip
 from fecflow.sources.http import DownloadResult, RetryPolicy, Validators, download_file
 from fecflow.sources.storage import RawStorage, bulk_key
@@ -84,6 +84,7 @@ class PreviousVersion:
     sha256: str | None = None
     bytes: int | None = None
     storage_uri: str | None = None
+    member: str | None = None  # the data member that fetch recorded (the archive's own name for it)
 
     @property
     def validators(self) -> Validators:
@@ -209,12 +210,14 @@ def _fetch(
     )
     if result.not_modified:
         assert previous is not None
+        target = dataclasses.replace(target, member=previous.member or target.member)
         return _log(FetchOutcome(target, "unchanged", "304 Not Modified", result, previous.storage_uri, previous))
 
     assert result.path is not None and result.sha256 is not None
     if target.file_name.lower().endswith(".zip"):
         # download_file verified CRCs; refuse archives unsafe to hand to the parsers.
-        check_zip(result.path, label=result.url)
+        members = [m.name for m in check_zip(result.path, label=result.url) if not m.is_dir]
+        target = _with_data_member(target, members, result.url)
 
     key = target.storage_key(result.sha256)
     if (
@@ -235,6 +238,29 @@ def _fetch(
     if previous is None:
         return _log(FetchOutcome(target, "new", "first download", result, uri))
     return _log(FetchOutcome(target, "changed", "content changed (new sha256)", result, uri, previous))
+
+
+def _with_data_member(target: BulkTarget, members: list[str], where: str) -> BulkTarget:
+    """The target with the member that holds the data, chosen as ``fecflow stage`` chooses it.
+
+    The expected name wins; a single member with another name is taken with a warning (the FEC has
+    renamed members before); an empty archive or several unexpected members fail the fetch, so such a
+    file is never recorded as usable.
+    """
+    if target.member is None or target.member in members:
+        return target
+    if not members:
+        raise IntegrityError(
+            f"{where} is an empty archive (no {target.member}).",
+            hint="The FEC sometimes publishes an empty file while it regenerates it: fetch again later.",
+        )
+    if len(members) > 1:
+        raise IntegrityError(
+            f"{where} has no member {target.member!r} and {len(members)} others: {', '.join(members)}.",
+            hint="Unzip it and stage the data file by path (`fecflow stage --files TYPE PATH`).",
+        )
+    logger.warning("%s: its only member is %r, not %r; staging that one", where, members[0], target.member)
+    return dataclasses.replace(target, member=members[0])
 
 
 def _store(storage: RawStorage, path: Path, key: str) -> str:

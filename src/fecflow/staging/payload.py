@@ -186,9 +186,14 @@ def _choose_member(members: list[Any], member: str | None, spec: FileSpec | None
             return matching[0]
     if len(members) == 1:
         return members[0]
+    if not members:
+        raise DataError(
+            f"{where} is an empty archive: nothing to stage.",
+            hint="The FEC sometimes publishes an empty file while it regenerates it: fetch it again later.",
+        )
     raise DataError(
-        f"{where} has {len(members)} members and none is clearly the data file",
-        hint=f"Name the member explicitly. Members: {', '.join(names) or 'none'}.",
+        f"{where} has {len(members)} members and none is clearly the data file: {', '.join(names)}.",
+        hint="Unzip it and stage the data file by path (`fecflow stage --files TYPE PATH`).",
     )
 
 
