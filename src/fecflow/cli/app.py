@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import psycopg
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -20,7 +21,7 @@ from fecflow.cli import scores as scores_commands
 from fecflow.cli import stage as stage_commands
 from fecflow.cli import validate as validate_commands
 from fecflow.cli.context import AppState
-from fecflow.errors import FecflowError
+from fecflow.errors import DatabaseError, FecflowError
 from fecflow.log import redact_secrets
 
 app = typer.Typer(
@@ -82,6 +83,14 @@ def main() -> None:
         if exc.hint:
             err_console.print(f"[bold]Hint:[/] {escape(redact_secrets(exc.hint))}", markup=True)
         sys.exit(exc.exit_code)
+    except psycopg.OperationalError as exc:  # the server went away mid-command (killed, restarted)
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        err_console.print(f"[bold red]Error:[/] {escape(redact_secrets(f'Lost the database connection: {first}'))}")
+        err_console.print(
+            "[bold]Hint:[/] Check the server (`fecflow db status`; FECFLOW_HOME/pg/server.log for the embedded "
+            "one), then resume the run: `fecflow runs` lists it, `fecflow runs resume RUN_ID` finishes it."
+        )
+        sys.exit(DatabaseError.exit_code)
     except KeyboardInterrupt:
         err_console.print("Interrupted.")
         sys.exit(130)

@@ -456,6 +456,7 @@ def _mark_failed(
                 "workers": shared.workers,
             },
         )
-    except psycopg.Error:
-        log.exception("could not mark stage batch %d failed", audit_id)
+    except psycopg.Error as db_exc:  # the server is gone too: the resume marks the batch failed later
+        log.warning("could not mark stage batch %d failed: %s", audit_id, str(db_exc).strip().splitlines()[0])
+        log.debug("could not mark stage batch %d failed", audit_id, exc_info=True)
     log.warning("stage batch %d of source file %d failed: %s", audit_id, shared.source_file_id, message)
