@@ -7,6 +7,8 @@ from typing import Literal
 
 # How a raw text field is meant to be read downstream (staging keeps everything as text).
 ColumnType = Literal["text", "id", "code", "date_mmddyyyy", "date_mm_dd_yyyy", "amount", "integer", "bigint"]
+# master: one row per entity (snapshot); transaction: itemized money (SUB_ID); summary: FEC's totals.
+FileRole = Literal["master", "transaction", "summary"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class Column:
 @dataclass(frozen=True)
 class FileSpec:
     file_type: str  # catalog key, e.g. "indiv"
+    role: FileRole
     title: str
     description: str
     zip_name: str  # pattern with {yy}, e.g. "indiv{yy}.zip"
@@ -34,6 +37,8 @@ class FileSpec:
     unique_key: tuple[str, ...]  # raw column names; not enforced in staging (dupes exist)
     date_column: str | None = None  # raw column that gives the payload window
     notes: tuple[str, ...] = field(default_factory=tuple)
+    required: tuple[str, ...] = ()  # raw columns that must not be empty (schema check)
+    normalize_order: int | None = None  # normalized into core, in this order (None: not normalized)
 
     @property
     def field_count(self) -> int:

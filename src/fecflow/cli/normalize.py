@@ -5,10 +5,14 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from fecflow.catalog import NORMALIZED_FILE_TYPES as NORMALIZE_ORDER
 from fecflow.cli.context import AppState, open_run
+from fecflow.cli.gates import run_gate_after, skip_gates_option
 from fecflow.cli.options import parse_cycles
 from fecflow.errors import ConfigError
-from fecflow.normalize.step import NORMALIZE_ORDER, NormalizeResult, normalize_cycle
+from fecflow.pipeline import steps
+from fecflow.pipeline.args import NormalizeArgs, to_json
+from fecflow.pipeline.steps import NormalizeResult
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -42,26 +46,27 @@ def normalize(
     force: bool = typer.Option(
         False, "--force", help="Normalize snapshots again even when they were normalized already."
     ),
+    skip_gates: bool = skip_gates_option(),
 ) -> None:
     """Normalize staged snapshots into core: candidates, committees, links, contributions.
 
     For each cycle and file type the newest fully staged snapshot is diffed into core (new, changed,
     deleted and restored rows, with history). A snapshot already normalized is skipped, so a rerun
-    changes nothing.
+    changes nothing. Then the normalize gate checks the cycles, as in `fecflow backfill`.
     """
     state: AppState = ctx.obj
-    cycle_list, file_list = parse_cycles(cycles), _parse_normalize_files(files)
-    results: list[NormalizeResult] = []
+    args = NormalizeArgs(tuple(parse_cycles(cycles)), tuple(_parse_normalize_files(files)), force)
     # open_run holds the pipeline lock for the whole run.
-    with open_run(state, "normalize", {"cycles": cycle_list, "files": file_list, "force": force}) as (
-        conn,
-        run_id,
-    ):
-        for cycle in cycle_list:
-            results.append(
-                normalize_cycle(conn, run_id=run_id, cycle=cycle, file_types=file_list, force=force)
-            )
+    with open_run(state, "normalize", to_json(args)) as (conn, run_id):
+        results = steps.normalize(conn, run_id=run_id, args=args)
+        _print_results(results)
+        if not skip_gates:
+            scope = steps.normalize_scope(args)
+            run_gate_after(console, conn, state.settings, run_id=run_id, gate="normalize", scope=scope)
+    _print_outcome(results, run_id)
 
+
+def _print_results(results: list[NormalizeResult]) -> None:
     for result in results:
         console.print(f"cycle {result.cycle}:")
         for unit in result.units:
@@ -81,6 +86,9 @@ def normalize(
         console.print("rows per table:")
         for table, counts in sorted(totals.items()):
             console.print(f"  {table}: {_format_counts(counts)}")
+
+
+def _print_outcome(results: list[NormalizeResult], run_id: int) -> None:
     normalized = sum(1 for r in results for u in r.units if u.status == "normalized")
     for unit in (u for r in results for u in r.units if u.status == "remapped"):
         console.print(f"Employers mapped again with {unit.reason} (older versions had mapped some).")

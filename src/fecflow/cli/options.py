@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fecflow.catalog import FILES
 from fecflow.errors import ConfigError
 
@@ -42,3 +44,12 @@ def parse_files(text: str | None) -> list[str]:
     if unknown:
         raise ConfigError(f"Unknown file types: {', '.join(unknown)}.", hint=f"Known: {', '.join(FILES)}.")
     return names
+
+
+def parse_date(text: str, option: str = "--as-of") -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(
+            f"Invalid date {text!r}.", hint=f"Write dates as YYYY-MM-DD, e.g. {option} 2019-03-31."
+        ) from None

@@ -6,17 +6,17 @@ import datetime as dt
 import functools
 import json
 import sys
-from typing import Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 
 from fecflow.cli.context import AppState
-from fecflow.cli.options import DEFAULT_FILES, parse_cycles, parse_files
+from fecflow.cli.options import DEFAULT_FILES, parse_cycles, parse_date, parse_files
 from fecflow.db.engine import connect, require_schema, resolve_database_url
 from fecflow.errors import ConfigError, DataError
-from fecflow.pipeline.flows import backfill_args, ingest_daily_args, steps_for
+from fecflow.pipeline.args import DEFAULT_LOOKBACK_MONTHS, RunArgs
+from fecflow.pipeline.flows import backfill_args, ingest_daily_args, replay_range_args, steps_for
 from fecflow.pipeline.history import get_run
 from fecflow.pipeline.runner import RunSummary, StepOutcome, run_steps
 
@@ -28,20 +28,18 @@ def _print_step(outcome: StepOutcome) -> None:
     console.print(f"  {outcome.name:<20} {outcome.status:<10} {outcome.seconds:6.1f}s  {details}")
 
 
-def _execute(
-    state: AppState, command: str, args: dict[str, Any], resume_from: int | None = None
-) -> RunSummary:
+def _execute(state: AppState, command: str, args: RunArgs, resume_from: int | None = None) -> RunSummary:
     state.setup_logging()
     settings = state.settings
     db_url = resolve_database_url(settings)  # run_steps checks the schema before it records the run
-    console.print(f"{command} {args}" + (f" (resuming run {resume_from})" if resume_from else ""))
+    console.print(f"{command} {args.to_json()}" + (f" (resuming run {resume_from})" if resume_from else ""))
     steps = steps_for(command, args)
     run = functools.partial(
         run_steps,
         db_url,
         settings,
         command=command,
-        args=args,
+        args=args.to_json(),
         steps=steps,
         resume_from=resume_from,
         on_step=_print_step,
@@ -70,13 +68,13 @@ def _execute(
     return summary
 
 
-def _resume_target(state: AppState, command: str, args: dict[str, Any]) -> int | None:
+def _resume_target(state: AppState, command: str, args: RunArgs) -> int | None:
     """The newest unfinished run of the same command and arguments, for --resume."""
     with connect(resolve_database_url(state.settings)) as conn:
         row = conn.execute(
             "SELECT run_id FROM ops.ingest_run WHERE command = %s AND args = %s::jsonb "
             "AND status IN ('failed', 'interrupted', 'running') ORDER BY run_id DESC LIMIT 1",
-            (command, json.dumps(args)),
+            (command, json.dumps(args.to_json())),
         ).fetchone()
     return int(row[0]) if row else None
 
@@ -93,7 +91,7 @@ def backfill(
         help="Score as of this date (YYYY-MM-DD; default: the latest transaction date loaded).",
     ),
     lookback_months: int = typer.Option(
-        24, "--lookback-months", min=1, help="Score window length in months."
+        DEFAULT_LOOKBACK_MONTHS, "--lookback-months", min=1, help="Score window length in months."
     ),
     workers: int = typer.Option(1, "--workers", min=1, max=8, help="Parallel COPY connections per file."),
     resume: bool = typer.Option(
@@ -105,7 +103,7 @@ def backfill(
     args = backfill_args(
         parse_cycles(cycles),
         parse_files(files),
-        as_of=as_of,
+        as_of=parse_date(as_of, "--as-of") if as_of else None,
         lookback_months=lookback_months,
         workers=workers,
     )
@@ -122,7 +120,7 @@ def ingest_daily(
         ",".join(DEFAULT_FILES), "--files", help="Comma-separated file types of the current cycle."
     ),
     lookback_months: int = typer.Option(
-        24, "--lookback-months", min=1, help="Score window length in months."
+        DEFAULT_LOOKBACK_MONTHS, "--lookback-months", min=1, help="Score window length in months."
     ),
 ) -> None:
     """Delta-fetch the current cycle's bulk files; stage, normalize and score only when something changed.
@@ -169,15 +167,9 @@ def replay_range(
             f"No source files were fetched between {first} and {last}.",
             hint="List runs with `fecflow runs` to find the dates that have data.",
         )
-    args = {
-        "start": first.isoformat(),
-        "end": last.isoformat(),
-        "stages": chosen,
-        "cycles": sorted({int(r[0]) for r in rows}),
-        "files": sorted({str(r[1]) for r in rows}),
-        "replace": True,
-        "as_of": last.isoformat(),
-    }
+    args = replay_range_args(
+        first, last, chosen, sorted({int(r[0]) for r in rows}), sorted({str(r[1]) for r in rows})
+    )
     _execute(state, "replay-range", args)
 
 
@@ -191,4 +183,4 @@ def resume_run(
         run = get_run(conn, run_id)
     if run.status == "succeeded":
         raise DataError(f"Run {run_id} succeeded; there is nothing to resume.", hint="See `fecflow runs`.")
-    _execute(state, run.command, run.args, resume_from=run_id)
+    _execute(state, run.command, RunArgs.from_json(run.args), resume_from=run_id)

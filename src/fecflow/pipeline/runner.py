@@ -36,7 +36,6 @@ class StepContext:
     db_url: str
     settings: Settings
     run_id: int
-    args: dict[str, Any]
     state: dict[str, Any] = field(default_factory=dict)
     progress: Callable[[str, int, int | None], None] | None = None
 
@@ -157,10 +156,13 @@ def run_steps(
     progress: Callable[[str, int, int | None], None] | None = None,
     on_step: Callable[[StepOutcome], None] | None = None,
 ) -> RunSummary:
-    """Run ``steps`` in order under the pipeline lock; raise the first step's error after recording it."""
+    """Run ``steps`` in order under the pipeline lock; raise the first step's error after recording it.
+
+    ``args`` is only recorded (``ops.ingest_run.args``): the steps carry their own typed arguments.
+    """
     with recorded_run(db_url, command, args, resume_from=resume_from) as (conn, run_id):
         skip = succeeded_steps(conn, resume_from) if resume_from is not None else set()
-        ctx = StepContext(conn, db_url, settings, run_id, args, progress=progress)
+        ctx = StepContext(conn, db_url, settings, run_id, progress=progress)
         outcomes: list[StepOutcome] = []
         for step in steps:
             outcome = _run_step(conn, ctx, step, skip)
