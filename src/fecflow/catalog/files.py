@@ -8,6 +8,7 @@ from these declarations; ``tests/meta`` fails when the generated docs are stale.
 
 from __future__ import annotations
 
+from fecflow.catalog.ids import CANDIDATE_OR_COMMITTEE_ID, COMMITTEE_ID
 from fecflow.catalog.model import Column, FileRole, FileSpec
 from fecflow.errors import UnknownFileType
 
@@ -110,6 +111,7 @@ _declare(
         role="master",
         normalize_order=2,
         required=("CMTE_ID",),
+        id_patterns=(("CAND_ID", CANDIDATE_OR_COMMITTEE_ID),),
         title="Committee master",
         description="One row per registered committee in the cycle (snapshot; republished daily for the current cycle).",
         zip_name="cm{yy}.zip",
@@ -159,6 +161,7 @@ _declare(
         role="master",
         normalize_order=1,
         required=("CAND_ID",),
+        id_patterns=(("CAND_PCC", COMMITTEE_ID),),
         title="Candidate master",
         description="One row per candidate registered in the cycle (snapshot).",
         zip_name="cn{yy}.zip",
@@ -192,6 +195,7 @@ _declare(
         role="master",
         normalize_order=3,
         required=("CAND_ID", "CMTE_ID", "LINKAGE_ID"),
+        id_patterns=(("CAND_ID", CANDIDATE_OR_COMMITTEE_ID),),
         title="Candidate-committee linkage",
         description="Links between candidates and their committees.",
         zip_name="ccl{yy}.zip",

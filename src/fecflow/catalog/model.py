@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from fecflow.catalog.ids import ID_COLUMNS
+
 # How a raw text field is meant to be read downstream (staging keeps everything as text).
 ColumnType = Literal["text", "id", "code", "date_mmddyyyy", "date_mm_dd_yyyy", "amount", "integer", "bigint"]
 # master: one row per entity (snapshot); transaction: itemized money (SUB_ID); summary: FEC's totals.
@@ -38,6 +40,7 @@ class FileSpec:
     date_column: str | None = None  # raw column that gives the payload window
     notes: tuple[str, ...] = field(default_factory=tuple)
     required: tuple[str, ...] = ()  # raw columns that must not be empty (schema check)
+    id_patterns: tuple[tuple[str, str], ...] = ()  # (raw column, pattern) beyond ids.ID_COLUMNS
     normalize_order: int | None = None  # normalized into core, in this order (None: not normalized)
 
     @property
@@ -47,6 +50,10 @@ class FileSpec:
     @property
     def staging_table(self) -> str:
         return self.file_type
+
+    def id_pattern(self, raw: str) -> str | None:
+        """The shape a non-empty value of column ``raw`` must have, if it is an identifier."""
+        return dict(self.id_patterns).get(raw) or ID_COLUMNS.get(raw)
 
     def zip_for_cycle(self, cycle: int) -> str:
         return self.zip_name.format(yy=f"{cycle % 100:02d}")

@@ -45,11 +45,11 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from fecflow.catalog import TRANSACTION_FILE_TYPES
 from fecflow.checks.result import CheckResult, at_most, exactly, share
 from fecflow.checks.schema import (
     NORMALIZE_REJECT_PREFIX,
     STAGING_REJECTS,
-    TRANSACTION_FILE_TYPES,
     SourceFileInfo,
     nonempty,
     source_file_info,

@@ -31,6 +31,7 @@ from typing import Literal
 import httpx
 import psycopg
 
+from fecflow.catalog import NORMALIZED_FILE_TYPES, TRANSACTION_FILE_TYPES
 from fecflow.checks.accounting import (
     check_core_accounting,
     check_provenance,
@@ -40,7 +41,7 @@ from fecflow.checks.accounting import (
 from fecflow.checks.alert import VALIDATE_STAGE, alert_failed_run
 from fecflow.checks.reconciliation import check_reconciliation
 from fecflow.checks.result import CheckResult, count_by_status, failed
-from fecflow.checks.schema import NORMALIZED_FILE_TYPES, TRANSACTION_FILE_TYPES, check_schema
+from fecflow.checks.schema import check_schema
 from fecflow.checks.scores import ScoreSlot, check_scores
 from fecflow.checks.tolerances import Tolerances
 from fecflow.config import Settings

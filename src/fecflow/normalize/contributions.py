@@ -39,7 +39,7 @@ from typing import Any, NamedTuple
 import psycopg
 from psycopg import sql
 
-from fecflow.catalog import FILES
+from fecflow.catalog import FILES, TRANSACTION_FILE_TYPES
 from fecflow.db.partitions import ensure_year_partitions
 from fecflow.normalize.bulk import SnapshotProfile, bulk_first_load, profile_snapshot
 from fecflow.normalize.diff import apply_diff as _apply_diff
@@ -70,14 +70,12 @@ __all__ = [
     "BULK_FILE_TYPES",
     "CONTENT_COLUMNS",
     "FIRST_VALID_YEAR",
-    "TRANSACTION_FILE_TYPES",
     "link_employers",
     "normalize_contributions",
 ]
 
 log = logging.getLogger(__name__)
 
-TRANSACTION_FILE_TYPES = ("indiv", "pas2", "oth")
 # First loads of these go through the bulk path (pas2/oth share SUB_IDs and need the regular one).
 BULK_FILE_TYPES = ("indiv",)
 WORK_MEM = "256MB"

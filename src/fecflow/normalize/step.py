@@ -18,9 +18,10 @@ from typing import Any
 
 import psycopg
 
+from fecflow.catalog import NORMALIZED_FILE_TYPES, TRANSACTION_FILE_TYPES
 from fecflow.db import ops
 from fecflow.errors import UnknownFileType
-from fecflow.normalize.contributions import TRANSACTION_FILE_TYPES, normalize_contributions
+from fecflow.normalize.contributions import normalize_contributions
 from fecflow.normalize.dimensions import CANDIDATES, COMMITTEES, Counts, normalize_dimension, normalize_links
 from fecflow.normalize.employer_map import EMPLOYER_MAP_SCOPE, employer_map_is_stale, refresh_employer_map
 from fecflow.normalize.employers import EMPLOYER_MAP_VERSION
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 
 #: Bump when normalization changes what it writes for the same input: snapshots are normalized again.
 NORMALIZER_VERSION = 1
-NORMALIZE_ORDER = ("cn", "cm", "ccl", *TRANSACTION_FILE_TYPES)
+NORMALIZE_ORDER = NORMALIZED_FILE_TYPES  # the catalog's normalize_order: dimensions first
 
 
 @dataclass(frozen=True)

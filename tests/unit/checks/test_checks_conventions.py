@@ -2,17 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-from fecflow.checks.schema import NORMALIZED_FILE_TYPES, TRANSACTION_FILE_TYPES
-
-
-def test_file_type_lists_match_normalize() -> None:
-    step = pytest.importorskip("fecflow.normalize.step", reason="fecflow.normalize is not importable yet")
-    contributions = pytest.importorskip("fecflow.normalize.contributions")
-    assert NORMALIZED_FILE_TYPES == step.NORMALIZE_ORDER
-    assert TRANSACTION_FILE_TYPES == contributions.TRANSACTION_FILE_TYPES
-
 
 def test_gate_uses_the_stage_names_of_the_steps() -> None:
     from fecflow.checks import gate
