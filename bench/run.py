@@ -200,17 +200,19 @@ SCORE_AS_OF = "2019-12-31"
 
 def _ensure_staged(ctx: Context) -> None:
     """Stage the benchmark file once (untimed) if no succeeded staging of it is left."""
+    from fecflow.db import ops
+
     with psycopg.connect(ctx.url) as conn:
-        row = conn.execute(
-            "SELECT 1 FROM ops.ingest_run_audits WHERE stage = 'stage' AND scope = 'indiv' AND status = 'succeeded'"
-        ).fetchone()
-    if row:
+        staged = ops.has_succeeded(conn, ops.Stage.STAGE, ops.FileScope("indiv"))
+    if staged:
         return
     _execute(ctx.url, STAGING_RESET)
     setup_staging(Context(ctx.url, ctx.path, ctx.rows, "2", ctx.server_pid))()
 
 
 def _reset_core(ctx: Context) -> None:
+    from fecflow.db import ops
+
     with psycopg.connect(ctx.url, autocommit=True) as conn:
         conn.execute(CORE_RESET)
         for (name,) in conn.execute(
@@ -218,7 +220,7 @@ def _reset_core(ctx: Context) -> None:
             "WHERE i.inhparent = 'core.contribution'::regclass AND c.relname <> 'contribution_default'"
         ).fetchall():
             conn.execute(f'DROP TABLE core."{name}"')
-        conn.execute("DELETE FROM ops.ingest_run_audits WHERE stage IN ('normalize', 'scores')")
+        ops.delete_audits(conn, [ops.Stage.NORMALIZE, ops.Stage.SCORES])
         conn.execute("CHECKPOINT")
 
 

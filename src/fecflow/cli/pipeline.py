@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import sys
 
 import typer
@@ -16,7 +15,13 @@ from fecflow.cli.options import DEFAULT_FILES, parse_cycles, parse_date, parse_f
 from fecflow.db.engine import connect, require_schema, resolve_database_url
 from fecflow.errors import ConfigError, DataError
 from fecflow.pipeline.args import DEFAULT_LOOKBACK_MONTHS, RunArgs
-from fecflow.pipeline.flows import backfill_args, ingest_daily_args, replay_range_args, steps_for
+from fecflow.pipeline.flows import (
+    backfill_args,
+    ingest_daily_args,
+    replay_range_args,
+    steps_for,
+    unfinished_run,
+)
 from fecflow.pipeline.history import get_run
 from fecflow.pipeline.runner import RunSummary, StepOutcome, run_steps
 
@@ -71,12 +76,7 @@ def _execute(state: AppState, command: str, args: RunArgs, resume_from: int | No
 def _resume_target(state: AppState, command: str, args: RunArgs) -> int | None:
     """The newest unfinished run of the same command and arguments, for --resume."""
     with connect(resolve_database_url(state.settings)) as conn:
-        row = conn.execute(
-            "SELECT run_id FROM ops.ingest_run WHERE command = %s AND args = %s::jsonb "
-            "AND status IN ('failed', 'interrupted', 'running') ORDER BY run_id DESC LIMIT 1",
-            (command, json.dumps(args.to_json())),
-        ).fetchone()
-    return int(row[0]) if row else None
+        return unfinished_run(conn, command, args)
 
 
 def backfill(
@@ -157,19 +157,7 @@ def replay_range(
         raise ConfigError("--start is after --end.", hint="Swap the dates.")
     with connect(resolve_database_url(state.settings)) as conn:
         require_schema(conn)
-        rows = conn.execute(
-            "SELECT DISTINCT cycle, file_type FROM ops.source_file WHERE status IN ('downloaded', 'local') "
-            "AND cycle IS NOT NULL AND fetched_at >= %s AND fetched_at < %s ORDER BY 1, 2",
-            (first, last + dt.timedelta(days=1)),
-        ).fetchall()
-    if not rows:
-        raise DataError(
-            f"No source files were fetched between {first} and {last}.",
-            hint="List runs with `fecflow runs` to find the dates that have data.",
-        )
-    args = replay_range_args(
-        first, last, chosen, sorted({int(r[0]) for r in rows}), sorted({str(r[1]) for r in rows})
-    )
+        args = replay_range_args(conn, first, last, chosen)
     _execute(state, "replay-range", args)
 
 

@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 import psycopg
 
-from fecflow.staging.coverage import STAGE, SUPERSEDED_KEY, coverage_of
+from fecflow.db import ops
+from fecflow.db.ops import NormalizedMark
+from fecflow.staging.coverage import coverage_of
 
-NORMALIZE_STAGE = "normalize"
+__all__ = ["NormalizedMark", "Snapshot", "current_snapshot", "last_normalized", "normalize_scope"]
 
 
-def normalize_scope(file_type: str, cycle: int) -> str:
-    return f"{file_type}:{cycle}"
+def normalize_scope(file_type: str, cycle: int) -> ops.UnitScope:
+    return ops.UnitScope(file_type, cycle)
 
 
 @dataclass(frozen=True)
@@ -34,13 +35,6 @@ class Snapshot:
     cycle: int
     fetched_at: dt.datetime
     rows_loaded: int | None
-
-
-@dataclass(frozen=True)
-class NormalizedMark:
-    audit_id: int
-    source_file_id: int
-    counts: dict[str, Any]
 
 
 def current_snapshot(conn: psycopg.Connection, *, cycle: int, file_type: str) -> Snapshot | None:
@@ -54,35 +48,14 @@ def current_snapshot(conn: psycopg.Connection, *, cycle: int, file_type: str) ->
     staging as a duplicate (same sha256) has no batches of its own: the staged original, with
     identical rows, stays the current snapshot.
     """
-    candidates = conn.execute(
-        """
-        SELECT sf.source_file_id, sf.fetched_at
-        FROM ops.source_file sf
-        WHERE sf.cycle = %(cycle)s AND sf.file_type = %(file_type)s
-          AND EXISTS (SELECT 1 FROM ops.ingest_run_audits a
-                      WHERE a.source_file_id = sf.source_file_id AND a.stage = %(stage)s
-                        AND a.status = 'succeeded' AND NOT (a.counts ? %(superseded)s)
-                        AND a.counts->>'eof' = 'true')
-        ORDER BY sf.fetched_at DESC, sf.source_file_id DESC
-        """,
-        {"cycle": cycle, "file_type": file_type, "stage": STAGE, "superseded": SUPERSEDED_KEY},
-    ).fetchall()
-    for source_file_id, fetched_at in candidates:
-        coverage = coverage_of(conn, int(source_file_id))
+    for source_file_id, fetched_at in ops.files_reaching_eof(conn, cycle=cycle, file_type=file_type):
+        coverage = coverage_of(conn, source_file_id)
         if coverage.complete:
             loaded = sum(r.loaded for r in coverage.ranges)
-            return Snapshot(int(source_file_id), file_type, cycle, fetched_at, loaded)
+            return Snapshot(source_file_id, file_type, cycle, fetched_at, loaded)
     return None
 
 
 def last_normalized(conn: psycopg.Connection, *, cycle: int, file_type: str) -> NormalizedMark | None:
     """The newest succeeded normalization of this cycle and file type."""
-    row = conn.execute(
-        "SELECT audit_id, source_file_id, counts FROM ops.ingest_run_audits "
-        "WHERE stage = %s AND scope = %s AND status = 'succeeded' AND source_file_id IS NOT NULL "
-        "ORDER BY finished_at DESC, audit_id DESC LIMIT 1",
-        (NORMALIZE_STAGE, normalize_scope(file_type, cycle)),
-    ).fetchone()
-    if row is None:
-        return None
-    return NormalizedMark(int(row[0]), int(row[1]), dict(row[2] or {}))
+    return ops.last_normalized(conn, normalize_scope(file_type, cycle))

@@ -28,7 +28,6 @@ from fecflow.normalize.employers import EMPLOYER_MAP_VERSION
 from fecflow.normalize.reference import load_reference
 from fecflow.normalize.rules import RULE_VERSION
 from fecflow.normalize.snapshot import (
-    NORMALIZE_STAGE,
     Snapshot,
     current_snapshot,
     last_normalized,
@@ -153,7 +152,7 @@ def normalize_file(
     scope = normalize_scope(file_type, cycle)
     snapshot = current_snapshot(conn, cycle=cycle, file_type=file_type)
     if snapshot is None:
-        audit_id = ops.start_audit(conn, run_id, NORMALIZE_STAGE, scope=scope)
+        audit_id = ops.start_audit(conn, run_id, ops.Stage.NORMALIZE, scope=scope)
         reason = "no staged snapshot"
         ops.finish_audit(conn, audit_id, "skipped", counts={"reason": reason})
         log.info("normalize %s: skipped (%s)", scope, reason)
@@ -167,14 +166,14 @@ def normalize_file(
         and all(mark.counts.get(k) == v for k, v in fingerprint.items())
     ):
         audit_id = ops.start_audit(
-            conn, run_id, NORMALIZE_STAGE, scope=scope, source_file_id=snapshot.source_file_id
+            conn, run_id, ops.Stage.NORMALIZE, scope=scope, source_file_id=snapshot.source_file_id
         )
         reason = f"source file {snapshot.source_file_id} already normalized (audit {mark.audit_id})"
         ops.finish_audit(conn, audit_id, "skipped", counts={"reason": reason, **fingerprint})
         log.info("normalize %s: skipped (%s)", scope, reason)
         return UnitResult(file_type, cycle, "skipped", reason, snapshot.source_file_id, {}, 0.0, audit_id)
 
-    audit_id = ops.start_audit(conn, run_id, NORMALIZE_STAGE, scope=scope, source_file_id=snapshot.source_file_id)
+    audit_id = ops.start_audit(conn, run_id, ops.Stage.NORMALIZE, scope=scope, source_file_id=snapshot.source_file_id)
     tables, seconds = _audited(
         conn,
         audit_id,
@@ -188,7 +187,7 @@ def normalize_file(
         snapshot.source_file_id,
         seconds,
         _summary(tables),
-        extra={"run_id": run_id, "stage": NORMALIZE_STAGE, "counts": tables, "duration_s": round(seconds, 3)},
+        extra={"run_id": run_id, "stage": ops.Stage.NORMALIZE, "counts": tables, "duration_s": round(seconds, 3)},
     )
     return UnitResult(file_type, cycle, "normalized", "", snapshot.source_file_id, tables, seconds, audit_id)
 
@@ -198,7 +197,7 @@ def refresh_employers(conn: psycopg.Connection, *, run_id: int, cycle: int) -> U
     if not employer_map_is_stale(conn):
         conn.commit()
         return None
-    audit_id = ops.start_audit(conn, run_id, NORMALIZE_STAGE, scope=EMPLOYER_MAP_SCOPE)
+    audit_id = ops.start_audit(conn, run_id, ops.Stage.NORMALIZE, scope=ops.NamedScope(EMPLOYER_MAP_SCOPE))
     tables, seconds = _audited(
         conn,
         audit_id,
@@ -211,7 +210,7 @@ def refresh_employers(conn: psycopg.Connection, *, run_id: int, cycle: int) -> U
         EMPLOYER_MAP_VERSION,
         _summary(tables),
         seconds,
-        extra={"run_id": run_id, "stage": NORMALIZE_STAGE, "counts": tables, "duration_s": round(seconds, 3)},
+        extra={"run_id": run_id, "stage": ops.Stage.NORMALIZE, "counts": tables, "duration_s": round(seconds, 3)},
     )
     reason = f"employer map {EMPLOYER_MAP_VERSION}"
     return UnitResult("employers", cycle, "remapped", reason, None, tables, seconds, audit_id)

@@ -16,8 +16,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
+
 from fecflow.checks.gate import GateName, GateScope
-from fecflow.errors import ConfigError
+from fecflow.db import ops
+from fecflow.errors import ConfigError, DataError
 from fecflow.pipeline import steps
 from fecflow.pipeline.args import RunArgs
 from fecflow.pipeline.runner import Step, StepContext
@@ -156,13 +159,22 @@ def ingest_daily_args(day: dt.date, files: list[str], *, lookback_months: int) -
     return RunArgs((current_cycle(day),), tuple(files), date=day, delta=True, lookback_months=lookback_months)
 
 
-def replay_range_args(
-    first: dt.date, last: dt.date, stages: list[str], cycles: list[int], files: list[str]
-) -> RunArgs:
+def replay_range_args(conn: psycopg.Connection, first: dt.date, last: dt.date, stages: list[str]) -> RunArgs:
     """Re-run ``stages`` for the files fetched from ``first`` to ``last``, restaging them, scored as of ``last``."""
-    return RunArgs(
-        tuple(cycles), tuple(files), start=first, end=last, stages=tuple(stages), replace=True, as_of=last
-    )
+    fetched = ops.fetched_between(conn, first, last)
+    if not fetched:
+        raise DataError(
+            f"No source files were fetched between {first} and {last}.",
+            hint="List runs with `fecflow runs` to find the dates that have data.",
+        )
+    cycles = tuple(sorted({cycle for cycle, _ in fetched}))
+    files = tuple(sorted({file_type for _, file_type in fetched}))
+    return RunArgs(cycles, files, start=first, end=last, stages=tuple(stages), replace=True, as_of=last)
+
+
+def unfinished_run(conn: psycopg.Connection, command: str, args: RunArgs) -> int | None:
+    """The newest failed or interrupted run of ``command`` with the same arguments (``--resume``)."""
+    return ops.unfinished_run(conn, command, args.to_json())
 
 
 def steps_for(command: str, args: RunArgs) -> list[Step]:

@@ -66,31 +66,9 @@ class RunSummary:
 
 def succeeded_steps(conn: psycopg.Connection, run_id: int) -> set[str]:
     """Steps that succeeded in ``run_id`` or in the runs it resumed (transitively)."""
-    rows = conn.execute(
-        "SELECT DISTINCT stage FROM ops.ingest_run_audits WHERE run_id = ANY(%s) "
-        "AND scope = 'step' AND status IN ('succeeded', 'skipped')",
-        (ops.resume_chain(conn, run_id),),
-    ).fetchall()
+    done = ops.succeeded_steps(conn, ops.resume_chain(conn, run_id))
     conn.commit()
-    return {r[0] for r in rows}
-
-
-def mark_abandoned_runs(conn: psycopg.Connection, current_run_id: int) -> int:
-    """With the pipeline lock held, any other 'running' run is dead (killed): mark it interrupted."""
-    cur = conn.execute(
-        "UPDATE ops.ingest_run SET status = 'interrupted', finished_at = now(), "
-        "error = coalesce(error, 'the process ended without finishing (killed?)') "
-        "WHERE status = 'running' AND run_id <> %s",
-        (current_run_id,),
-    )
-    conn.execute(
-        "UPDATE ops.ingest_run_audits SET status = 'failed', finished_at = now(), "
-        "error = coalesce(error, 'the process ended without finishing (killed?)') "
-        "WHERE status = 'running' AND run_id <> %s",
-        (current_run_id,),
-    )
-    conn.commit()
-    return cur.rowcount
+    return done
 
 
 @contextmanager
@@ -112,7 +90,7 @@ def recorded_run(
         except FecflowError as exc:
             ops.finish_run(conn, run_id, "failed", exc.message)
             raise
-        mark_abandoned_runs(conn, run_id)
+        ops.mark_abandoned_runs(conn, run_id)
         try:
             yield conn, run_id
         except BaseException as exc:
@@ -174,7 +152,7 @@ def run_steps(
 
 def _run_step(conn: psycopg.Connection, ctx: StepContext, step: Step, skip: set[str]) -> StepOutcome:
     extra = {"run_id": ctx.run_id, "stage": step.name}
-    audit_id = ops.start_audit(conn, ctx.run_id, step.name, scope="step")
+    audit_id = ops.start_audit(conn, ctx.run_id, step.name, scope=ops.STEP)
     if step.name in skip:
         ops.finish_audit(conn, audit_id, "skipped", counts={"reason": "succeeded in the resumed run"})
         log.info(
