@@ -145,30 +145,35 @@ def prepare_staging(ctx: Context) -> None:
     _execute(ctx.url, STAGING_RESET, "CHECKPOINT")
 
 
-def setup_staging(ctx: Context) -> Callable[[], int]:
-    from fecflow.catalog import FILES
+def _staging_work(url: str, path: Path, workers: int) -> tuple[Callable[[], int], int]:
+    """Register ``path`` as an indiv file of 2020 (untimed); return the timed stage step over it and
+    the file's source_file_id. The stage step is the one ``fecflow stage`` and the flows run."""
+    from fecflow.config import Settings
     from fecflow.db import ops
-    from fecflow.staging.load import stage_source_file
-    from fecflow.staging.payload import register_local_file
+    from fecflow.pipeline import steps
+    from fecflow.pipeline.args import StageArgs
 
-    with psycopg.connect(ctx.url) as conn:
+    args = StageArgs(cycles=(2020,), files=("indiv",), paths=(str(path),), workers=workers)
+    settings = Settings.from_env()
+    with psycopg.connect(url) as conn:
         run_id = ops.start_run(conn, "bench", {})
-        source_file_id = register_local_file(conn, ctx.path, file_type="indiv", cycle=2020, run_id=run_id)
+        targets = steps.stage_targets(conn, settings, run_id=run_id, args=args)
 
     def work() -> int:
-        result = stage_source_file(
-            ctx.url,
-            run_id=run_id,
-            source_file_id=source_file_id,
-            spec=FILES["indiv"],
-            path=ctx.path,
-            workers=int(ctx.option or 1),
-        )
+        with psycopg.connect(url) as conn:
+            (staged,) = steps.stage(conn, settings, db_url=url, run_id=run_id, args=args, targets=targets)
+        result = staged.result
         if result.skipped or result.lines != result.loaded + result.rejected:
             raise SystemExit(f"unexpected staging result: {result}")
         return result.loaded
 
-    return work
+    (target,) = targets
+    assert target.source_file_id is not None
+    return work, target.source_file_id
+
+
+def setup_staging(ctx: Context) -> Callable[[], int]:
+    return _staging_work(ctx.url, ctx.path, int(ctx.option or 1))[0]
 
 
 for _workers in (1, 2):
@@ -195,17 +200,19 @@ SCORE_AS_OF = "2019-12-31"
 
 def _ensure_staged(ctx: Context) -> None:
     """Stage the benchmark file once (untimed) if no succeeded staging of it is left."""
+    from fecflow.db import ops
+
     with psycopg.connect(ctx.url) as conn:
-        row = conn.execute(
-            "SELECT 1 FROM ops.ingest_run_audits WHERE stage = 'stage' AND scope = 'indiv' AND status = 'succeeded'"
-        ).fetchone()
-    if row:
+        staged = ops.has_succeeded(conn, ops.Stage.STAGE, ops.FileScope("indiv"))
+    if staged:
         return
     _execute(ctx.url, STAGING_RESET)
     setup_staging(Context(ctx.url, ctx.path, ctx.rows, "2", ctx.server_pid))()
 
 
 def _reset_core(ctx: Context) -> None:
+    from fecflow.db import ops
+
     with psycopg.connect(ctx.url, autocommit=True) as conn:
         conn.execute(CORE_RESET)
         for (name,) in conn.execute(
@@ -213,18 +220,18 @@ def _reset_core(ctx: Context) -> None:
             "WHERE i.inhparent = 'core.contribution'::regclass AND c.relname <> 'contribution_default'"
         ).fetchall():
             conn.execute(f'DROP TABLE core."{name}"')
-        conn.execute("DELETE FROM ops.ingest_run_audits WHERE stage IN ('normalize', 'scores')")
+        ops.delete_audits(conn, [ops.Stage.NORMALIZE, ops.Stage.SCORES])
         conn.execute("CHECKPOINT")
 
 
 def _normalize_indiv(url: str) -> int:
     from fecflow.db import ops
-    from fecflow.normalize.step import normalize_cycle
+    from fecflow.pipeline import steps
+    from fecflow.pipeline.args import NormalizeArgs
 
     with psycopg.connect(url) as conn:
         run_id = ops.start_run(conn, "bench", {})
-        result = normalize_cycle(conn, run_id=run_id, cycle=2020, file_types=["indiv"])
-        conn.commit()
+        (result,) = steps.normalize(conn, run_id=run_id, args=NormalizeArgs((2020,), ("indiv",)))
     (unit,) = result.units
     if unit.status != "normalized":
         raise SystemExit(f"unexpected normalize result: {unit}")
@@ -239,7 +246,7 @@ def prepare_normalize(ctx: Context) -> None:
 def setup_normalize(ctx: Context) -> Callable[[], int]:
     # Imports are setup, not work (as for the other stages): importing the normalize package costs ~0.3 s.
     import fecflow.db.ops
-    import fecflow.normalize.step  # noqa: F401
+    import fecflow.pipeline.steps  # noqa: F401
 
     return lambda: _normalize_indiv(ctx.url)
 
@@ -258,13 +265,13 @@ def setup_score(ctx: Context) -> Callable[[], int]:
     import datetime as dt
 
     from fecflow.db import ops
-    from fecflow.scores.engine import compute_scores
+    from fecflow.pipeline import steps
+    from fecflow.pipeline.args import ScoreArgs
 
     def work() -> int:
         with psycopg.connect(ctx.url) as conn:
             run_id = ops.start_run(conn, "bench", {})
-            result = compute_scores(conn, run_id=run_id, as_of=dt.date.fromisoformat(SCORE_AS_OF))
-            conn.commit()
+            result = steps.score(conn, run_id=run_id, args=ScoreArgs(dt.date.fromisoformat(SCORE_AS_OF)))
         return int(result.fact_rows)
 
     return work
@@ -342,21 +349,10 @@ def _move_later_snapshot(url: str, later_id: int, *, days: int) -> None:
 
 def prepare_normalize_diff(ctx: Context) -> None:
     """The first snapshot normalized (untimed), the later one staged and newest: the timed normalize diffs it."""
-    from fecflow.catalog import FILES
-    from fecflow.db import ops
-    from fecflow.staging.load import stage_source_file
-    from fecflow.staging.payload import register_local_file
-
     _ensure_staged(ctx)
     later = write_later_snapshot(ctx.path)
-    with psycopg.connect(ctx.url) as conn:
-        run_id = ops.start_run(conn, "bench", {})
-        later_id = register_local_file(conn, later, file_type="indiv", cycle=2020, run_id=run_id)
-    result = stage_source_file(
-        ctx.url, run_id=run_id, source_file_id=later_id, spec=FILES["indiv"], path=later, workers=2
-    )
-    if result.lines != result.loaded + result.rejected:
-        raise SystemExit(f"unexpected staging result: {result}")
+    stage_later, later_id = _staging_work(ctx.url, later, workers=2)
+    stage_later()
     _move_later_snapshot(ctx.url, later_id, days=-1)  # older than the first: not current
     _reset_core(ctx)
     _normalize_indiv(ctx.url)

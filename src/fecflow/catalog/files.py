@@ -8,7 +8,8 @@ from these declarations; ``tests/meta`` fails when the generated docs are stale.
 
 from __future__ import annotations
 
-from fecflow.catalog.model import Column, FileSpec
+from fecflow.catalog.ids import CANDIDATE_OR_COMMITTEE_ID, COMMITTEE_ID
+from fecflow.catalog.model import Column, FileRole, FileSpec
 from fecflow.errors import UnknownFileType
 
 C = Column
@@ -107,6 +108,10 @@ def _declare(spec: FileSpec) -> None:
 _declare(
     FileSpec(
         file_type="cm",
+        role="master",
+        normalize_order=2,
+        required=("CMTE_ID",),
+        id_patterns=(("CAND_ID", CANDIDATE_OR_COMMITTEE_ID),),
         title="Committee master",
         description="One row per registered committee in the cycle (snapshot; republished daily for the current cycle).",
         zip_name="cm{yy}.zip",
@@ -153,6 +158,10 @@ _declare(
 _declare(
     FileSpec(
         file_type="cn",
+        role="master",
+        normalize_order=1,
+        required=("CAND_ID",),
+        id_patterns=(("CAND_PCC", COMMITTEE_ID),),
         title="Candidate master",
         description="One row per candidate registered in the cycle (snapshot).",
         zip_name="cn{yy}.zip",
@@ -183,6 +192,10 @@ _declare(
 _declare(
     FileSpec(
         file_type="ccl",
+        role="master",
+        normalize_order=3,
+        required=("CAND_ID", "CMTE_ID", "LINKAGE_ID"),
+        id_patterns=(("CAND_ID", CANDIDATE_OR_COMMITTEE_ID),),
         title="Candidate-committee linkage",
         description="Links between candidates and their committees.",
         zip_name="ccl{yy}.zip",
@@ -205,6 +218,9 @@ _declare(
 _declare(
     FileSpec(
         file_type="indiv",
+        role="transaction",
+        normalize_order=4,
+        required=("CMTE_ID", "TRANSACTION_AMT", "SUB_ID"),
         title="Contributions by individuals (itcont)",
         description="Itemized receipts from individuals (Schedule A), one row per transaction.",
         zip_name="indiv{yy}.zip",
@@ -223,6 +239,9 @@ _declare(
 _declare(
     FileSpec(
         file_type="pas2",
+        role="transaction",
+        normalize_order=5,
+        required=("CMTE_ID", "TRANSACTION_AMT", "SUB_ID"),
         title="Contributions from committees to candidates (itpas2)",
         description="Committee contributions to candidates and independent expenditures (24A/24E).",
         zip_name="pas2{yy}.zip",
@@ -239,6 +258,9 @@ _declare(
 _declare(
     FileSpec(
         file_type="oth",
+        role="transaction",
+        normalize_order=6,
+        required=("CMTE_ID", "TRANSACTION_AMT", "SUB_ID"),
         title="Any transaction from one committee to another (itoth)",
         description="Committee-to-committee transactions, including JFC allocations (15J memo rows).",
         zip_name="oth{yy}.zip",
@@ -253,6 +275,8 @@ _declare(
 _declare(
     FileSpec(
         file_type="weball",
+        role="summary",
+        required=("CAND_ID",),
         title="All candidates summary",
         description="Financial summary per candidate for the cycle (includes unitemized money).",
         zip_name="weball{yy}.zip",
@@ -266,6 +290,8 @@ _declare(
 _declare(
     FileSpec(
         file_type="webl",
+        role="summary",
+        required=("CAND_ID",),
         title="House/Senate current campaigns summary",
         description="Financial summary per current House/Senate campaign.",
         zip_name="webl{yy}.zip",
@@ -279,6 +305,8 @@ _declare(
 _declare(
     FileSpec(
         file_type="webk",
+        role="summary",
+        required=("CMTE_ID",),
         title="PAC and party summary",
         description="Financial summary per PAC and party committee.",
         zip_name="webk{yy}.zip",
@@ -334,6 +362,21 @@ _declare(
             C("NONFED_SHARE_EXP", "nonfederal_share_expenses", "amount", "Nonfederal share of expenses."),
             C("CVG_END_DT", "coverage_end_date", "date_mm_dd_yyyy", "Coverage end date MM/DD/YYYY."),
         ),
+    )
+)
+
+
+def file_types_with_role(role: FileRole) -> tuple[str, ...]:
+    return tuple(ft for ft, spec in FILES.items() if spec.role == role)
+
+
+#: Itemized transaction files (SUB_ID rows): indiv, pas2, oth.
+TRANSACTION_FILE_TYPES = file_types_with_role("transaction")
+#: The file types normalize writes to core, in its order (candidates, committees, links, transactions).
+NORMALIZED_FILE_TYPES = tuple(
+    sorted(
+        (ft for ft, s in FILES.items() if s.normalize_order is not None),
+        key=lambda ft: FILES[ft].normalize_order or 0,
     )
 )
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from fecflow.catalog.ids import ID_COLUMNS
+
 # How a raw text field is meant to be read downstream (staging keeps everything as text).
 ColumnType = Literal["text", "id", "code", "date_mmddyyyy", "date_mm_dd_yyyy", "amount", "integer", "bigint"]
+# master: one row per entity (snapshot); transaction: itemized money (SUB_ID); summary: FEC's totals.
+FileRole = Literal["master", "transaction", "summary"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,7 @@ class Column:
 @dataclass(frozen=True)
 class FileSpec:
     file_type: str  # catalog key, e.g. "indiv"
+    role: FileRole
     title: str
     description: str
     zip_name: str  # pattern with {yy}, e.g. "indiv{yy}.zip"
@@ -34,6 +39,9 @@ class FileSpec:
     unique_key: tuple[str, ...]  # raw column names; not enforced in staging (dupes exist)
     date_column: str | None = None  # raw column that gives the payload window
     notes: tuple[str, ...] = field(default_factory=tuple)
+    required: tuple[str, ...] = ()  # raw columns that must not be empty (schema check)
+    id_patterns: tuple[tuple[str, str], ...] = ()  # (raw column, pattern) beyond ids.ID_COLUMNS
+    normalize_order: int | None = None  # normalized into core, in this order (None: not normalized)
 
     @property
     def field_count(self) -> int:
@@ -42,6 +50,10 @@ class FileSpec:
     @property
     def staging_table(self) -> str:
         return self.file_type
+
+    def id_pattern(self, raw: str) -> str | None:
+        """The shape a non-empty value of column ``raw`` must have, if it is an identifier."""
+        return dict(self.id_patterns).get(raw) or ID_COLUMNS.get(raw)
 
     def zip_for_cycle(self, cycle: int) -> str:
         return self.zip_name.format(yy=f"{cycle % 100:02d}")

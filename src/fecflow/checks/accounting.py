@@ -45,11 +45,11 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from fecflow.catalog import TRANSACTION_FILE_TYPES
 from fecflow.checks.result import CheckResult, at_most, exactly, share
 from fecflow.checks.schema import (
     NORMALIZE_REJECT_PREFIX,
     STAGING_REJECTS,
-    TRANSACTION_FILE_TYPES,
     SourceFileInfo,
     nonempty,
     source_file_info,
@@ -58,7 +58,7 @@ from fecflow.checks.schema import (
     valid_bigint_id,
 )
 from fecflow.checks.tolerances import Tolerances
-from fecflow.staging.load import STAGE, SUPERSEDED_KEY
+from fecflow.db import ops
 
 SAMPLE = 5  # example SUB_IDs / committees quoted in a message
 DETAIL_ROWS = 10  # committees listed in details
@@ -73,11 +73,7 @@ def check_staging_accounting(
 ) -> list[CheckResult]:
     """Lines balance, audit counts, line numbers and reject rate of one staged source file."""
     info = source_file_info(conn, source_file_id)
-    audit = conn.execute(
-        "SELECT count(*), sum(lines_read), sum(rows_loaded), sum(rows_rejected) FROM ops.ingest_run_audits "
-        "WHERE stage = %s AND source_file_id = %s AND status = 'succeeded' AND NOT (counts ? %s)",
-        (STAGE, source_file_id, SUPERSEDED_KEY),
-    ).fetchone()
+    audit = ops.batch_totals(conn, source_file_id)
     staged = conn.execute(
         sql.SQL(
             "SELECT count(*), min(_line_number), max(_line_number) FROM {} WHERE _source_file_id = %s"
@@ -91,9 +87,9 @@ def check_staging_accounting(
         ).format(STAGING_REJECTS),
         (source_file_id,),
     ).fetchone()
-    assert audit is not None and staged is not None and rejected is not None
-    n_audits = int(audit[0])
-    lines_read, rows_loaded, rows_rejected = (None if v is None else int(v) for v in audit[1:4])
+    assert staged is not None and rejected is not None
+    n_audits = audit.batches
+    lines_read, rows_loaded, rows_rejected = audit.lines_read, audit.rows_loaded, audit.rows_rejected
     n_staged, n_rejected = int(staged[0]), int(rejected[0])
     counted = n_staged + n_rejected
     scope = info.scope

@@ -22,16 +22,15 @@ from urllib.parse import urlsplit
 
 import httpx
 import psycopg
-from psycopg.types.json import Jsonb
 
 from fecflow.checks.result import CheckResult
 from fecflow.config import Settings, redact_url
+from fecflow.db import ops
 
 log = logging.getLogger(__name__)
 
 ALERT_TIMEOUT_S = 5.0
 MAX_CHECKS_IN_ALERT = 50
-VALIDATE_STAGE = "validate"
 
 
 def alert_target(url: str) -> str:
@@ -85,15 +84,6 @@ def send_alert(settings: Settings, payload: dict[str, Any], *, client: httpx.Cli
     return True
 
 
-def already_alerted(conn: psycopg.Connection, run_id: int) -> bool:
-    row = conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM ops.ingest_run_audits WHERE run_id = %s AND stage = %s "
-        "AND counts->>'alert' = 'sent')",
-        (run_id, VALIDATE_STAGE),
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def alert_failed_run(
     conn: psycopg.Connection,
     settings: Settings,
@@ -107,16 +97,12 @@ def alert_failed_run(
     if settings.alert_webhook is None:
         log.debug("no FECFLOW_ALERT_WEBHOOK: no alert for run %d", run_id)
         return False
-    if already_alerted(conn, run_id):
+    if ops.alert_sent(conn, run_id):
         conn.commit()
         log.info("run %d: validation alert already sent; not sending another", run_id)
         return False
     conn.commit()
     sent = send_alert(settings, build_alert(run_id, gate, failed), client=client)
-    conn.execute(
-        "UPDATE ops.ingest_run_audits SET counts = counts || %s WHERE audit_id = ("
-        "SELECT max(audit_id) FROM ops.ingest_run_audits WHERE run_id = %s AND stage = %s)",
-        (Jsonb({"alert": "sent" if sent else "failed"}), run_id, VALIDATE_STAGE),
-    )
+    ops.record_alert(conn, run_id, sent=sent)
     conn.commit()
     return sent

@@ -21,7 +21,6 @@ several gates and decides once).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -31,24 +30,23 @@ from typing import Literal
 import httpx
 import psycopg
 
+from fecflow.catalog import NORMALIZED_FILE_TYPES, TRANSACTION_FILE_TYPES
 from fecflow.checks.accounting import (
     check_core_accounting,
     check_provenance,
     check_staging_accounting,
     check_unique_sub_ids,
 )
-from fecflow.checks.alert import VALIDATE_STAGE, alert_failed_run
+from fecflow.checks.alert import alert_failed_run
 from fecflow.checks.reconciliation import check_reconciliation
 from fecflow.checks.result import CheckResult, count_by_status, failed
-from fecflow.checks.schema import NORMALIZED_FILE_TYPES, TRANSACTION_FILE_TYPES, check_schema
+from fecflow.checks.schema import check_schema
 from fecflow.checks.scores import ScoreSlot, check_scores
 from fecflow.checks.tolerances import Tolerances
 from fecflow.config import Settings
 from fecflow.db import ops
 from fecflow.errors import ConfigError, ValidationFailed
-from fecflow.normalize.snapshot import NORMALIZE_STAGE, last_normalized
-from fecflow.scores.engine import AUDIT_STAGE as SCORES_STAGE
-from fecflow.staging.load import STAGE
+from fecflow.normalize.snapshot import last_normalized
 
 log = logging.getLogger(__name__)
 
@@ -94,14 +92,8 @@ def staged_source_file(conn: psycopg.Connection, source_file_id: int) -> int:
     A file staging skipped because an identical file (same sha256) is staged has no rows of its own;
     its data is that file's.
     """
-    row = conn.execute(
-        "SELECT (counts->>'duplicate_of')::bigint FROM ops.ingest_run_audits "
-        "WHERE stage = %s AND source_file_id = %s AND status = 'skipped' AND counts ? 'duplicate_of' "
-        "AND NOT EXISTS (SELECT 1 FROM ops.ingest_run_audits b WHERE b.stage = %s AND b.source_file_id = %s "
-        "AND b.status = 'succeeded') ORDER BY audit_id DESC LIMIT 1",
-        (STAGE, source_file_id, STAGE, source_file_id),
-    ).fetchone()
-    return int(row[0]) if row and row[0] is not None else source_file_id
+    original = ops.duplicate_of(conn, source_file_id)
+    return source_file_id if original is None else original
 
 
 def _staging(conn: psycopg.Connection, scope: GateScope, tolerances: Tolerances) -> list[CheckResult]:
@@ -155,7 +147,7 @@ def check_gate(
     """Evaluate ``gate``, store its results in a ``validate`` audit of ``run_id`` and log them."""
     if gate not in GATES:
         raise ConfigError(f"Unknown validation gate {gate!r}.", hint=f"Gates: {', '.join(GATES)}.")
-    audit_id = ops.start_audit(conn, run_id, VALIDATE_STAGE, scope=gate)  # commits: the start is on record
+    audit_id = ops.start_audit(conn, run_id, ops.Stage.VALIDATE, scope=ops.NamedScope(gate))  # commits: the start is on record
     started = time.monotonic()
     try:
         results = evaluate_gate(conn, gate=gate, scope=scope, tolerances=tolerances)
@@ -173,7 +165,7 @@ def check_gate(
 
 
 def _log_results(run_id: int, gate: str, results: Sequence[CheckResult], seconds: float) -> None:
-    extra = {"run_id": run_id, "stage": VALIDATE_STAGE}
+    extra = {"run_id": run_id, "stage": ops.Stage.VALIDATE}
     for r in results:
         if r.status == "failed":
             log.error(
@@ -254,39 +246,17 @@ def scope_of_run(conn: psycopg.Connection, run_id: int) -> dict[str, GateScope]:
     """
     scopes: dict[str, GateScope] = {}
     runs = ops.resume_chain(conn, run_id)
-    staged = [
-        int(r[0])
-        for r in conn.execute(
-            "SELECT DISTINCT source_file_id FROM ops.ingest_run_audits WHERE run_id = ANY(%s) AND stage = %s "
-            "AND source_file_id IS NOT NULL AND status IN ('succeeded', 'skipped', 'failed') ORDER BY 1",
-            (runs, STAGE),
-        )
-    ]
+    staged = ops.staged_by_runs(conn, runs)
     if staged:
         scopes["staging"] = GateScope(source_file_ids=tuple(staged))
-    units = conn.execute(
-        "SELECT DISTINCT scope FROM ops.ingest_run_audits WHERE run_id = ANY(%s) AND stage = %s "
-        "AND source_file_id IS NOT NULL ORDER BY 1",
-        (runs, NORMALIZE_STAGE),
-    ).fetchall()
-    cycles: set[int] = set()
-    file_types: set[str] = set()
-    for (unit,) in units:
-        file_type, _, cycle = str(unit).partition(":")
-        if cycle.isdigit():
-            cycles.add(int(cycle))
-            file_types.add(file_type)
-    if cycles:
-        scopes["normalize"] = GateScope(cycles=tuple(sorted(cycles)), file_types=tuple(sorted(file_types)))
-    slots = conn.execute(
-        "SELECT DISTINCT counts->>'method_version', counts->>'as_of' FROM ops.ingest_run_audits "
-        "WHERE run_id = ANY(%s) AND stage = %s AND status = 'succeeded' AND counts ? 'method_version' "
-        "AND counts ? 'as_of' ORDER BY 1, 2",
-        (runs, SCORES_STAGE),
-    ).fetchall()
-    if slots:
-        scopes["scores"] = GateScope(
-            score_slots=tuple(ScoreSlot(str(m), dt.date.fromisoformat(str(a))) for m, a in slots)
+    units = ops.normalized_by_runs(conn, runs)
+    if units:
+        scopes["normalize"] = GateScope(
+            cycles=tuple(sorted({u.cycle for u in units if u.cycle is not None})),
+            file_types=tuple(sorted({u.file_type for u in units})),
         )
+    slots = ops.scored_by_runs(conn, runs)
+    if slots:
+        scopes["scores"] = GateScope(score_slots=tuple(ScoreSlot(m, as_of) for m, as_of in slots))
     conn.commit()
     return scopes

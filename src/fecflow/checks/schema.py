@@ -5,11 +5,11 @@ of its rejected lines; Python only compares the numbers with the tolerances.
 
 * ``schema.field_count_rejects``: lines rejected for a wrong number of ``|`` fields / all lines
   (a changed file layout shows up here first).
-* ``schema.required_fields``: for each required column (:data:`REQUIRED`), the share of rows where it
+* ``schema.required_fields``: for each required column (the file spec's ``required``), the share of rows where it
   is non-empty; the worst column is reported.
 * ``schema.valid_dates`` / ``schema.valid_amounts`` / ``schema.valid_ids``: among non-empty values,
   the share that parse: calendar dates in MMDDYYYY (MM/DD/YYYY in summary files), numbers, and ids
-  matching :data:`ID_PATTERNS` (SUB_ID 19 digits, CMTE_ID ``C`` + 8 digits, ...). Blank values are
+  matching the file spec's id patterns (:mod:`fecflow.catalog.ids`: SUB_ID 19 digits, CMTE_ID ``C`` + 8 digits, ...). Blank values are
   not counted here (a blank date is legal; a blank required field is the previous check's business).
 
 The SQL expressions for "valid date / amount / SUB_ID" live here and are reused by the accounting
@@ -25,55 +25,22 @@ import psycopg
 from psycopg import sql
 
 from fecflow.catalog import FILES, FileSpec
+from fecflow.catalog.ids import CANDIDATE_ID, CANDIDATE_OR_COMMITTEE_ID, COMMITTEE_ID, LINKAGE_ID, SUB_ID
 from fecflow.catalog.model import Column
 from fecflow.checks.result import CheckResult, at_least, at_most, share
 from fecflow.checks.tolerances import Tolerances
 from fecflow.errors import DataError
 from fecflow.parse.records import RejectReason
 
-# The file types normalize writes to core, in its order (the same lists as fecflow.normalize.step's
-# NORMALIZE_ORDER and fecflow.normalize.contributions' TRANSACTION_FILE_TYPES; a unit test compares).
-# Kept here so the checks import only normalize's small snapshot module.
-TRANSACTION_FILE_TYPES = ("indiv", "pas2", "oth")
-NORMALIZED_FILE_TYPES = ("cn", "cm", "ccl", *TRANSACTION_FILE_TYPES)
-
-# Required non-empty columns per file type (raw FEC names).
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "indiv": ("CMTE_ID", "TRANSACTION_AMT", "SUB_ID"),
-    "pas2": ("CMTE_ID", "TRANSACTION_AMT", "SUB_ID"),
-    "oth": ("CMTE_ID", "TRANSACTION_AMT", "SUB_ID"),
-    "cm": ("CMTE_ID",),
-    "cn": ("CAND_ID",),
-    "ccl": ("CAND_ID", "CMTE_ID", "LINKAGE_ID"),
-    "weball": ("CAND_ID",),
-    "webl": ("CAND_ID",),
-    "webk": ("CMTE_ID",),
-}
-
-CANDIDATE_ID = r"^[HSP][0-9A-Z]{8}$"
-COMMITTEE_ID = r"^C[0-9]{8}$"
-CANDIDATE_OR_COMMITTEE_ID = r"^([HSP][0-9A-Z]{8}|C[0-9]{8})$"
-# (file type or "*", raw column) -> regular expression a non-empty value must match.
-ID_PATTERNS: dict[tuple[str, str], str] = {
-    ("*", "CMTE_ID"): COMMITTEE_ID,
-    ("*", "SUB_ID"): r"^[0-9]{19}$",
-    ("*", "CAND_ID"): CANDIDATE_ID,
-    # ccl and cm: FEC sometimes puts a committee id in CAND_ID (see DOMAIN.md); both are well formed.
-    ("ccl", "CAND_ID"): CANDIDATE_OR_COMMITTEE_ID,
-    ("cm", "CAND_ID"): CANDIDATE_OR_COMMITTEE_ID,
-    ("*", "LINKAGE_ID"): r"^[0-9]{1,19}$",
-    ("cn", "CAND_PCC"): COMMITTEE_ID,
-}
-
 # The ID patterns as PostgreSQL runs them: bounded repetition ({8}, {1,19}) costs its regex engine
-# 2-4x more than '+' plus a length test (2M SUB_IDs: 1.6 vs 0.6 s), so each pattern above has an
+# 2-4x more than '+' plus a length test (2M SUB_IDs: 1.6 vs 0.6 s), so each id pattern has an
 # equivalent form (pattern with '+', shortest and longest length); tests/unit/checks prove them equal.
 UNBOUNDED_FORMS: dict[str, tuple[str, int, int]] = {
     COMMITTEE_ID: (r"^C[0-9]+$", 9, 9),
-    CANDIDATE_ID: (r"^[HSP][0-9A-Z]+$", 9, 9),
-    CANDIDATE_OR_COMMITTEE_ID: (r"^([HSP][0-9A-Z]+|C[0-9]+)$", 9, 9),
-    r"^[0-9]{19}$": (r"^[0-9]+$", 19, 19),
-    r"^[0-9]{1,19}$": (r"^[0-9]+$", 1, 19),
+    CANDIDATE_ID: (r"^[HSP][0-9][A-Z0-9]+$", 9, 9),
+    CANDIDATE_OR_COMMITTEE_ID: (r"^([HSP][0-9][A-Z0-9]+|C[0-9]+)$", 9, 9),
+    SUB_ID: (r"^[0-9]+$", 19, 19),
+    LINKAGE_ID: (r"^[0-9]+$", 1, 19),
 }
 
 _MMDDYYYY = r"^(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{4}$"
@@ -163,19 +130,15 @@ def staging_table(spec: FileSpec) -> sql.Composable:
     return sql.Identifier("staging", spec.staging_table)
 
 
-def id_pattern(file_type: str, raw: str) -> str | None:
-    return ID_PATTERNS.get((file_type, raw)) or ID_PATTERNS.get(("*", raw))
-
-
 # --- the checks -------------------------------------------------------------------------------------------
 def check_schema(conn: psycopg.Connection, source_file_id: int, tolerances: Tolerances) -> list[CheckResult]:
     """All schema checks for one staged source file."""
     info = source_file_info(conn, source_file_id)
     spec = info.spec
-    required = [spec.column(raw) for raw in REQUIRED.get(info.file_type, ())]
+    required = [spec.column(raw) for raw in spec.required]
     dates = [c for c in spec.columns if c.type in ("date_mmddyyyy", "date_mm_dd_yyyy")]
     amounts = [c for c in spec.columns if c.type == "amount"]
-    ids = [c for c in spec.columns if id_pattern(info.file_type, c.raw)]
+    ids = [c for c in spec.columns if spec.id_pattern(c.raw)]
 
     measures: list[sql.Composable] = [sql.SQL("count(*)")]
     names: list[str] = ["rows"]
@@ -191,7 +154,7 @@ def check_schema(conn: psycopg.Connection, source_file_id: int, tolerances: Tole
     for col in amounts:
         add(f"valid:{col.raw}", valid_amount(_ident(col)))
     for col in ids:
-        pattern = id_pattern(info.file_type, col.raw)
+        pattern = spec.id_pattern(col.raw)
         assert pattern is not None
         add(f"valid:{col.raw}", matches(_ident(col), pattern))
 

@@ -9,11 +9,10 @@ from rich.table import Table
 from fecflow.cli.context import AppState, open_run
 from fecflow.cli.options import parse_cycles, parse_files
 from fecflow.errors import ConfigError
-from fecflow.pipeline.fetch import FetchRecord, fetch_bulk
-from fecflow.sources.http import RetryPolicy, build_http_client
-from fecflow.sources.openfec import ENDPOINTS, OpenFecClient
-from fecflow.sources.storage import RawStorage
-from fecflow.staging.openfec import pull_to_staging
+from fecflow.pipeline import steps
+from fecflow.pipeline.args import ApiPullArgs, FetchArgs, to_json
+from fecflow.pipeline.fetch import FetchRecord
+from fecflow.pipeline.steps import OPENFEC_ENDPOINTS
 
 console = Console(highlight=False)
 
@@ -34,8 +33,7 @@ def fetch(
     the table says why.
     """
     state: AppState = ctx.obj
-    cycle_list, file_list = parse_cycles(cycles), parse_files(files)
-    settings = state.settings
+    args = FetchArgs(tuple(parse_cycles(cycles)), tuple(parse_files(files)), include_headers=headers)
     table = Table("file", "cycle", "status", "reason", "bytes", "sha256", "seconds", title="fetch")
 
     def show(rec: FetchRecord) -> None:
@@ -49,20 +47,8 @@ def fetch(
             f"{rec.seconds:.1f}",
         )
 
-    with open_run(state, "fetch", {"cycles": cycle_list, "files": file_list}) as (conn, run_id):
-        with build_http_client(settings) as client:
-            records = fetch_bulk(
-                conn,
-                settings,
-                run_id=run_id,
-                cycles=cycle_list,
-                file_types=file_list,
-                client=client,
-                storage=RawStorage.from_settings(settings),
-                policy=RetryPolicy.from_settings(settings),
-                include_headers=headers,
-                on_file=show,
-            )
+    with open_run(state, "fetch", to_json(args)) as (conn, run_id):
+        records = steps.fetch(conn, state.settings, run_id=run_id, args=args, on_file=show)
     console.print(table)
     changed = sum(1 for r in records if r.status != "unchanged")
     console.print(f"{changed} file(s) downloaded, {len(records) - changed} unchanged (run {run_id}).")
@@ -70,7 +56,7 @@ def fetch(
 
 def fetch_api(
     ctx: typer.Context,
-    endpoint: str = typer.Argument(..., help=f"OpenFEC endpoint: {', '.join(ENDPOINTS)}."),
+    endpoint: str = typer.Argument(..., help=f"OpenFEC endpoint: {', '.join(OPENFEC_ENDPOINTS)}."),
     committee_id: list[str] = typer.Option(
         None, "--committee-id", help="Filter by committee id (repeatable)."
     ),
@@ -101,8 +87,10 @@ def fetch_api(
     stored page; schedule_a uses keyset paging (and a second pass for rows with no date).
     """
     state: AppState = ctx.obj
-    if endpoint not in ENDPOINTS:
-        raise ConfigError(f"Unknown OpenFEC endpoint {endpoint!r}.", hint=f"Known: {', '.join(ENDPOINTS)}.")
+    if endpoint not in OPENFEC_ENDPOINTS:
+        raise ConfigError(
+            f"Unknown OpenFEC endpoint {endpoint!r}.", hint=f"Known: {', '.join(OPENFEC_ENDPOINTS)}."
+        )
     params: dict[str, object] = {}
     if committee_id:
         params["committee_id"] = list(committee_id)
@@ -111,22 +99,9 @@ def fetch_api(
     for key, value in (("min_date", min_date), ("max_date", max_date), ("min_load_date", min_load_date)):
         if value:
             params[key] = value
-    settings = state.settings
+    args = ApiPullArgs(endpoint, params, restart, max_pages, per_page, backfill)
     with open_run(state, "fetch-api", {"endpoint": endpoint, **params}) as (conn, run_id):
-        with build_http_client(settings) as http:
-            client = OpenFecClient.from_settings(
-                http, settings, purpose="backfill" if backfill else "incremental"
-            )
-            result = pull_to_staging(
-                conn,
-                client,
-                endpoint=endpoint,
-                params=params,
-                run_id=run_id,
-                restart=restart,
-                max_pages=max_pages,
-                per_page=per_page,
-            )
+        result = steps.pull_api(conn, state.settings, run_id=run_id, args=args)
     verb = "resumed" if result.resumed else "started"
     state_text = "complete" if result.done else "not finished (run the same command again to resume)"
     console.print(

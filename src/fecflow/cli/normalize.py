@@ -5,11 +5,14 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from fecflow.checks.tolerances import load_tolerances
+from fecflow.catalog import NORMALIZED_FILE_TYPES as NORMALIZE_ORDER
 from fecflow.cli.context import AppState, open_run
+from fecflow.cli.gates import run_gate_after, skip_gates_option
 from fecflow.cli.options import parse_cycles
 from fecflow.errors import ConfigError
-from fecflow.normalize.step import NORMALIZE_ORDER, NormalizeResult, normalize_cycle
+from fecflow.pipeline import steps
+from fecflow.pipeline.args import NormalizeArgs, to_json
+from fecflow.pipeline.steps import NormalizeResult
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -49,6 +52,7 @@ def normalize(
         help="Let a new snapshot remove more live rows than the snapshot_removed_share tolerance "
         "(recorded in the run); without it such a snapshot fails and changes nothing.",
     ),
+    skip_gates: bool = skip_gates_option(),
 ) -> None:
     """Normalize staged snapshots into core: candidates, committees, links, contributions.
 
@@ -56,27 +60,24 @@ def normalize(
     file's bytes makes that one current again) is diffed into core (new, changed,
     deleted and restored rows, with history). A snapshot already normalized is skipped, so a rerun
     changes nothing. A snapshot that would remove more live rows than the snapshot_removed_share
-    tolerance, or that is older than the one core holds, fails and changes nothing.
+    tolerance, or that is older than the one core holds, fails and changes nothing. Then the
+    normalize gate checks the cycles, as in `fecflow backfill`.
     """
     state: AppState = ctx.obj
-    cycle_list, file_list = parse_cycles(cycles), _parse_normalize_files(files)
-    results: list[NormalizeResult] = []
-    shrink = load_tolerances(state.settings).shrink_policy(accept=accept_shrink)
-    run_args = {"cycles": cycle_list, "files": file_list, "force": force}
-    if accept_shrink:
-        run_args["accept_shrink"] = True
+    args = NormalizeArgs(
+        tuple(parse_cycles(cycles)), tuple(_parse_normalize_files(files)), force, accept_shrink=accept_shrink
+    )
     # open_run holds the pipeline lock for the whole run.
-    with open_run(state, "normalize", run_args) as (
-        conn,
-        run_id,
-    ):
-        for cycle in cycle_list:
-            results.append(
-                normalize_cycle(
-                    conn, run_id=run_id, cycle=cycle, file_types=file_list, force=force, shrink=shrink
-                )
-            )
+    with open_run(state, "normalize", to_json(args)) as (conn, run_id):
+        results = steps.normalize(conn, run_id=run_id, args=args, settings=state.settings)
+        _print_results(results)
+        if not skip_gates:
+            scope = steps.normalize_scope(args)
+            run_gate_after(console, conn, state.settings, run_id=run_id, gate="normalize", scope=scope)
+    _print_outcome(results, run_id)
 
+
+def _print_results(results: list[NormalizeResult]) -> None:
     for result in results:
         console.print(f"cycle {result.cycle}:")
         for unit in result.units:
@@ -96,6 +97,9 @@ def normalize(
         console.print("rows per table:")
         for table, counts in sorted(totals.items()):
             console.print(f"  {table}: {_format_counts(counts)}")
+
+
+def _print_outcome(results: list[NormalizeResult], run_id: int) -> None:
     normalized = sum(1 for r in results for u in r.units if u.status == "normalized")
     for unit in (u for r in results for u in r.units if u.status == "remapped"):
         console.print(f"Employers mapped again with {unit.reason} (older versions had mapped some).")

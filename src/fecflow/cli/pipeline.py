@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
-import json
 import sys
-from typing import Any
 
 import typer
 from rich.console import Console
@@ -16,7 +15,14 @@ from fecflow.cli.context import AppState
 from fecflow.cli.options import DEFAULT_FILES, parse_cycles, parse_date, parse_files
 from fecflow.db.engine import connect, require_schema, resolve_database_url
 from fecflow.errors import ConfigError, DataError
-from fecflow.pipeline.flows import backfill_args, ingest_daily_args, steps_for
+from fecflow.pipeline.args import DEFAULT_LOOKBACK_MONTHS, RunArgs
+from fecflow.pipeline.flows import (
+    backfill_args,
+    ingest_daily_args,
+    replay_range_args,
+    steps_for,
+    unfinished_run,
+)
 from fecflow.pipeline.history import get_run
 from fecflow.pipeline.runner import RunSummary, StepOutcome, run_steps
 from fecflow.scores.windows import MAX_LOOKBACK_MONTHS
@@ -29,20 +35,18 @@ def _print_step(outcome: StepOutcome) -> None:
     console.print(f"  {outcome.name:<20} {outcome.status:<10} {outcome.seconds:6.1f}s  {details}")
 
 
-def _execute(
-    state: AppState, command: str, args: dict[str, Any], resume_from: int | None = None
-) -> RunSummary:
+def _execute(state: AppState, command: str, args: RunArgs, resume_from: int | None = None) -> RunSummary:
     state.setup_logging()
     settings = state.settings
     db_url = resolve_database_url(settings)  # run_steps checks the schema before it records the run
-    console.print(f"{command} {args}" + (f" (resuming run {resume_from})" if resume_from else ""))
+    console.print(f"{command} {args.to_json()}" + (f" (resuming run {resume_from})" if resume_from else ""))
     steps = steps_for(command, args)
     run = functools.partial(
         run_steps,
         db_url,
         settings,
         command=command,
-        args=args,
+        args=args.to_json(),
         steps=steps,
         resume_from=resume_from,
         on_step=_print_step,
@@ -71,15 +75,10 @@ def _execute(
     return summary
 
 
-def _resume_target(state: AppState, command: str, args: dict[str, Any]) -> int | None:
+def _resume_target(state: AppState, command: str, args: RunArgs) -> int | None:
     """The newest unfinished run of the same command and arguments, for --resume."""
     with connect(resolve_database_url(state.settings)) as conn:
-        row = conn.execute(
-            "SELECT run_id FROM ops.ingest_run WHERE command = %s AND args = %s::jsonb "
-            "AND status IN ('failed', 'interrupted', 'running') ORDER BY run_id DESC LIMIT 1",
-            (command, json.dumps(args)),
-        ).fetchone()
-    return int(row[0]) if row else None
+        return unfinished_run(conn, command, args)
 
 
 def backfill(
@@ -94,7 +93,11 @@ def backfill(
         help="Score as of this date (YYYY-MM-DD; default: the latest transaction date loaded).",
     ),
     lookback_months: int = typer.Option(
-        24, "--lookback-months", min=1, max=MAX_LOOKBACK_MONTHS, help="Score window length in months."
+        DEFAULT_LOOKBACK_MONTHS,
+        "--lookback-months",
+        min=1,
+        max=MAX_LOOKBACK_MONTHS,
+        help="Score window length in months.",
     ),
     workers: int = typer.Option(1, "--workers", min=1, max=8, help="Parallel COPY connections per file."),
     resume: bool = typer.Option(
@@ -109,16 +112,15 @@ def backfill(
 ) -> None:
     """Fetch, stage, validate, normalize, validate, score and validate the chosen cycles."""
     state: AppState = ctx.obj
-    if as_of is not None:
-        as_of = parse_date(as_of, "--as-of").isoformat()  # checked before any work, not at the score step
     args = backfill_args(
         parse_cycles(cycles),
         parse_files(files),
-        as_of=as_of,
+        as_of=parse_date(as_of, "--as-of") if as_of else None,
         lookback_months=lookback_months,
         workers=workers,
-        accept_shrink=accept_shrink or None,
     )
+    if accept_shrink:
+        args = dataclasses.replace(args, accept_shrink=True)
     resume_from = _resume_target(state, "backfill", args) if resume else None
     if resume and resume_from is None:
         console.print("No unfinished backfill with these arguments; starting a new run.")
@@ -132,7 +134,11 @@ def ingest_daily(
         ",".join(DEFAULT_FILES), "--files", help="Comma-separated file types of the current cycle."
     ),
     lookback_months: int = typer.Option(
-        24, "--lookback-months", min=1, max=MAX_LOOKBACK_MONTHS, help="Score window length in months."
+        DEFAULT_LOOKBACK_MONTHS,
+        "--lookback-months",
+        min=1,
+        max=MAX_LOOKBACK_MONTHS,
+        help="Score window length in months.",
     ),
     accept_shrink: bool = typer.Option(
         False,
@@ -147,9 +153,9 @@ def ingest_daily(
     """
     state: AppState = ctx.obj
     day = parse_date(date, "--date") if date else dt.date.today()
-    args = ingest_daily_args(
-        day, parse_files(files), lookback_months=lookback_months, accept_shrink=accept_shrink or None
-    )
+    args = ingest_daily_args(day, parse_files(files), lookback_months=lookback_months)
+    if accept_shrink:
+        args = dataclasses.replace(args, accept_shrink=True)
     summary = _execute(state, "ingest-daily", args)
     fetch = next((s for s in summary.steps if s.name == "fetch"), None)
     if fetch is not None and fetch.summary.get("downloaded") == 0:
@@ -183,27 +189,9 @@ def replay_range(
         raise ConfigError("--start is after --end.", hint="Swap the dates.")
     with connect(resolve_database_url(state.settings)) as conn:
         require_schema(conn)
-        rows = conn.execute(
-            "SELECT DISTINCT cycle, file_type FROM ops.source_file WHERE status IN ('downloaded', 'local') "
-            "AND cycle IS NOT NULL AND fetched_at >= %s AND fetched_at < %s ORDER BY 1, 2",
-            (first, last + dt.timedelta(days=1)),
-        ).fetchall()
-    if not rows:
-        raise DataError(
-            f"No source files were fetched between {first} and {last}.",
-            hint="List runs with `fecflow runs` to find the dates that have data.",
-        )
-    args = {
-        "start": first.isoformat(),
-        "end": last.isoformat(),
-        "stages": chosen,
-        "cycles": sorted({int(r[0]) for r in rows}),
-        "files": sorted({str(r[1]) for r in rows}),
-        "replace": True,
-        "as_of": last.isoformat(),
-    }
+        args = replay_range_args(conn, first, last, chosen)
     if accept_shrink:
-        args["accept_shrink"] = True
+        args = dataclasses.replace(args, accept_shrink=True)
     _execute(state, "replay-range", args)
 
 
@@ -217,4 +205,4 @@ def resume_run(
         run = get_run(conn, run_id)
     if run.status == "succeeded":
         raise DataError(f"Run {run_id} succeeded; there is nothing to resume.", hint="See `fecflow runs`.")
-    _execute(state, run.command, run.args, resume_from=run_id)
+    _execute(state, run.command, RunArgs.from_json(run.args), resume_from=run_id)

@@ -19,9 +19,13 @@ from rich.console import Console
 from rich.table import Table
 
 from fecflow.cli.context import AppState, open_run
+from fecflow.cli.gates import run_gate_after, skip_gates_option
 from fecflow.cli.options import parse_date
 from fecflow.db.engine import connect, require_schema, resolve_database_url
-from fecflow.scores import METHOD_VERSION, compute_scores
+from fecflow.pipeline import steps
+from fecflow.pipeline.args import ScoreArgs
+from fecflow.pipeline.steps import ScoreResult
+from fecflow.scores import METHOD_VERSION
 from fecflow.scores.explain import Explanation, explain_entity
 from fecflow.scores.export import FORMATS, export_scores
 from fecflow.scores.method import ENTITY_TYPES
@@ -70,17 +74,30 @@ def compute(
     ctx: typer.Context,
     as_of: str = typer.Option(..., "--as-of", help="Last day of the window (YYYY-MM-DD)."),
     lookback_months: int = _lookback_option(),
+    skip_gates: bool = skip_gates_option(),
 ) -> None:
     """Compute leaning scores for candidates, committees, employers and industries.
 
     Changed scores close the previous row (valid_to) and open a new one; unchanged rows stay as they
-    are. Method: docs/data/leaning-score.md.
+    are. Then the scores gate checks the rows, as in `fecflow backfill`. Method:
+    docs/data/leaning-score.md.
     """
     state: AppState = ctx.obj
     day = _parse_date(as_of)
-    args = {"as_of": day.isoformat(), "lookback_months": lookback_months, "method_version": METHOD_VERSION}
-    with open_run(state, "scores compute", args) as (conn, run_id):
-        result = compute_scores(conn, run_id=run_id, as_of=day, lookback_months=lookback_months)
+    args = ScoreArgs(day, lookback_months)
+    recorded = {
+        "as_of": day.isoformat(),
+        "lookback_months": lookback_months,
+        "method_version": METHOD_VERSION,
+    }
+    with open_run(state, "scores compute", recorded) as (conn, run_id):
+        _print_computed(steps.score(conn, run_id=run_id, args=args), run_id)
+        if not skip_gates:
+            scope = steps.scores_scope(conn, run_id)
+            run_gate_after(console, conn, state.settings, run_id=run_id, gate="scores", scope=scope)
+
+
+def _print_computed(result: ScoreResult, run_id: int) -> None:
     table = Table(
         "entity type", "scored", "no score", "total", title=f"leaning scores {result.method_version}"
     )
@@ -103,7 +120,9 @@ def export(
     ),
     output: Path = typer.Option(..., "--output", "-o", help="File to write."),
     fmt: str = typer.Option(
-        "csv", "--format", help=f"Output format: {' or '.join(FORMATS)} (parquet: pip install 'fecflow[parquet]')."
+        "csv",
+        "--format",
+        help=f"Output format: {' or '.join(FORMATS)} (parquet: pip install 'fecflow[parquet]').",
     ),
     lookback_months: int = _lookback_option(),
 ) -> None:

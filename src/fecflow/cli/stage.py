@@ -4,27 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from fecflow.catalog import FILES, FileSpec, get_file_spec
 from fecflow.cli.context import AppState, open_run
+from fecflow.cli.gates import run_gate_after, skip_gates_option
 from fecflow.cli.options import parse_cycles, parse_files
-from fecflow.config import Settings
-from fecflow.db import ops
 from fecflow.db.engine import connect, require_schema, resolve_database_url
 from fecflow.errors import ConfigError, DataError
+from fecflow.pipeline import steps
+from fecflow.pipeline.args import StageArgs, to_json
+from fecflow.pipeline.steps import StagedFile
 from fecflow.sources.output import atomic_output, check_output_target
-from fecflow.sources.storage import RawStorage
 from fecflow.staging.export import export_source_file
-from fecflow.staging.load import StageResult, connection_factory, stage_source_file
-from fecflow.staging.payload import Payload, guess_cycle, guess_file_type, open_payload, register_local_file
 
 console = Console(highlight=False)
 
@@ -33,16 +29,6 @@ staging_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-
-
-@dataclass(frozen=True)
-class _Target:
-    label: str
-    spec: FileSpec
-    cycle: int | None
-    source_file_id: int | None  # None: a local path still to register
-    path: Path | None
-    storage_uri: str | None
 
 
 def stage(
@@ -68,29 +54,25 @@ def stage(
     replace: bool = typer.Option(
         False, "--replace", help="Delete what is staged from these source files and load them again."
     ),
+    skip_gates: bool = skip_gates_option(),
 ) -> None:
     """COPY raw FEC payloads into staging.* in audited batches (lines = loaded + rejected).
 
     Files already staged, or with the same sha256 as a staged file, are skipped (the table says why);
     a file interrupted earlier is completed. Bad lines go to ops.rejected_row, never abort the load.
+    Then the staging gate checks the staged files, as in `fecflow backfill` (exit code 5 when a
+    check fails).
     """
     state: AppState = ctx.obj
-    settings = state.settings
     cycle_list = parse_cycles(cycles) if cycles else []
     if not paths and not cycle_list:
         raise ConfigError(
             "Give --cycles (to stage downloaded files) or file PATHs.", hint="fecflow stage --cycles 2020"
         )
     file_list = parse_files(files) if (files or not paths) else []
-    args: dict[str, object] = {
-        "cycles": cycle_list,
-        "files": file_list,
-        "paths": [str(p) for p in paths or []],
-        "workers": workers,
-    }
-    if replace:
-        args["replace"] = True
-
+    args = StageArgs(
+        tuple(cycle_list), tuple(file_list), tuple(str(p) for p in paths or []), workers, replace
+    )
     table = Table(
         "file",
         "source file",
@@ -103,71 +85,51 @@ def stage(
         "skipped",
         title="stage",
     )
+    staged: list[StagedFile] = []
+    printed = False
 
-    def resolve(conn: psycopg.Connection) -> list[_Target]:
-        if paths:
-            return _local_targets(paths, file_list, cycle_list)
-        return _downloaded_targets(conn, settings, cycle_list, file_list)
+    def show(file: StagedFile) -> None:
+        staged.append(file)
+        table.add_row(*_row(file))
 
-    results: list[StageResult] = []
-    try:
-        run_id = _stage_all(
-            state, args, resolve, workers=workers, replace=replace, results=results, table=table
-        )
-    finally:
-        if results:
+    def print_table_once() -> None:  # after the loads (before the gate), or when a load failed
+        nonlocal printed
+        if staged and not printed:
+            printed = True
             console.print(table)
-    skipped = sum(r.skipped for r in results)
+
+    try:
+        with open_run(state, "stage", to_json(args)) as (conn, run_id):
+            with _progress() as track:
+                steps.stage(
+                    conn,
+                    state.settings,
+                    db_url=resolve_database_url(state.settings),
+                    run_id=run_id,
+                    args=args,
+                    progress=track,
+                    on_file=show,
+                )
+            print_table_once()
+            if not skip_gates:
+                scope = steps.staging_scope(conn, args, staged)
+                run_gate_after(console, conn, state.settings, run_id=run_id, gate="staging", scope=scope)
+    finally:
+        print_table_once()
+    loads = [s.result for s in staged]
+    skipped = sum(r.skipped for r in loads)
     console.print(
-        f"{len(results) - skipped} file(s) staged, {skipped} skipped; "
-        f"{sum(r.loaded for r in results if not r.skipped):,} rows loaded, "
-        f"{sum(r.rejected for r in results if not r.skipped):,} rejected (run {run_id})."
+        f"{len(loads) - skipped} file(s) staged, {skipped} skipped; "
+        f"{sum(r.loaded for r in loads if not r.skipped):,} rows loaded, "
+        f"{sum(r.rejected for r in loads if not r.skipped):,} rejected (run {run_id})."
     )
 
 
-def _stage_all(
-    state: AppState,
-    args: dict[str, object],
-    resolve: Callable[[psycopg.Connection], list[_Target]],
-    *,
-    workers: int,
-    replace: bool,
-    results: list[StageResult],
-    table: Table,
-) -> int:
-    """Stage every target inside one recorded run; append to ``results`` and ``table`` as it goes."""
-    settings = state.settings
-    with open_run(state, "stage", args) as (conn, run_id):
-        targets = resolve(conn)
-        url = resolve_database_url(settings)
-        with _progress() as track:
-            for target in targets:
-                source_file_id = target.source_file_id
-                if source_file_id is None:
-                    assert target.path is not None
-                    source_file_id = register_local_file(
-                        conn, target.path, file_type=target.spec.file_type, cycle=target.cycle, run_id=run_id
-                    )
-                payload = _payload(settings, target)
-                result = stage_source_file(
-                    connection_factory(url),
-                    run_id=run_id,
-                    source_file_id=source_file_id,
-                    spec=target.spec,
-                    path=payload,
-                    workers=workers,
-                    replace=replace,
-                    progress=track(target.label, payload.size),
-                )
-                results.append(result)
-                table.add_row(*_row(target.label, result))
-    return run_id
-
-
-def _row(label: str, r: StageResult) -> list[str]:
+def _row(file: StagedFile) -> list[str]:
+    r = file.result
     window = f"{r.window_start:%Y-%m-%d}..{r.window_end:%Y-%m-%d}" if r.window_start and r.window_end else "-"
     return [
-        label,
+        file.target.label,
         str(r.source_file_id),
         f"{r.lines:,}",
         f"{r.loaded:,}",
@@ -177,71 +139,6 @@ def _row(label: str, r: StageResult) -> list[str]:
         f"{r.seconds:.1f}",
         r.skip_reason or "",
     ]
-
-
-def _local_targets(paths: list[Path], file_list: list[str], cycle_list: list[int]) -> list[_Target]:
-    if file_list and len(file_list) not in (1, len(paths)):
-        raise ConfigError(
-            f"--files names {len(file_list)} types for {len(paths)} paths.",
-            hint="Give one type for all paths, or one per path in the same order.",
-        )
-    targets = []
-    for index, path in enumerate(paths):
-        if not path.is_file():
-            raise ConfigError(f"{path} is not a file.")
-        file_type: str | None
-        if file_list:
-            file_type = file_list[0] if len(file_list) == 1 else file_list[index]
-        else:
-            file_type = guess_file_type(path.name)
-            if file_type is None and path.suffix.lower() == ".zip":
-                file_type = guess_file_type(open_payload(path).member)
-            if file_type is None:
-                raise ConfigError(
-                    f"Cannot tell the FEC file type of {path.name} from its name.",
-                    hint=f"Say it with --files (one of {', '.join(FILES)}).",
-                )
-        cycle = guess_cycle(path.name) or (cycle_list[0] if len(cycle_list) == 1 else None)
-        targets.append(_Target(path.name, get_file_spec(file_type), cycle, None, path, None))
-    return targets
-
-
-def _downloaded_targets(
-    conn: psycopg.Connection, settings: Settings, cycle_list: list[int], file_list: list[str]
-) -> list[_Target]:
-    targets, missing = [], []
-    for cycle in cycle_list:
-        for file_type in file_list:
-            spec = get_file_spec(file_type)
-            url = spec.url(settings.bulk_base_url, cycle)
-            record = ops.last_usable_source_file(conn, url)
-            conn.commit()
-            if record is None or record.storage_uri is None:
-                missing.append((cycle, file_type))
-                continue
-            label = spec.zip_for_cycle(cycle)
-            targets.append(_Target(label, spec, cycle, record.source_file_id, None, record.storage_uri))
-    if missing:
-        names = ", ".join(f"{f} {c}" for c, f in missing)
-        cycles_text = ",".join(sorted({str(c) for c, _ in missing}))
-        files_text = ",".join(dict.fromkeys(f for _, f in missing))
-        raise DataError(
-            f"Never downloaded: {names}.",
-            hint=f"Fetch first: fecflow fetch --cycles {cycles_text} --files {files_text}",
-        )
-    return targets
-
-
-def _payload(settings: Settings, target: _Target) -> Payload:
-    if target.path is not None:
-        return open_payload(target.path, spec=target.spec)
-    uri = target.storage_uri
-    assert uri is not None
-    if uri.startswith(("s3://", "s3a://")):
-        bucket = uri.split("://", 1)[1].split("/", 1)[0]
-        storage = RawStorage(f"s3://{bucket}", s3_endpoint_url=settings.s3_endpoint_url)
-        return open_payload(uri, spec=target.spec, opener=lambda: storage.open(uri), label=uri)
-    return open_payload(Path(uri.removeprefix("file://")), spec=target.spec)
 
 
 @contextmanager

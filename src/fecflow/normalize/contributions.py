@@ -39,7 +39,8 @@ from typing import Any, NamedTuple
 import psycopg
 from psycopg import sql
 
-from fecflow.catalog import FILES
+from fecflow.catalog import FILES, TRANSACTION_FILE_TYPES
+from fecflow.db import ops
 from fecflow.db.partitions import ensure_year_partitions
 from fecflow.normalize.bulk import SnapshotProfile, bulk_first_load, profile_snapshot
 from fecflow.normalize.diff import apply_diff as _apply_diff
@@ -55,7 +56,7 @@ from fecflow.normalize.dimensions import (
 )
 from fecflow.normalize.employer_links import link_employers
 from fecflow.normalize.rules import RULE_VERSION
-from fecflow.normalize.snapshot import NORMALIZE_STAGE, normalize_scope
+from fecflow.normalize.snapshot import normalize_scope
 from fecflow.normalize.typed_rows import (
     CONTENT_COLUMNS,
     FIRST_VALID_YEAR,
@@ -70,14 +71,12 @@ __all__ = [
     "BULK_FILE_TYPES",
     "CONTENT_COLUMNS",
     "FIRST_VALID_YEAR",
-    "TRANSACTION_FILE_TYPES",
     "link_employers",
     "normalize_contributions",
 ]
 
 log = logging.getLogger(__name__)
 
-TRANSACTION_FILE_TYPES = ("indiv", "pas2", "oth")
 # First loads of these go through the bulk path (pas2/oth share SUB_IDs and need the regular one).
 BULK_FILE_TYPES = ("indiv",)
 WORK_MEM = "256MB"
@@ -335,9 +334,5 @@ def _scope_is_empty(conn: psycopg.Connection, params: dict[str, Any]) -> bool:
     trail answers without scanning every partition of core.contribution (there is no index on
     cycle/source).
     """
-    row = conn.execute(
-        "SELECT NOT EXISTS (SELECT 1 FROM ops.ingest_run_audits WHERE stage = %(stage)s "
-        "AND scope = %(scope)s AND status = 'succeeded')",
-        {"stage": NORMALIZE_STAGE, "scope": normalize_scope(params["source"], params["cycle"])},
-    ).fetchone()
-    return bool(row and row[0])
+    unit = normalize_scope(params["source"], params["cycle"])
+    return not ops.has_succeeded(conn, ops.Stage.NORMALIZE, unit)

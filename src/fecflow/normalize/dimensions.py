@@ -31,11 +31,12 @@ import psycopg
 from psycopg import sql
 
 from fecflow.catalog import FILES
+from fecflow.catalog.ids import CANDIDATE_ID, COMMITTEE_ID
 
 log = logging.getLogger(__name__)
 
-CANDIDATE_ID_RE = "^[HSP][0-9][A-Z0-9]{7}$"
-COMMITTEE_ID_RE = "^C[0-9]{8}$"
+CANDIDATE_ID_RE = CANDIDATE_ID
+COMMITTEE_ID_RE = COMMITTEE_ID
 
 Counts = dict[str, dict[str, int]]
 Query = sql.SQL | sql.Composed | str

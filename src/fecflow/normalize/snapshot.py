@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 import psycopg
 
-from fecflow.staging.coverage import STAGE, SUPERSEDED_KEY, coverage_of
+from fecflow.db import ops
+from fecflow.db.ops import NormalizedMark
+from fecflow.staging.coverage import coverage_of
 
-NORMALIZE_STAGE = "normalize"
+__all__ = ["NormalizedMark", "Snapshot", "current_snapshot", "last_normalized", "normalize_scope"]
 
 
-def normalize_scope(file_type: str, cycle: int) -> str:
-    return f"{file_type}:{cycle}"
+def normalize_scope(file_type: str, cycle: int) -> ops.UnitScope:
+    return ops.UnitScope(file_type, cycle)
 
 
 @dataclass(frozen=True)
@@ -36,18 +37,6 @@ class Snapshot:
     cycle: int
     fetched_at: dt.datetime
     rows_loaded: int | None
-
-
-@dataclass(frozen=True)
-class NormalizedMark:
-    """The newest succeeded normalization: its snapshot and when that snapshot was fetched (the
-    newest fetch that resolved to it, as recorded in ``counts.snapshot_fetched_at``, else the source
-    file's own ``fetched_at``)."""
-
-    audit_id: int
-    source_file_id: int
-    counts: dict[str, Any]
-    fetched_at: dt.datetime | None = None
 
 
 def current_snapshot(conn: psycopg.Connection, *, cycle: int, file_type: str) -> Snapshot | None:
@@ -65,45 +54,17 @@ def current_snapshot(conn: psycopg.Connection, *, cycle: int, file_type: str) ->
     file without a gap or an overlap. Only files with a batch that reached the end of the payload, or
     with a duplicate skip, are read at all.
     """
-    candidates = conn.execute(
-        """
-        SELECT sf.source_file_id, sf.fetched_at,
-               (SELECT (a.counts->>'duplicate_of')::bigint FROM ops.ingest_run_audits a
-                WHERE a.source_file_id = sf.source_file_id AND a.stage = %(stage)s
-                  AND a.status = 'skipped' AND a.counts ? 'duplicate_of'
-                ORDER BY a.audit_id DESC LIMIT 1) AS duplicate_of
-        FROM ops.source_file sf
-        WHERE sf.cycle = %(cycle)s AND sf.file_type = %(file_type)s
-          AND EXISTS (SELECT 1 FROM ops.ingest_run_audits a
-                      WHERE a.source_file_id = sf.source_file_id AND a.stage = %(stage)s
-                        AND ((a.status = 'succeeded' AND NOT (a.counts ? %(superseded)s)
-                              AND a.counts->>'eof' = 'true')
-                             OR (a.status = 'skipped' AND a.counts ? 'duplicate_of')))
-        ORDER BY sf.fetched_at DESC, sf.source_file_id DESC
-        """,
-        {"cycle": cycle, "file_type": file_type, "stage": STAGE, "superseded": SUPERSEDED_KEY},
-    ).fetchall()
-    for source_file_id, fetched_at, duplicate_of in candidates:
-        for staged_id in (int(source_file_id), duplicate_of):
+    for source_file_id, fetched_at, duplicate_of in ops.files_reaching_eof(conn, cycle=cycle, file_type=file_type):
+        for staged_id in (source_file_id, duplicate_of):
             if staged_id is None:
                 continue
-            coverage = coverage_of(conn, int(staged_id))
+            coverage = coverage_of(conn, staged_id)
             if coverage.complete:
                 loaded = sum(r.loaded for r in coverage.ranges)
-                return Snapshot(int(staged_id), file_type, cycle, fetched_at, loaded)
+                return Snapshot(staged_id, file_type, cycle, fetched_at, loaded)
     return None
 
 
 def last_normalized(conn: psycopg.Connection, *, cycle: int, file_type: str) -> NormalizedMark | None:
     """The newest succeeded normalization of this cycle and file type."""
-    row = conn.execute(
-        "SELECT a.audit_id, a.source_file_id, a.counts, "
-        "coalesce((a.counts->>'snapshot_fetched_at')::timestamptz, sf.fetched_at) "
-        "FROM ops.ingest_run_audits a LEFT JOIN ops.source_file sf ON sf.source_file_id = a.source_file_id "
-        "WHERE a.stage = %s AND a.scope = %s AND a.status = 'succeeded' AND a.source_file_id IS NOT NULL "
-        "ORDER BY a.finished_at DESC, a.audit_id DESC LIMIT 1",
-        (NORMALIZE_STAGE, normalize_scope(file_type, cycle)),
-    ).fetchone()
-    if row is None:
-        return None
-    return NormalizedMark(int(row[0]), int(row[1]), dict(row[2] or {}), row[3])
+    return ops.last_normalized(conn, normalize_scope(file_type, cycle))

@@ -18,9 +18,10 @@ from typing import Any
 
 import psycopg
 
+from fecflow.catalog import NORMALIZED_FILE_TYPES, TRANSACTION_FILE_TYPES
 from fecflow.db import ops
 from fecflow.errors import UnknownFileType
-from fecflow.normalize.contributions import TRANSACTION_FILE_TYPES, normalize_contributions
+from fecflow.normalize.contributions import normalize_contributions
 from fecflow.normalize.dimensions import CANDIDATES, COMMITTEES, Counts, normalize_dimension, normalize_links
 from fecflow.normalize.employer_map import EMPLOYER_MAP_SCOPE, employer_map_is_stale, refresh_employer_map
 from fecflow.normalize.employers import EMPLOYER_MAP_VERSION
@@ -28,7 +29,6 @@ from fecflow.normalize.guards import ShrinkPolicy, check_not_older, check_remova
 from fecflow.normalize.reference import load_reference
 from fecflow.normalize.rules import RULE_VERSION
 from fecflow.normalize.snapshot import (
-    NORMALIZE_STAGE,
     Snapshot,
     current_snapshot,
     last_normalized,
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 #: Bump when normalization changes what it writes for the same input: snapshots are normalized again.
 NORMALIZER_VERSION = 1
-NORMALIZE_ORDER = ("cn", "cm", "ccl", *TRANSACTION_FILE_TYPES)
+NORMALIZE_ORDER = NORMALIZED_FILE_TYPES  # the catalog's normalize_order: dimensions first
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ def normalize_file(
     policy = shrink or ShrinkPolicy()
     snapshot = current_snapshot(conn, cycle=cycle, file_type=file_type)
     if snapshot is None:
-        audit_id = ops.start_audit(conn, run_id, NORMALIZE_STAGE, scope=scope)
+        audit_id = ops.start_audit(conn, run_id, ops.Stage.NORMALIZE, scope=scope)
         reason = "no staged snapshot"
         ops.finish_audit(conn, audit_id, "skipped", counts={"reason": reason})
         log.info("normalize %s: skipped (%s)", scope, reason)
@@ -178,27 +178,27 @@ def normalize_file(
         and all(mark.counts.get(k) == v for k, v in fingerprint.items())
     ):
         audit_id = ops.start_audit(
-            conn, run_id, NORMALIZE_STAGE, scope=scope, source_file_id=snapshot.source_file_id
+            conn, run_id, ops.Stage.NORMALIZE, scope=scope, source_file_id=snapshot.source_file_id
         )
         reason = f"source file {snapshot.source_file_id} already normalized (audit {mark.audit_id})"
         ops.finish_audit(conn, audit_id, "skipped", counts={"reason": reason, **fingerprint})
         log.info("normalize %s: skipped (%s)", scope, reason)
         return UnitResult(file_type, cycle, "skipped", reason, snapshot.source_file_id, {}, 0.0, audit_id)
 
-    audit_id = ops.start_audit(conn, run_id, NORMALIZE_STAGE, scope=scope, source_file_id=snapshot.source_file_id)
+    audit_id = ops.start_audit(conn, run_id, ops.Stage.NORMALIZE, scope=scope, source_file_id=snapshot.source_file_id)
     counts = {**fingerprint, "snapshot_fetched_at": snapshot.fetched_at.isoformat()}
 
     def work() -> Counts:
         if mark is not None:
             check_not_older(
-                scope,
+                str(scope),
                 current_id=snapshot.source_file_id,
                 current_fetched_at=snapshot.fetched_at,
                 held_id=mark.source_file_id,
                 held_fetched_at=mark.fetched_at,
             )
         tables = _run_unit(conn, snapshot, run_id=run_id, audit_id=audit_id)
-        counts["removals"] = check_removals(scope, tables, policy)
+        counts["removals"] = check_removals(str(scope), tables, policy)
         return tables
 
     tables, seconds = _audited(conn, audit_id, f"normalize {scope}", work, counts)
@@ -208,7 +208,7 @@ def normalize_file(
         snapshot.source_file_id,
         seconds,
         _summary(tables),
-        extra={"run_id": run_id, "stage": NORMALIZE_STAGE, "counts": tables, "duration_s": round(seconds, 3)},
+        extra={"run_id": run_id, "stage": ops.Stage.NORMALIZE, "counts": tables, "duration_s": round(seconds, 3)},
     )
     return UnitResult(file_type, cycle, "normalized", "", snapshot.source_file_id, tables, seconds, audit_id)
 
@@ -218,7 +218,7 @@ def refresh_employers(conn: psycopg.Connection, *, run_id: int, cycle: int) -> U
     if not employer_map_is_stale(conn):
         conn.commit()
         return None
-    audit_id = ops.start_audit(conn, run_id, NORMALIZE_STAGE, scope=EMPLOYER_MAP_SCOPE)
+    audit_id = ops.start_audit(conn, run_id, ops.Stage.NORMALIZE, scope=ops.NamedScope(EMPLOYER_MAP_SCOPE))
     tables, seconds = _audited(
         conn,
         audit_id,
@@ -231,7 +231,7 @@ def refresh_employers(conn: psycopg.Connection, *, run_id: int, cycle: int) -> U
         EMPLOYER_MAP_VERSION,
         _summary(tables),
         seconds,
-        extra={"run_id": run_id, "stage": NORMALIZE_STAGE, "counts": tables, "duration_s": round(seconds, 3)},
+        extra={"run_id": run_id, "stage": ops.Stage.NORMALIZE, "counts": tables, "duration_s": round(seconds, 3)},
     )
     reason = f"employer map {EMPLOYER_MAP_VERSION}"
     return UnitResult("employers", cycle, "remapped", reason, None, tables, seconds, audit_id)

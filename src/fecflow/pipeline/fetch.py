@@ -98,7 +98,7 @@ def fetch_bulk(
     for target in targets:
         started = time.monotonic()
         audit_id = ops.start_audit(
-            conn, run_id, "fetch", scope=f"{target.file_type}:{target.cycle or 'header'}"
+            conn, run_id, ops.Stage.FETCH, scope=ops.UnitScope(target.file_type, target.cycle or None)
         )
         try:
             outcome = fetch_bulk_file(
@@ -130,13 +130,11 @@ def fetch_bulk(
             storage_uri=outcome.storage_uri,
             seconds=time.monotonic() - started,
         )
-        conn.execute(
-            "UPDATE ops.ingest_run_audits SET source_file_id = %s WHERE audit_id = %s", (sf_id, audit_id)
-        )
         ops.finish_audit(
             conn,
             audit_id,
             "succeeded" if outcome.changed else "skipped",
+            source_file_id=sf_id,
             sha256=record.sha256,
             bytes=record.bytes,
             counts={

@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from fecflow.db import ops
 from fecflow.errors import DataError
 
 
@@ -53,11 +54,4 @@ def get_run(conn: psycopg.Connection, run_id: int) -> RunRow:
 
 
 def run_audits(conn: psycopg.Connection, run_id: int) -> list[dict[str, Any]]:
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            "SELECT a.audit_id, a.stage, a.scope, a.status, a.source_file_id, a.lines_read, a.rows_loaded, "
-            "a.rows_rejected, a.window_start, a.window_end, a.started_at, a.finished_at, a.counts, "
-            "a.validation, a.error, sf.url FROM ops.ingest_run_audits a "
-            "LEFT JOIN ops.source_file sf USING (source_file_id) WHERE a.run_id = %s ORDER BY a.audit_id",
-            (run_id,),
-        ).fetchall()
+    return ops.run_audits(conn, run_id)

@@ -36,12 +36,12 @@ from psycopg import sql
 from fecflow.catalog import FILES
 from fecflow.db import ops
 from fecflow.normalize.snapshot import current_snapshot, last_normalized
-from fecflow.staging.coverage import STAGE, SUPERSEDED_KEY, coverage_of
+from fecflow.staging.coverage import coverage_of
 from fecflow.staging.load import STAGE_LOCK_CLASS, unstage_source_file
 
 log = logging.getLogger(__name__)
 
-PRUNE_STAGE = "prune"
+PRUNE_STAGE = ops.Stage.PRUNE
 
 
 @dataclass(frozen=True)
@@ -79,28 +79,16 @@ def list_staged_files(
     conn: psycopg.Connection, *, cycles: Sequence[int] | None = None, file_types: Sequence[str] | None = None
 ) -> list[StagedFile]:
     """Source files with current (succeeded, not superseded) stage batches, newest first per group."""
-    rows = conn.execute(
-        """
-        SELECT sf.source_file_id, sf.file_type, sf.cycle, sf.fetched_at, sum(a.rows_loaded)::bigint
-        FROM ops.source_file sf
-        JOIN ops.ingest_run_audits a ON a.source_file_id = sf.source_file_id
-        WHERE a.stage = %(stage)s AND a.status = 'succeeded' AND NOT (a.counts ? %(superseded)s)
-          AND sf.cycle IS NOT NULL
-          AND (%(cycles)s::int[] IS NULL OR sf.cycle = ANY(%(cycles)s::int[]))
-          AND (%(types)s::text[] IS NULL OR sf.file_type = ANY(%(types)s::text[]))
-        GROUP BY sf.source_file_id
-        ORDER BY sf.cycle, sf.file_type, sf.fetched_at DESC, sf.source_file_id DESC
-        """,
-        {
-            "stage": STAGE,
-            "superseded": SUPERSEDED_KEY,
-            "cycles": list(cycles) if cycles else None,
-            "types": list(file_types) if file_types else None,
-        },
-    ).fetchall()
     return [
-        StagedFile(int(sfid), ft, int(cycle), fetched_at, int(n or 0), coverage_of(conn, int(sfid)).complete)
-        for sfid, ft, cycle, fetched_at, n in rows
+        StagedFile(
+            f.source_file_id,
+            f.file_type,
+            f.cycle,
+            f.fetched_at,
+            int(f.rows_loaded or 0),
+            coverage_of(conn, f.source_file_id).complete,
+        )
+        for f in ops.staged_source_files(conn, cycles=cycles, file_types=file_types)
     ]
 
 
@@ -184,7 +172,11 @@ def prune_staging(
                 result.busy.append(staged.source_file_id)
                 continue
             audit_id = ops.start_audit(
-                ops_conn, run_id, PRUNE_STAGE, scope=staged.file_type, source_file_id=staged.source_file_id
+                ops_conn,
+                run_id,
+                PRUNE_STAGE,
+                scope=ops.FileScope(staged.file_type),
+                source_file_id=staged.source_file_id,
             )
             try:
                 deleted = unstage_source_file(

@@ -8,6 +8,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from fecflow.db import ops
+
 
 @dataclass(frozen=True)
 class MappingReport:
@@ -51,18 +53,7 @@ def mapping_report(conn: psycopg.Connection, cycle: int | None = None) -> Mappin
 
 def staged_files(conn: psycopg.Connection) -> list[dict[str, Any]]:
     """Per staged source file: type, cycle, lines, loaded, rejected, window."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            """
-            SELECT sf.file_type, sf.cycle, sf.source_file_id, sum(a.lines_read) AS lines,
-                   sum(a.rows_loaded) AS loaded, sum(a.rows_rejected) AS rejected,
-                   min(a.window_start) AS window_start, max(a.window_end) AS window_end
-            FROM ops.ingest_run_audits a JOIN ops.source_file sf USING (source_file_id)
-            WHERE a.stage = 'stage' AND a.status = 'succeeded'
-            GROUP BY sf.file_type, sf.cycle, sf.source_file_id
-            ORDER BY sf.cycle, sf.file_type, sf.source_file_id
-            """
-        ).fetchall()
+    return ops.staged_file_totals(conn)
 
 
 TOP_SQL = """

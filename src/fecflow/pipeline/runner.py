@@ -36,7 +36,6 @@ class StepContext:
     db_url: str
     settings: Settings
     run_id: int
-    args: dict[str, Any]
     state: dict[str, Any] = field(default_factory=dict)
     progress: Callable[[str, int, int | None], None] | None = None
 
@@ -67,31 +66,9 @@ class RunSummary:
 
 def succeeded_steps(conn: psycopg.Connection, run_id: int) -> set[str]:
     """Steps that succeeded in ``run_id`` or in the runs it resumed (transitively)."""
-    rows = conn.execute(
-        "SELECT DISTINCT stage FROM ops.ingest_run_audits WHERE run_id = ANY(%s) "
-        "AND scope = 'step' AND status IN ('succeeded', 'skipped')",
-        (ops.resume_chain(conn, run_id),),
-    ).fetchall()
+    done = ops.succeeded_steps(conn, ops.resume_chain(conn, run_id))
     conn.commit()
-    return {r[0] for r in rows}
-
-
-def mark_abandoned_runs(conn: psycopg.Connection, current_run_id: int) -> int:
-    """With the pipeline lock held, any other 'running' run is dead (killed): mark it interrupted."""
-    cur = conn.execute(
-        "UPDATE ops.ingest_run SET status = 'interrupted', finished_at = now(), "
-        "error = coalesce(error, 'the process ended without finishing (killed?)') "
-        "WHERE status = 'running' AND run_id <> %s",
-        (current_run_id,),
-    )
-    conn.execute(
-        "UPDATE ops.ingest_run_audits SET status = 'failed', finished_at = now(), "
-        "error = coalesce(error, 'the process ended without finishing (killed?)') "
-        "WHERE status = 'running' AND run_id <> %s",
-        (current_run_id,),
-    )
-    conn.commit()
-    return cur.rowcount
+    return done
 
 
 @contextmanager
@@ -113,7 +90,7 @@ def recorded_run(
         except FecflowError as exc:
             ops.finish_run(conn, run_id, "failed", exc.message)
             raise
-        mark_abandoned_runs(conn, run_id)
+        ops.mark_abandoned_runs(conn, run_id)
         try:
             yield conn, run_id
         except BaseException as exc:
@@ -157,10 +134,13 @@ def run_steps(
     progress: Callable[[str, int, int | None], None] | None = None,
     on_step: Callable[[StepOutcome], None] | None = None,
 ) -> RunSummary:
-    """Run ``steps`` in order under the pipeline lock; raise the first step's error after recording it."""
+    """Run ``steps`` in order under the pipeline lock; raise the first step's error after recording it.
+
+    ``args`` is only recorded (``ops.ingest_run.args``): the steps carry their own typed arguments.
+    """
     with recorded_run(db_url, command, args, resume_from=resume_from) as (conn, run_id):
         skip = succeeded_steps(conn, resume_from) if resume_from is not None else set()
-        ctx = StepContext(conn, db_url, settings, run_id, args, progress=progress)
+        ctx = StepContext(conn, db_url, settings, run_id, progress=progress)
         outcomes: list[StepOutcome] = []
         for step in steps:
             outcome = _run_step(conn, ctx, step, skip)
@@ -172,7 +152,7 @@ def run_steps(
 
 def _run_step(conn: psycopg.Connection, ctx: StepContext, step: Step, skip: set[str]) -> StepOutcome:
     extra = {"run_id": ctx.run_id, "stage": step.name}
-    audit_id = ops.start_audit(conn, ctx.run_id, step.name, scope="step")
+    audit_id = ops.start_audit(conn, ctx.run_id, step.name, scope=ops.STEP)
     if step.name in skip:
         ops.finish_audit(conn, audit_id, "skipped", counts={"reason": "succeeded in the resumed run"})
         log.info(

@@ -27,7 +27,7 @@ from fecflow.scores.windows import DEFAULT_LOOKBACK_MONTHS, Window, window_endin
 
 log = logging.getLogger(__name__)
 
-AUDIT_STAGE = "scores"
+AUDIT_STAGE = ops.Stage.SCORES
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def compute_scores(
     started = time.perf_counter()
     params = DEFAULT_PARAMS
     window = window_ending(as_of, lookback_months)
-    audit_id = ops.start_audit(conn, run_id, AUDIT_STAGE, scope=f"{method_version} as_of={as_of} {window}")
+    audit_id = ops.start_audit(conn, run_id, AUDIT_STAGE, scope=ops.ScoreScope(method_version, as_of, str(window)))
     try:
         timings: dict[str, float] = {}
         mark = time.perf_counter()

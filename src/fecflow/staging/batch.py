@@ -27,7 +27,7 @@ from fecflow.db import ops
 from fecflow.db.models import STAGING_META_COLUMNS
 from fecflow.errors import DataError
 from fecflow.parse import ParseStats, iter_blocks
-from fecflow.staging.coverage import STAGE, Segment
+from fecflow.staging.coverage import Segment
 from fecflow.staging.payload import ByteStream, Payload, limit_to_boundary, limit_to_offset
 from fecflow.staging.rows import DateCounter, SideRows, Window, block_rows, date_window, prefix_rows
 
@@ -240,7 +240,7 @@ def load_batch(shared: BatchContext, segment: Segment, audit_id: int) -> BatchRe
         stats.recoded,
         seconds,
         stats.lines / seconds if seconds > 0 else 0.0,
-        extra={"stage": STAGE, "source_file_id": shared.source_file_id, "file_type": shared.spec.file_type},
+        extra={"stage": ops.Stage.STAGE, "source_file_id": shared.source_file_id, "file_type": shared.spec.file_type},
     )
     return result
 
@@ -259,12 +259,7 @@ def check_parents_once(conn: psycopg.Connection, source_file_id: int, audit_id: 
     Every row of the batch references the same two parent rows; locking them ``FOR KEY SHARE`` is what
     each per-row check would do, so the guarantee is the same (the staging tables have no per-row FKs).
     """
-    found = conn.execute(
-        "SELECT EXISTS (SELECT FROM ops.source_file WHERE source_file_id = %s FOR KEY SHARE), "
-        "EXISTS (SELECT FROM ops.ingest_run_audits WHERE audit_id = %s FOR KEY SHARE)",
-        (source_file_id, audit_id),
-    ).fetchone()
-    if found != (True, True):
+    if not ops.lock_batch_parents(conn, source_file_id, audit_id):
         raise DataError(f"Source file {source_file_id} or stage batch {audit_id} does not exist.")
 
 

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 
 import psycopg
 
+from fecflow.db import ops
 from fecflow.staging.payload import Payload
 
-STAGE = "stage"
-SUPERSEDED_KEY = "superseded_by_run_id"
 #: Payloads are split between workers only into parts of at least this many bytes.
 MIN_PART_BYTES = 256 * 1024
 
@@ -64,31 +63,26 @@ class Coverage:
 
 
 def coverage_of(conn: psycopg.Connection, source_file_id: int) -> Coverage:
-    rows = conn.execute(
-        "SELECT audit_id, counts, lines_read, rows_loaded, rows_rejected, sha256, bytes, window_start, "
-        "window_end FROM ops.ingest_run_audits WHERE stage = %s AND source_file_id = %s "
-        "AND status = 'succeeded' AND NOT (counts ? %s)",
-        (STAGE, source_file_id, SUPERSEDED_KEY),
-    ).fetchall()
     ranges: list[Covered] = []
-    for audit_id, counts, lines, loaded, rejected, sha256, size, start, end in rows:
+    for batch in ops.current_batches(conn, source_file_id):
+        counts = batch.counts
         try:
             ranges.append(
                 Covered(
-                    audit_id,
+                    batch.audit_id,
                     int(counts["first_line"]),
                     int(counts["last_line"]),
                     int(counts["first_byte"]),
                     int(counts["end_byte"]),
                     bool(counts["eof"]),
-                    int(lines or 0),
-                    int(loaded or 0),
-                    int(rejected or 0),
+                    int(batch.lines_read or 0),
+                    int(batch.rows_loaded or 0),
+                    int(batch.rows_rejected or 0),
                     int(counts.get("recoded", 0)),
-                    sha256,
-                    size,
-                    start,
-                    end,
+                    batch.sha256,
+                    batch.bytes,
+                    batch.window_start,
+                    batch.window_end,
                 )
             )
         except (KeyError, TypeError, ValueError):

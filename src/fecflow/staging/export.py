@@ -23,10 +23,11 @@ from typing import BinaryIO
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import dict_row
 
 from fecflow.catalog import FILES, FileSpec
+from fecflow.db import ops
 from fecflow.errors import DataError
-from fecflow.staging.load import STAGE, SUPERSEDED_KEY
 
 LINES_PER_CHUNK = 10_000
 CHUNKS_PER_FETCH = 8
@@ -64,40 +65,46 @@ class ExportResult:
 
 def describe_staged_file(conn: psycopg.Connection, source_file_id: int) -> StagedFile:
     """The staged extent of a source file; raises DataError unless it is fully staged."""
-    row = conn.execute(
-        "SELECT file_type, sha256 FROM ops.source_file WHERE source_file_id = %s", (source_file_id,)
-    ).fetchone()
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            "SELECT file_type, sha256 FROM ops.source_file WHERE source_file_id = %(id)s", {"id": source_file_id}
+        ).fetchone()
     if row is None:
         raise DataError(f"Source file {source_file_id} is not recorded in ops.source_file.")
-    file_type, source_sha256 = row
-    spec = FILES.get(file_type)
+    spec = FILES.get(row["file_type"])
     if spec is None:
-        raise DataError(f"Source file {source_file_id} has file type {file_type!r}, unknown to the catalog.")
-    batches = conn.execute(
-        "SELECT counts, lines_read, sha256 FROM ops.ingest_run_audits WHERE stage = %s AND source_file_id = %s "
-        "AND status = 'succeeded' AND NOT (counts ? %s) ORDER BY (counts->>'first_line')::bigint",
-        (STAGE, source_file_id, SUPERSEDED_KEY),
-    ).fetchall()
-    if not batches or not any(counts.get("eof") for counts, _, _ in batches):
+        raise DataError(
+            f"Source file {source_file_id} has file type {row['file_type']!r}, unknown to the catalog."
+        )
+    batches = sorted(ops.current_batches(conn, source_file_id), key=_first_line)
+    if not batches or not any(b.counts.get("eof") for b in batches):
         raise DataError(
             f"Source file {source_file_id} is not fully staged.",
             hint=f"Stage it first: `fecflow stage` (see `fecflow runs` for the source file {source_file_id}).",
         )
-    truncated = conn.execute(
-        "SELECT count(*) FROM ops.rejected_row WHERE source_file_id = %s AND reason = 'line_too_long'",
-        (source_file_id,),
-    ).fetchone()
+    with conn.cursor(row_factory=dict_row) as cur:
+        truncated = cur.execute(
+            "SELECT count(*) AS lines FROM ops.rejected_row WHERE source_file_id = %(id)s "
+            "AND reason = 'line_too_long'",
+            {"id": source_file_id},
+        ).fetchone()
     conn.commit()
-    last = max(batches, key=lambda b: int(b[0].get("last_line", 0)))[0]
+    last = max(batches, key=lambda b: int(b.counts.get("last_line", 0))).counts
     return StagedFile(
         source_file_id=source_file_id,
         spec=spec,
-        lines=sum(int(lines or 0) for _, lines, _ in batches),
+        lines=sum(int(b.lines_read or 0) for b in batches),
         missing_final_newline=bool(last.get("missing_final_newline")),
-        payload_sha256=next((sha for _, _, sha in batches if sha), None),
-        source_file_sha256=source_sha256,
-        truncated_lines=int(truncated[0]) if truncated else 0,
+        payload_sha256=next((b.sha256 for b in batches if b.sha256), None),
+        source_file_sha256=row["sha256"],
+        truncated_lines=int(truncated["lines"]) if truncated else 0,
     )
+
+
+def _first_line(batch: ops.StageBatch) -> float:
+    """Batches in payload order (one without a first line last, as SQL sorts NULL)."""
+    first = batch.counts.get(ops.CountKey.FIRST_LINE)
+    return float("inf") if first is None else int(first)
 
 
 def _chunks_query(spec: FileSpec) -> sql.Composed:

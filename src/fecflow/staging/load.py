@@ -83,7 +83,6 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.types.json import Jsonb
 
 from fecflow.catalog import FileSpec
 from fecflow.db import ops
@@ -97,14 +96,12 @@ from fecflow.staging.batch import (
     StageAborted,
     load_batch,
 )
-from fecflow.staging.coverage import STAGE, SUPERSEDED_KEY, Coverage, Segment, coverage_of, fresh_plan
+from fecflow.staging.coverage import Coverage, Segment, coverage_of, fresh_plan
 from fecflow.staging.payload import Payload, open_payload
 from fecflow.staging.rows import parse_fec_date
 
 __all__ = [
-    "STAGE",
     "STAGE_LOCK_CLASS",
-    "SUPERSEDED_KEY",
     "StageAborted",
     "StageResult",
     "connection_factory",
@@ -276,7 +273,9 @@ def _stage_locked(
         fk_checks_per_batch=FK_CHECKS_PER_BATCH,
     )
     audit_ids = [
-        ops.start_audit(ops_conn, run_id, STAGE, scope=spec.file_type, source_file_id=source_file_id)
+        ops.start_audit(
+            ops_conn, run_id, ops.Stage.STAGE, scope=ops.FileScope(spec.file_type), source_file_id=source_file_id
+        )
         for _ in segments
     ]
     results = _run_batches(shared, segments, audit_ids, workers)
@@ -351,7 +350,9 @@ def _skip(
     duplicate_of: int | None,
     started: float,
 ) -> StageResult:
-    audit_id = ops.start_audit(ops_conn, run_id, STAGE, scope=spec.file_type, source_file_id=source_file_id)
+    audit_id = ops.start_audit(
+            ops_conn, run_id, ops.Stage.STAGE, scope=ops.FileScope(spec.file_type), source_file_id=source_file_id
+        )
     counts: dict[str, Any] = {"reason": reason}
     if duplicate_of is not None:
         counts["duplicate_of"] = duplicate_of
@@ -392,32 +393,20 @@ def _lock_source_file(conn: psycopg.Connection, source_file_id: int) -> None:
 
 def _fail_stale_batches(conn: psycopg.Connection, source_file_id: int) -> None:
     """Batches still 'running' while we hold the file's lock belong to a process that died."""
-    cur = conn.execute(
-        "UPDATE ops.ingest_run_audits SET status = 'failed', finished_at = now(), "
-        "error = 'interrupted: the staging process ended before this batch finished' "
-        "WHERE stage = %s AND source_file_id = %s AND status = 'running'",
-        (STAGE, source_file_id),
-    )
-    if cur.rowcount:
-        log.warning(
-            "marked %d interrupted stage batches of source file %d failed", cur.rowcount, source_file_id
-        )
+    failed = ops.fail_running_batches(conn, source_file_id)
+    if failed:
+        log.warning("marked %d interrupted stage batches of source file %d failed", failed, source_file_id)
 
 
 def _staged_duplicate(
     conn: psycopg.Connection, source_file_id: int, file_type: str, sha256: str, member: str | None
 ) -> tuple[int, Coverage] | None:
-    candidates = conn.execute(
-        "SELECT DISTINCT s.source_file_id FROM ops.source_file s JOIN ops.ingest_run_audits a "
-        "ON a.source_file_id = s.source_file_id AND a.stage = %s AND a.status = 'succeeded' "
-        "WHERE s.sha256 = %s AND s.file_type = %s AND s.member IS NOT DISTINCT FROM %s "
-        "AND s.source_file_id <> %s ORDER BY 1",
-        (STAGE, sha256, file_type, member, source_file_id),
-    ).fetchall()
-    for (candidate,) in candidates:
+    for candidate in ops.staged_with_sha256(
+        conn, sha256=sha256, file_type=file_type, member=member, other_than=source_file_id
+    ):
         coverage = coverage_of(conn, candidate)
         if coverage.complete:
-            return int(candidate), coverage
+            return candidate, coverage
     return None
 
 
@@ -455,9 +444,5 @@ def unstage_source_file(
         (source_file_id, keep_normalize_rejects),
     )
     conn.execute("DELETE FROM staging.raw_line WHERE source_file_id = %s", (source_file_id,))
-    conn.execute(
-        "UPDATE ops.ingest_run_audits SET counts = counts || jsonb_build_object(%s::text, %s::bigint) || %s "
-        "WHERE stage = %s AND source_file_id = %s AND status = 'succeeded' AND NOT (counts ? %s)",
-        (SUPERSEDED_KEY, run_id, Jsonb(note or {}), STAGE, source_file_id, SUPERSEDED_KEY),
-    )
+    ops.supersede_batches(conn, source_file_id, run_id, note)
     return staged
