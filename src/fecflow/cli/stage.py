@@ -20,8 +20,8 @@ from fecflow.db.engine import connect, require_schema, resolve_database_url
 from fecflow.errors import ConfigError, DataError
 from fecflow.pipeline import steps
 from fecflow.pipeline.args import StageArgs, to_json
+from fecflow.pipeline.reports import export_source_file
 from fecflow.pipeline.steps import StagedFile
-from fecflow.staging.export import export_source_file
 
 console = Console(highlight=False)
 
