@@ -87,13 +87,12 @@ from psycopg import sql
 from fecflow.catalog import FileSpec
 from fecflow.db import ops
 from fecflow.db.engine import connect as connect_url
-from fecflow.errors import DataError, LockHeld
+from fecflow.errors import DataError, LockHeld, StageAborted
 from fecflow.staging.batch import (
     BatchContext,
     BatchResult,
     ConnectionFactory,
     ProgressCallback,
-    StageAborted,
     load_batch,
 )
 from fecflow.staging.coverage import Coverage, Segment, coverage_of, fresh_plan
