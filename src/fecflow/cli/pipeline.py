@@ -16,6 +16,7 @@ from fecflow.db.engine import connect, require_schema, resolve_database_url
 from fecflow.errors import ConfigError, DataError
 from fecflow.pipeline.args import DEFAULT_LOOKBACK_MONTHS, RunArgs
 from fecflow.pipeline.flows import (
+    REPLAYABLE_STAGES,
     backfill_args,
     ingest_daily_args,
     replay_range_args,
@@ -149,7 +150,7 @@ def replay_range(
     """Re-run stages for the source files fetched in a date range, from stored raw files (no download)."""
     state: AppState = ctx.obj
     chosen = [s.strip() for s in stages.split(",") if s.strip()]
-    bad = [s for s in chosen if s not in ("stage", "normalize", "score")]
+    bad = [s for s in chosen if s not in REPLAYABLE_STAGES]
     if bad or not chosen:
         raise ConfigError(f"Unknown stages {bad or stages!r}.", hint="Use --stages stage,normalize,score.")
     first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)

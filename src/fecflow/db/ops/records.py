@@ -291,3 +291,66 @@ def release_pipeline_lock(conn: psycopg.Connection) -> None:
 def _commit(conn: psycopg.Connection) -> None:
     if not conn.autocommit:
         conn.commit()
+
+
+# --- OpenFEC pulls ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ApiPull:
+    pull_id: int
+    cursor: dict[str, Any] | None  # the stored resume cursor (sources.openfec.Cursor.to_dict())
+    pages: int
+    rows: int
+    status: str
+
+
+def open_api_pull(conn: psycopg.Connection, endpoint: str, params: Mapping[str, Any]) -> ApiPull | None:
+    """The newest unfinished pull of ``endpoint`` with exactly these filters."""
+    row = _one(
+        conn,
+        "SELECT pull_id, cursor, pages, rows, status FROM ops.api_pull WHERE endpoint = %(endpoint)s "
+        "AND params = %(params)s AND status <> 'done' ORDER BY pull_id DESC LIMIT 1",
+        {"endpoint": endpoint, "params": Jsonb(dict(params))},
+    )
+    return ApiPull(**row) if row else None
+
+
+def start_api_pull(conn: psycopg.Connection, endpoint: str, params: Mapping[str, Any], run_id: int | None) -> int:
+    row = _one(
+        conn,
+        "INSERT INTO ops.api_pull (endpoint, params, run_id) VALUES (%(endpoint)s, %(params)s, %(run_id)s) "
+        "RETURNING pull_id",
+        {"endpoint": endpoint, "params": Jsonb(dict(params)), "run_id": run_id},
+    )
+    assert row is not None
+    return int(row["pull_id"])
+
+
+def advance_api_pull(
+    conn: psycopg.Connection, pull_id: int, *, rows: int, cursor: dict[str, Any], done: bool
+) -> int:
+    """Count one more stored page (in the caller's transaction, with the page); return its number."""
+    row = _one(
+        conn,
+        "UPDATE ops.api_pull SET pages = pages + 1, rows = rows + %(rows)s, cursor = %(cursor)s, "
+        "updated_at = now(), status = CASE WHEN %(done)s THEN 'done' ELSE 'running' END "
+        "WHERE pull_id = %(pull_id)s RETURNING pages",
+        {"rows": rows, "cursor": Jsonb(cursor), "done": done, "pull_id": pull_id},
+    )
+    assert row is not None
+    return int(row["pages"])
+
+
+def finish_api_pull(conn: psycopg.Connection, pull_id: int, *, done: bool) -> ApiPull:
+    """Mark the pull done (when it reached the end) and return its totals."""
+    if done:
+        conn.execute(
+            "UPDATE ops.api_pull SET status = 'done', updated_at = now() WHERE pull_id = %(pull_id)s",
+            {"pull_id": pull_id},
+        )
+    row = _one(
+        conn,
+        "SELECT pull_id, cursor, pages, rows, status FROM ops.api_pull WHERE pull_id = %(pull_id)s",
+        {"pull_id": pull_id},
+    )
+    assert row is not None
+    return ApiPull(**row)
