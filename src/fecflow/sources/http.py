@@ -156,15 +156,8 @@ class _NotModified(Exception):
         self.last_modified = last_modified
 
 
-def _request_once(
-    client: httpx.Client,
-    url: str,
-    body: _Body,
-    policy: RetryPolicy,
-    conditional: Validators | None,
-) -> None:
-    where = redact_url(url)
-    body.attempts += 1
+def _request_headers(body: _Body, conditional: Validators | None, where: str) -> tuple[dict[str, str], bool]:
+    """The headers of the next attempt, and whether it resumes the body received so far (Range)."""
     headers = {"Accept-Encoding": "identity"}
     if body.size > 0 and not body.accept_ranges:
         logger.info("%s: server does not accept ranges; restarting from byte 0", where)
@@ -180,7 +173,51 @@ def _request_once(
             headers["If-None-Match"] = conditional.etag
         if conditional.last_modified:
             headers["If-Modified-Since"] = conditional.last_modified
+    return headers, resuming
 
+
+def _continue_partial(body: _Body, resp: httpx.Response, resuming: bool, where: str) -> None:
+    """A 206 must continue exactly where the body stopped; anything else restarts from byte 0."""
+    content_range = _parse_content_range(resp.headers.get("content-range"))
+    if not resuming or content_range is None:
+        body.reset()
+        raise TransientSourceError(f"Unexpected partial response from {where}; restarting")
+    start, _end, total = content_range
+    if start != body.size or (body.expected_total is not None and total != body.expected_total):
+        body.reset()
+        raise TransientSourceError(
+            f"Content-Range {resp.headers.get('content-range')!r} from {where} does not continue "
+            f"the {body.size} bytes already received; restarting from byte 0"
+        )
+    body.expected_total = total
+    body.resumes += 1
+    logger.info("%s: resuming at byte %d of %s", where, start, total)
+
+
+def _start_full(body: _Body, resp: httpx.Response, resuming: bool, where: str) -> None:
+    """A 200: the whole body from byte 0, with the validators and length to expect."""
+    if resuming:
+        logger.info("%s: server answered the Range request with a full body; restarting", where)
+        body.reset()
+    body.started = True
+    body.status = 200
+    body.etag = resp.headers.get("etag")
+    body.last_modified = resp.headers.get("last-modified")
+    length = resp.headers.get("content-length")
+    encoded = resp.headers.get("content-encoding", "identity").lower() not in ("", "identity")
+    body.expected_total = int(length) if length and length.isdigit() and not encoded else None
+
+
+def _request_once(
+    client: httpx.Client,
+    url: str,
+    body: _Body,
+    policy: RetryPolicy,
+    conditional: Validators | None,
+) -> None:
+    where = redact_url(url)
+    body.attempts += 1
+    headers, resuming = _request_headers(body, conditional, where)
     try:
         with client.stream("GET", url, headers=headers, timeout=policy.timeout) as resp:
             status = resp.status_code
@@ -194,33 +231,10 @@ def _request_once(
                 raise TransientSourceError(f"HTTP 416 for a resumed range of {where}; restarting from byte 0")
             if status not in (200, 206):
                 raise error_for_status(status, url, resp.headers)
-
             if status == 206:
-                content_range = _parse_content_range(resp.headers.get("content-range"))
-                if not resuming or content_range is None:
-                    body.reset()
-                    raise TransientSourceError(f"Unexpected partial response from {where}; restarting")
-                start, _end, total = content_range
-                if start != body.size or (body.expected_total is not None and total != body.expected_total):
-                    body.reset()
-                    raise TransientSourceError(
-                        f"Content-Range {resp.headers.get('content-range')!r} from {where} does not continue "
-                        f"the {body.size} bytes already received; restarting from byte 0"
-                    )
-                body.expected_total = total
-                body.resumes += 1
-                logger.info("%s: resuming at byte %d of %s", where, start, total)
-            else:  # 200: a full body, from byte 0
-                if resuming:
-                    logger.info("%s: server answered the Range request with a full body; restarting", where)
-                    body.reset()
-                body.started = True
-                body.status = 200
-                body.etag = resp.headers.get("etag")
-                body.last_modified = resp.headers.get("last-modified")
-                length = resp.headers.get("content-length")
-                encoded = resp.headers.get("content-encoding", "identity").lower() not in ("", "identity")
-                body.expected_total = int(length) if length and length.isdigit() and not encoded else None
+                _continue_partial(body, resp, resuming, where)
+            else:
+                _start_full(body, resp, resuming, where)
             advertises_ranges = resp.headers.get("accept-ranges", "").strip().lower() == "bytes"
             body.accept_ranges = advertises_ranges or (status == 206 and body.accept_ranges)
 

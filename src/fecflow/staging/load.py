@@ -246,18 +246,7 @@ def _stage_locked(
     payload = (
         path if isinstance(path, Payload) else open_payload(path, member=member or file_member, spec=spec)
     )
-    if coverage.ranges:
-        segments = list(coverage.gaps or [])
-        known = next(((r.sha256, r.bytes) for r in coverage.ranges if r.sha256), (None, None))
-        log.info(
-            "resuming source file %d: %d line ranges already staged, %d to load",
-            source_file_id,
-            len(coverage.ranges),
-            len(segments),
-        )
-    else:
-        segments = fresh_plan(payload, workers)
-        known = (None, None)
+    segments, known = _segments_to_load(payload, coverage, workers, source_file_id)
     shared = BatchContext(
         factory=factory,
         ops_conn=ops_conn,
@@ -279,6 +268,24 @@ def _stage_locked(
     ]
     results = _run_batches(shared, segments, audit_ids, workers)
     return _summarize(spec, source_file_id, results, coverage, started)
+
+
+def _segments_to_load(
+    payload: Payload, coverage: Coverage, workers: int, source_file_id: int
+) -> tuple[list[Segment], tuple[str | None, int | None]]:
+    """The gaps of a partly staged file (and the payload sha256/size its batches recorded), or a fresh
+    plan of ``workers`` byte ranges."""
+    if not coverage.ranges:
+        return fresh_plan(payload, workers), (None, None)
+    segments = list(coverage.gaps or [])
+    known = next(((r.sha256, r.bytes) for r in coverage.ranges if r.sha256), (None, None))
+    log.info(
+        "resuming source file %d: %d line ranges already staged, %d to load",
+        source_file_id,
+        len(coverage.ranges),
+        len(segments),
+    )
+    return segments, known
 
 
 def _run_batches(
