@@ -15,14 +15,15 @@ FILES ?= cm,cn,ccl,indiv,pas2,oth
 BENCH_ROWS ?= 2000000
 FECFLOW := $(VENV)/bin/fecflow
 
-.PHONY: help install demo test test-unit test-integration lint format docs bench clean \
+.PHONY: help install demo test test-unit test-integration lint format docs docs-check bench clean \
 	ingest-backfill ingest-daily replay-range
 
 help:
 	@echo "make demo    - install, start the embedded PostgreSQL, run the demo pipeline"
 	@echo "make test    - install dev extras, run ruff, mypy and pytest"
 	@echo "make lint    - ruff + mypy"
-	@echo "make docs    - regenerate generated docs (docs/cli.md, docs/data/files, schema.md)"
+	@echo "make docs    - regenerate generated docs (docs/cli.md, docs/data/files, schema.md, counting-rules.md)"
+	@echo "make docs-check - fail when a generated doc is stale (what tests/meta checks)"
 	@echo "make bench   - performance benchmark (writes bench/results.json; BENCH_ROWS=$(BENCH_ROWS))"
 	@echo "make ingest-backfill CYCLES=2016-2020 [FILES=...]  - fecflow backfill"
 	@echo "make ingest-daily                                  - fecflow ingest-daily"
@@ -59,6 +60,9 @@ format: $(STAMP)
 
 docs: $(STAMP)
 	$(PY) scripts/gen_docs.py
+
+docs-check: $(STAMP)
+	$(PY) scripts/gen_docs.py --check
 
 demo: $(RUNTIME_STAMP)
 	$(FECFLOW) db start

@@ -1,4 +1,9 @@
-"""Regenerate the generated documentation (``make docs``); tests/meta fails when it is stale."""
+"""Every generated document, from one place: ``make docs`` writes them, ``make docs-check`` (and
+tests/meta) fails when one is stale.
+
+    python scripts/gen_docs.py           # write what changed
+    python scripts/gen_docs.py --check   # exit 1 and name the stale ones, write nothing
+"""
 
 from __future__ import annotations
 
@@ -23,7 +28,16 @@ def expected_outputs() -> dict[Path, str]:
     return out
 
 
-def main() -> int:
+def stale_outputs() -> list[Path]:
+    return [path for path, text in expected_outputs().items() if not path.exists() or path.read_text() != text]
+
+
+def main(argv: list[str] | None = None) -> int:
+    if "--check" in (sys.argv[1:] if argv is None else argv):
+        stale = stale_outputs()
+        for path in stale:
+            print(f"stale: {path.relative_to(ROOT)} (run `make docs`)")
+        return 1 if stale else 0
     changed = 0
     for path, text in expected_outputs().items():
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,31 @@ Every error the library raises is a :class:`FecflowError`. Third-party errors ar
 at the boundary where they happen (``raise XError(...) from exc``). Callers retry by *type*
 (``err.retryable``), never by message text. Only the CLI catches these, prints ``Error:`` and
 ``Hint:`` and maps them to an exit code.
+
+The tree (exit code; *retryable*)::
+
+    FecflowError                      1
+    |-- ConfigError                   2   a setting is missing or invalid
+    |   `-- ApiKeyError               2   the OpenFEC key is missing or not allowed
+    |-- DatabaseError                 3
+    |   |-- DatabaseUnavailable       3   *retryable*: the server is not reachable (yet)
+    |   |-- EmbeddedPostgresError     3   the embedded server could not start or stop
+    |   |-- SchemaNotReady            3   migrations are missing: `fecflow db upgrade`
+    |   `-- LockHeld                  4   another run holds the pipeline lock
+    |-- SourceError                   1   HTTP server, API or object storage failed
+    |   |-- TransientSourceError      1   *retryable*: connection reset, timeout, 408 / 5xx
+    |   |   `-- RateLimited           1   *retryable*: 429, with the server's Retry-After
+    |   |-- HttpStatusError           1   a terminal HTTP status (4xx)
+    |   |-- IntegrityError            1   size, checksum or archive check failed
+    |   |   `-- UnsafeArchive         1   path traversal, links, zip bomb
+    |   `-- StorageError              1   raw storage (disk or S3) failed
+    |-- DataError                     1   input cannot be processed as a whole
+    |   |-- UnknownFileType           2   not declared in the catalog
+    |   |-- SnapshotRefused           5   a snapshot would shrink core past a tolerance, or is older
+    |   `-- StageAborted              1   a staging batch stopped because another batch failed
+    `-- ValidationFailed              5   a validation check failed; later stages did not run
+
+``tests/unit/test_errors.py`` keeps this drawing in step with the classes.
 """
 
 from __future__ import annotations
@@ -133,6 +158,10 @@ class SnapshotRefused(DataError):
     older than the snapshot core holds); the unit rolled back and nothing changed."""
 
     exit_code = 5
+
+
+class StageAborted(DataError):
+    """A staging batch stopped because another batch of the same file failed."""
 
 
 class ValidationFailed(FecflowError):

@@ -61,5 +61,7 @@ def test_stage_names_are_defined_once() -> None:
 
 def test_rule_catches_a_query(tmp_path: Path) -> None:
     bad = tmp_path / "x.py"
-    bad.write_text('"""Docs about ops.ingest_run_audits FROM here."""\nQ = "SELECT 1 FROM ops.ingest_run_audits"\n')
+    bad.write_text(
+        '"""Docs about ops.ingest_run_audits FROM here."""\nQ = "SELECT 1 FROM ops.ingest_run_audits"\n'
+    )
     assert [text for _, text in _strings(bad) if SQL.search(text)] == ["SELECT 1 FROM ops.ingest_run_audits"]

@@ -39,11 +39,13 @@ columns carry no foreign keys: see migration 0004). Exact.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import dict_row
 
 from fecflow.catalog import TRANSACTION_FILE_TYPES
 from fecflow.checks.result import CheckResult, at_most, exactly, share
@@ -59,6 +61,7 @@ from fecflow.checks.schema import (
 )
 from fecflow.checks.tolerances import Tolerances
 from fecflow.db import ops
+from fecflow.db.statements import every, one
 
 SAMPLE = 5  # example SUB_IDs / committees quoted in a message
 DETAIL_ROWS = 10  # committees listed in details
@@ -68,43 +71,75 @@ _SUB_BIGINT = sql.SQL("(CASE WHEN {v} THEN {c}::bigint END)").format(v=valid_big
 
 
 # --- staging gate -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LineExtent:
+    """How many lines of a source file ended in one place (staging, or rejected), and their numbers."""
+
+    rows: int
+    first: int | None
+    last: int | None
+
+
+def _line_extents(conn: psycopg.Connection, info: SourceFileInfo) -> tuple[LineExtent, LineExtent]:
+    """The file's lines in its staging table and among staging's rejects."""
+    queries = (
+        sql.SQL(
+            "SELECT count(*) AS rows, min(_line_number) AS first, max(_line_number) AS last FROM {} "
+            "WHERE _source_file_id = %(sfid)s"
+        ).format(staging_table(info.spec)),
+        sql.SQL(
+            "SELECT count(*) AS rows, min(line_number) AS first, max(line_number) AS last FROM ops.rejected_row "
+            "WHERE source_file_id = %(sfid)s AND {}"
+        ).format(STAGING_REJECTS),
+    )
+    extents = []
+    with conn.cursor(row_factory=dict_row) as cur:
+        for query in queries:
+            row = cur.execute(query, {"sfid": info.source_file_id}).fetchone()
+            assert row is not None
+            extents.append(LineExtent(int(row["rows"]), row["first"], row["last"]))
+    return extents[0], extents[1]
+
+
 def check_staging_accounting(
     conn: psycopg.Connection, source_file_id: int, tolerances: Tolerances
 ) -> list[CheckResult]:
     """Lines balance, audit counts, line numbers and reject rate of one staged source file."""
     info = source_file_info(conn, source_file_id)
     audit = ops.batch_totals(conn, source_file_id)
-    staged = conn.execute(
-        sql.SQL(
-            "SELECT count(*), min(_line_number), max(_line_number) FROM {} WHERE _source_file_id = %s"
-        ).format(staging_table(info.spec)),
-        (source_file_id,),
-    ).fetchone()
-    rejected = conn.execute(
-        sql.SQL(
-            "SELECT count(*), min(line_number), max(line_number) FROM ops.rejected_row "
-            "WHERE source_file_id = %s AND {}"
-        ).format(STAGING_REJECTS),
-        (source_file_id,),
-    ).fetchone()
-    assert staged is not None and rejected is not None
-    n_audits = audit.batches
-    lines_read, rows_loaded, rows_rejected = audit.lines_read, audit.rows_loaded, audit.rows_rejected
-    n_staged, n_rejected = int(staged[0]), int(rejected[0])
-    counted = n_staged + n_rejected
-    scope = info.scope
+    staged, rejected = _line_extents(conn, info)
+    counted = staged.rows + rejected.rows
     details: dict[str, Any] = {
-        "stage_audits": n_audits,
-        "audit_lines_read": lines_read,
-        "audit_rows_loaded": rows_loaded,
-        "audit_rows_rejected": rows_rejected,
-        "staged_rows": n_staged,
-        "rejected_rows": n_rejected,
+        "stage_audits": audit.batches,
+        "audit_lines_read": audit.lines_read,
+        "audit_rows_loaded": audit.rows_loaded,
+        "audit_rows_rejected": audit.rows_rejected,
+        "staged_rows": staged.rows,
+        "rejected_rows": rejected.rows,
     }
-    results: list[CheckResult] = []
-    if n_audits == 0 or lines_read is None:
-        why = "no succeeded stage audit" if n_audits == 0 else "the stage audits carry no lines_read"
-        results.append(
+    results = _line_balance(info.scope, audit, staged, rejected, details)
+    results.append(
+        at_most(
+            "accounting.reject_rate",
+            info.scope,
+            share(rejected.rows, counted),
+            tolerances.reject_rate,
+            f"{rejected.rows:,} of {counted:,} lines rejected",
+            details={"rejected_rows": rejected.rows, "lines": counted},
+        )
+    )
+    return results
+
+
+def _line_balance(
+    scope: str, audit: ops.BatchTotals, staged: LineExtent, rejected: LineExtent, details: dict[str, Any]
+) -> list[CheckResult]:
+    """Every line the loader read is staged or rejected, as its audits say, numbered 1..lines_read."""
+    n_staged, n_rejected, lines_read = staged.rows, rejected.rows, audit.lines_read
+    counted = n_staged + n_rejected
+    if audit.batches == 0 or lines_read is None:
+        why = "no succeeded stage audit" if audit.batches == 0 else "the stage audits carry no lines_read"
+        return [
             CheckResult(
                 "accounting.lines_balance",
                 scope,
@@ -115,54 +150,38 @@ def check_staging_accounting(
                 f"{why} for this file, so its lines cannot be accounted for",
                 details,
             )
-        )
-    else:
-        results.append(
-            exactly(
-                "accounting.lines_balance",
-                scope,
-                counted,
-                lines_read,
-                f"staged {n_staged:,} + rejected {n_rejected:,} = {counted:,} rows; the loader read "
-                f"{lines_read:,} lines",
-                details=details,
-            )
-        )
-        results.append(
-            exactly(
-                "accounting.audit_counts",
-                scope,
-                {"staged": n_staged, "rejected": n_rejected},
-                {"staged": rows_loaded, "rejected": rows_rejected},
-                f"rows in staging / ops.rejected_row vs the audits' rows_loaded / rows_rejected "
-                f"({n_staged:,}/{n_rejected:,} vs {rows_loaded}/{rows_rejected})",
-                details=details,
-            )
-        )
-        numbers = [v for v in (staged[1], staged[2], rejected[1], rejected[2]) if v is not None]
-        first, last = (min(numbers), max(numbers)) if numbers else (None, None)
-        expected_span = {"first": 1, "last": lines_read} if lines_read else {"first": None, "last": None}
-        results.append(
-            exactly(
-                "accounting.line_numbers",
-                scope,
-                {"first": first, "last": last},
-                expected_span,
-                f"line numbers run {first}..{last}; the file has {lines_read:,} lines",
-                details=details,
-            )
-        )
-    results.append(
-        at_most(
-            "accounting.reject_rate",
+        ]
+    numbers = [v for v in (staged.first, staged.last, rejected.first, rejected.last) if v is not None]
+    first, last = (min(numbers), max(numbers)) if numbers else (None, None)
+    expected_span = {"first": 1, "last": lines_read} if lines_read else {"first": None, "last": None}
+    return [
+        exactly(
+            "accounting.lines_balance",
             scope,
-            share(n_rejected, counted),
-            tolerances.reject_rate,
-            f"{n_rejected:,} of {counted:,} lines rejected",
-            details={"rejected_rows": n_rejected, "lines": counted},
-        )
-    )
-    return results
+            counted,
+            lines_read,
+            f"staged {n_staged:,} + rejected {n_rejected:,} = {counted:,} rows; the loader read "
+            f"{lines_read:,} lines",
+            details=details,
+        ),
+        exactly(
+            "accounting.audit_counts",
+            scope,
+            {"staged": n_staged, "rejected": n_rejected},
+            {"staged": audit.rows_loaded, "rejected": audit.rows_rejected},
+            f"rows in staging / ops.rejected_row vs the audits' rows_loaded / rows_rejected "
+            f"({n_staged:,}/{n_rejected:,} vs {audit.rows_loaded}/{audit.rows_rejected})",
+            details=details,
+        ),
+        exactly(
+            "accounting.line_numbers",
+            scope,
+            {"first": first, "last": last},
+            expected_span,
+            f"line numbers run {first}..{last}; the file has {lines_read:,} lines",
+            details=details,
+        ),
+    ]
 
 
 # --- normalize gate -----------------------------------------------------------------------------------------
@@ -178,10 +197,10 @@ def check_core_accounting(
     return []
 
 
-def _check_contributions(
-    conn: psycopg.Connection, info: SourceFileInfo, tol: Tolerances
-) -> list[CheckResult]:
-    """One pass over staging LEFT JOIN core (presence and dollars together), one over core (stale rows)."""
+def _contributions_query(info: SourceFileInfo) -> sql.Composed:
+    """Per committee (and a grand total first): staged vs core dollars, rows staged, set aside by
+    normalize, missing from core, and examples of the missing SUB_IDs; committees only when off by
+    more than the per-committee tolerance."""
     table = staging_table(info.spec)
     amount = sql.Identifier("s", "transaction_amt")
     diff = sql.SQL("abs(coalesce(sum(j.amount), 0) - coalesce(sum(j.core_amount), 0))")
@@ -195,11 +214,12 @@ def _check_contributions(
         "CASE WHEN NOT s.excluded THEN s.amount END AS amount, "
         "c.amount AS core_amount, c.sub_id IS NOT NULL AS found "
         "FROM s LEFT JOIN core.contribution c ON c.sub_id = s.sub_id AND c.deleted_at IS NULL) "
-        "SELECT j.cmte_id, GROUPING(j.cmte_id) = 1 AS is_total, coalesce(sum(j.amount), 0), "
-        "coalesce(sum(j.core_amount), 0), count(*), count(*) FILTER (WHERE j.excluded), "
-        "count(*) FILTER (WHERE {m}), count(DISTINCT j.cmte_id), "
+        "SELECT j.cmte_id, GROUPING(j.cmte_id) = 1 AS is_total, coalesce(sum(j.amount), 0) AS staged_amount, "
+        "coalesce(sum(j.core_amount), 0) AS core_amount, count(*) AS staged_rows, "
+        "count(*) FILTER (WHERE j.excluded) AS excluded, count(*) FILTER (WHERE {m}) AS missing, "
+        "count(DISTINCT j.cmte_id) AS committees, "
         "(array_agg(coalesce(j.sub_id::text, 'line ' || j._line_number) ORDER BY j._line_number) "
-        "FILTER (WHERE {m}))[1:{n}] "
+        "FILTER (WHERE {m}))[1:{n}] AS examples "
         "FROM j GROUP BY GROUPING SETS ((j.cmte_id), ()) "
         "HAVING GROUPING(j.cmte_id) = 1 OR {d} > %(tol)s "
         "ORDER BY GROUPING(j.cmte_id) DESC, {d} DESC"
@@ -213,13 +233,22 @@ def _check_contributions(
         d=diff,
         n=sql.Literal(SAMPLE),
     )
-    rows = conn.execute(
+    return query
+
+
+def _check_contributions(
+    conn: psycopg.Connection, info: SourceFileInfo, tol: Tolerances
+) -> list[CheckResult]:
+    """One pass over staging LEFT JOIN core (presence and dollars together), one over core (stale rows)."""
+    query = _contributions_query(info)
+    rows = every(
+        conn,
         query, {"sfid": info.source_file_id, "tol": Decimal(str(tol.amount_committee_abs))}
-    ).fetchall()
+    )
     total = rows[0]
-    assert total[1], "the grand total row comes first"
-    staged_rows, excluded, n_missing = int(total[4]), int(total[5]), int(total[6])
-    examples = [str(v) for v in (total[8] or [])]
+    assert total["is_total"], "the grand total row comes first"
+    staged_rows, excluded, n_missing = int(total["staged_rows"]), int(total["excluded"]), int(total["missing"])
+    examples = [str(v) for v in (total["examples"] or [])]
     expected = staged_rows - excluded
     message = f"{expected - n_missing:,} of {expected:,} staged rows have a live core row"
     if excluded:
@@ -252,13 +281,16 @@ def _stale_rows(conn: psycopg.Connection, info: SourceFileInfo) -> CheckResult:
     # nested loop that ran for over 13 minutes on 2M rows.
     query = sql.SQL(
         "WITH stale AS (SELECT c.sub_id::text AS k FROM core.contribution c "
-        "WHERE c.source = %s AND c.cycle = %s AND c.deleted_at IS NULL "
-        "EXCEPT SELECT s.sub_id FROM {t} s WHERE s._source_file_id = %s) "
-        "SELECT count(*), (array_agg(k::bigint ORDER BY k::bigint))[1:{n}] FROM stale"
+        "WHERE c.source = %(source)s AND c.cycle = %(cycle)s AND c.deleted_at IS NULL "
+        "EXCEPT SELECT s.sub_id FROM {t} s WHERE s._source_file_id = %(sfid)s) "
+        "SELECT count(*) AS stale, (array_agg(k::bigint ORDER BY k::bigint))[1:{n}] AS examples FROM stale"
     ).format(t=staging_table(info.spec), n=sql.Literal(SAMPLE))
-    row = conn.execute(query, (info.file_type, info.cycle, info.source_file_id)).fetchone()
+    row = one(
+        conn,
+        query, {"source": info.file_type, "cycle": info.cycle, "sfid": info.source_file_id}
+    )
     assert row is not None
-    stale, examples = int(row[0]), [str(v) for v in (row[1] or [])]
+    stale, examples = int(row["stale"]), [str(v) for v in (row["examples"] or [])]
     message = (
         f"{stale:,} live core rows of source {info.file_type}, cycle {info.cycle} are not in this snapshot"
     )
@@ -275,15 +307,16 @@ def _stale_rows(conn: psycopg.Connection, info: SourceFileInfo) -> CheckResult:
 
 
 def _amount_results(
-    info: SourceFileInfo, tol: Tolerances, total: tuple[Any, ...], over: list[tuple[Any, ...]]
+    info: SourceFileInfo, tol: Tolerances, total: dict[str, Any], over: list[dict[str, Any]]
 ) -> list[CheckResult]:
-    staged_total, core_total, n_committees = Decimal(total[2]), Decimal(total[3]), int(total[7])
+    staged_total, core_total = Decimal(total["staged_amount"]), Decimal(total["core_amount"])
+    n_committees = int(total["committees"])
     worst = [
         {
-            "committee_id": r[0],
-            "staged": Decimal(r[2]),
-            "core": Decimal(r[3]),
-            "difference": Decimal(r[3]) - Decimal(r[2]),
+            "committee_id": r["cmte_id"],
+            "staged": Decimal(r["staged_amount"]),
+            "core": Decimal(r["core_amount"]),
+            "difference": Decimal(r["core_amount"]) - Decimal(r["staged_amount"]),
         }
         for r in over[:DETAIL_ROWS]
     ]
@@ -348,9 +381,9 @@ def _check_entities(conn: psycopg.Connection, info: SourceFileInfo) -> CheckResu
         usable, value = nonempty(key), key
     missing = sql.SQL("NOT EXISTS ({})").format(sql.SQL(exists))  # fixed text from _ENTITY_KEYS
     query = sql.SQL(
-        "WITH s AS (SELECT DISTINCT {v} AS {n} FROM {t} s WHERE s._source_file_id = %s AND {u}) "
-        "SELECT count(*), count(*) FILTER (WHERE {m}), "
-        "(array_agg(s.{n} ORDER BY s.{n}) FILTER (WHERE {m}))[1:{sample}] FROM s"
+        "WITH s AS (SELECT DISTINCT {v} AS {n} FROM {t} s WHERE s._source_file_id = %(sfid)s AND {u}) "
+        "SELECT count(*) AS total, count(*) FILTER (WHERE {m}) AS missing, "
+        "(array_agg(s.{n} ORDER BY s.{n}) FILTER (WHERE {m}))[1:{sample}] AS examples FROM s"
     ).format(
         v=value,
         n=sql.Identifier(key_column),
@@ -359,9 +392,10 @@ def _check_entities(conn: psycopg.Connection, info: SourceFileInfo) -> CheckResu
         m=missing,
         sample=sql.Literal(SAMPLE),
     )
-    row = conn.execute(query, (info.source_file_id,)).fetchone()
+    row = one(conn, query, {"sfid": info.source_file_id})
     assert row is not None
-    total, n_missing, examples = int(row[0]), int(row[1]), [str(e) for e in (row[2] or [])]
+    total, n_missing = int(row["total"]), int(row["missing"])
+    examples = [str(e) for e in (row["examples"] or [])]
     what = {"cm": "committees", "cn": "candidates", "ccl": "candidate-committee links"}[info.file_type]
     message = f"{total - n_missing:,} of {total:,} staged {what} have their current core row"
     if n_missing:
@@ -382,18 +416,24 @@ def check_unique_sub_ids(conn: psycopg.Connection, cycle: int) -> CheckResult:
     ``count(*) = count(DISTINCT ...)`` first (a sort: 2M rows 0.4 s, where ``GROUP BY ... HAVING``
     hashes for over 1 s); the duplicates themselves are only looked for when there are some.
     """
-    live = "FROM core.contribution WHERE cycle = %s AND deleted_at IS NULL"
-    row = conn.execute(f"SELECT count(*) = count(DISTINCT sub_id) {live}", (cycle,)).fetchone()
-    assert row is not None
+    live = sql.SQL("FROM core.contribution WHERE cycle = %(cycle)s AND deleted_at IS NULL")
+    params = {"cycle": cycle, "sample": SAMPLE}
     dupes, examples = 0, []
-    if not row[0]:
-        row = conn.execute(
-            "SELECT count(*), (array_agg(sub_id ORDER BY sub_id))[1:%s] FROM ("  # noqa: S608 (a constant)
-            f"SELECT sub_id {live} GROUP BY sub_id HAVING count(*) > 1) d",
-            (SAMPLE, cycle),
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            sql.SQL("SELECT count(*) = count(DISTINCT sub_id) AS all_unique {}").format(live), params
         ).fetchone()
         assert row is not None
-        dupes, examples = int(row[0]), [str(v) for v in (row[1] or [])]
+        if not row["all_unique"]:
+            row = cur.execute(
+                sql.SQL(
+                    "SELECT count(*) AS dupes, (array_agg(sub_id ORDER BY sub_id))[1:%(sample)s] AS examples "
+                    "FROM (SELECT sub_id {} GROUP BY sub_id HAVING count(*) > 1) d"
+                ).format(live),
+                params,
+            ).fetchone()
+            assert row is not None
+            dupes, examples = int(row["dupes"]), [str(v) for v in (row["examples"] or [])]
     return exactly(
         "accounting.unique_sub_id",
         f"cycle:{cycle}",
@@ -411,14 +451,16 @@ def check_provenance(conn: psycopg.Connection, cycle: int) -> CheckResult:
     One scan of the cycle's rows, grouped by their (few) distinct provenance values, which are then
     looked up in ``ops``.
     """
-    row = conn.execute(
+    row = one(
+        conn,
         """
         WITH refs AS (
             SELECT source_file_id, first_run_id, last_run_id, deleted_by_run_id, count(*) AS n
             FROM core.contribution WHERE cycle = %(cycle)s
             GROUP BY 1, 2, 3, 4
         ), runs AS (SELECT run_id FROM ops.ingest_run), files AS (SELECT source_file_id FROM ops.source_file)
-        SELECT coalesce(sum(n), 0), (array_agg(DISTINCT bad) FILTER (WHERE bad IS NOT NULL))[1:%(sample)s]
+        SELECT coalesce(sum(n), 0) AS dangling,
+               (array_agg(DISTINCT bad) FILTER (WHERE bad IS NOT NULL))[1:%(sample)s] AS examples
         FROM refs
         CROSS JOIN LATERAL (VALUES
             (CASE WHEN source_file_id NOT IN (SELECT source_file_id FROM files)
@@ -431,9 +473,9 @@ def check_provenance(conn: psycopg.Connection, cycle: int) -> CheckResult:
         WHERE bad IS NOT NULL
         """,
         {"cycle": cycle, "sample": SAMPLE},
-    ).fetchone()
+    )
     assert row is not None
-    dangling, examples = int(row[0]), [str(v) for v in (row[1] or [])]
+    dangling, examples = int(row["dangling"]), [str(v) for v in (row["examples"] or [])]
     return exactly(
         "accounting.provenance",
         f"cycle:{cycle}",

@@ -195,38 +195,58 @@ def check_reconciliation(conn: psycopg.Connection, cycle: int, tolerances: Toler
     """Itemized vs summary for one cycle (see the module docstring for what passes, warns, fails)."""
     scope = f"cycle:{cycle}"
     committees, snapshot_ids = reconcile_committees(conn, cycle)
-    if snapshot_ids["webk"] is None and snapshot_ids["weball"] is None:
-        return [
-            CheckResult(
-                "reconciliation.summary_files",
-                scope,
-                None,
-                "a staged webk or weball snapshot",
-                None,
-                "warning",
-                f"no webk/weball summary file is staged for {cycle}: itemized money was not reconciled",
-            )
-        ]
-    if not committees:
-        return [
-            CheckResult(
-                "reconciliation.summary_files",
-                scope,
-                0,
-                None,
-                None,
-                "warning",
-                f"no counted individual contributions in core for {cycle}: nothing to reconcile",
-            )
-        ]
+    nothing = _nothing_to_reconcile(scope, cycle, committees, snapshot_ids)
+    if nothing is not None:
+        return [nothing]
     tol = tolerances
     reconciled = [c for c in committees if c.summary_file is not None]
-    unmatched = [c for c in committees if c.summary_file is None]
     over = sorted((c for c in reconciled if c.excess(tol) > 0), key=lambda c: c.excess(tol), reverse=True)
-    share_over = share(len(over), len(reconciled))
-    limits = f"{tol.reconciliation_excess_share:.0%} + ${tol.reconciliation_excess_abs:,.2f}"
+    results = [_over_summary(scope, reconciled, over, tol, snapshot_ids), _total(scope, reconciled, tol)]
+    results += [r for r in (_set_aside(scope, committees), _without_summary(scope, committees)) if r is not None]
+    results += _worst_committees(scope, over, tol)
+    return results
 
-    results: list[CheckResult] = []
+
+def _limits(tol: Tolerances) -> str:
+    return f"{tol.reconciliation_excess_share:.0%} + ${tol.reconciliation_excess_abs:,.2f}"
+
+
+def _nothing_to_reconcile(
+    scope: str, cycle: int, committees: list[CommitteeReconciliation], snapshot_ids: dict[str, int | None]
+) -> CheckResult | None:
+    """A warning when no summary file is staged or no itemized money is counted; None otherwise."""
+    if snapshot_ids["webk"] is None and snapshot_ids["weball"] is None:
+        return CheckResult(
+            "reconciliation.summary_files",
+            scope,
+            None,
+            "a staged webk or weball snapshot",
+            None,
+            "warning",
+            f"no webk/weball summary file is staged for {cycle}: itemized money was not reconciled",
+        )
+    if not committees:
+        return CheckResult(
+            "reconciliation.summary_files",
+            scope,
+            0,
+            None,
+            None,
+            "warning",
+            f"no counted individual contributions in core for {cycle}: nothing to reconcile",
+        )
+    return None
+
+
+def _over_summary(
+    scope: str,
+    reconciled: list[CommitteeReconciliation],
+    over: list[CommitteeReconciliation],
+    tol: Tolerances,
+    snapshot_ids: dict[str, int | None],
+) -> CheckResult:
+    """The share of reconciled committees with more itemized money than their summary."""
+    share_over = share(len(over), len(reconciled))
     status: Status
     if over and share_over is not None and share_over > tol.reconciliation_max_share_over:
         status = "failed"
@@ -236,77 +256,84 @@ def check_reconciliation(conn: psycopg.Connection, cycle: int, tolerances: Toler
         status = "passed"
     message = (
         f"{len(over):,} of {len(reconciled):,} reconciled committees have more itemized money than their "
-        f"summary (beyond {limits})"
+        f"summary (beyond {_limits(tol)})"
     )
     if over:
         message += "; worst: " + ", ".join(c.explain_excess() for c in over[:3])
         if status == "warning":
             message += "; within the allowed share of committees (timing between snapshots)"
-    results.append(
-        CheckResult(
-            "reconciliation.committees_over_summary",
-            scope,
-            share_over,
-            f"<= {tol.reconciliation_max_share_over:g}",
-            tol.reconciliation_max_share_over,
-            status,
-            message,
-            {
-                "over": len(over),
-                "reconciled": len(reconciled),
-                "worst": [c.to_json() for c in over[:WORST_LISTED]],
-                "snapshots": snapshot_ids,
-            },
-        )
+    return CheckResult(
+        "reconciliation.committees_over_summary",
+        scope,
+        share_over,
+        f"<= {tol.reconciliation_max_share_over:g}",
+        tol.reconciliation_max_share_over,
+        status,
+        message,
+        {
+            "over": len(over),
+            "reconciled": len(reconciled),
+            "worst": [c.to_json() for c in over[:WORST_LISTED]],
+            "snapshots": snapshot_ids,
+        },
     )
-    results.append(_total(scope, reconciled, tol))
+
+
+def _set_aside(scope: str, committees: list[CommitteeReconciliation]) -> CheckResult | None:
+    """Itemized money of types the summaries report on other lines: set aside, not compared."""
     set_aside = [c for c in committees if c.other_lines != 0]
-    if set_aside:
-        total_other = sum((c.other_lines for c in set_aside), Decimal(0))
-        results.append(
-            CheckResult(
-                "reconciliation.other_summary_lines",
-                scope,
-                total_other,
-                None,
-                None,
-                "warning",
-                f"${total_other:,.2f} net itemized in {len(set_aside):,} committees is of types the summaries report "
-                "on other lines than individual contributions (10/20Y non-contribution and nonfederal accounts, "
-                "30-32 national party accounts, 13 inaugural donations, and their refunds); set aside, not compared",
-                {"committees": len(set_aside)},
-            )
+    if not set_aside:
+        return None
+    total_other = sum((c.other_lines for c in set_aside), Decimal(0))
+    return CheckResult(
+        "reconciliation.other_summary_lines",
+        scope,
+        total_other,
+        None,
+        None,
+        "warning",
+        f"${total_other:,.2f} net itemized in {len(set_aside):,} committees is of types the summaries report "
+        "on other lines than individual contributions (10/20Y non-contribution and nonfederal accounts, "
+        "30-32 national party accounts, 13 inaugural donations, and their refunds); set aside, not compared",
+        {"committees": len(set_aside)},
+    )
+
+
+def _without_summary(scope: str, committees: list[CommitteeReconciliation]) -> CheckResult | None:
+    """Committees with itemized money and no summary row: not reconciled."""
+    unmatched = [c for c in committees if c.summary_file is None]
+    if not unmatched:
+        return None
+    unmatched_total = sum((c.net_itemized + c.other_lines for c in unmatched), Decimal(0))
+    return CheckResult(
+        "reconciliation.committees_without_summary",
+        scope,
+        len(unmatched),
+        None,
+        None,
+        "warning",
+        f"{len(unmatched):,} committees (${unmatched_total:,.2f} net itemized) have no row in the webk/weball "
+        "snapshot (registered after it, or candidates without a weball row); not reconciled",
+        {"examples": [c.committee_id for c in unmatched[:WORST_LISTED]]},
+    )
+
+
+def _worst_committees(scope: str, over: list[CommitteeReconciliation], tol: Tolerances) -> list[CheckResult]:
+    """One warning per committee furthest over its summary."""
+    return [
+        CheckResult(
+            "reconciliation.committee",
+            f"committee:{c.committee_id} ({scope})",
+            {"itemized": c.itemized, "refunds": c.itemized_refunds},
+            {"summary": c.summary, "refunds": c.summary_refunds},
+            tol.reconciliation_excess_share,
+            "warning",
+            f"{c.explain_excess()}, beyond {_limits(tol)} (e.g. reports processed after the summary snapshot, "
+            "amendments, or unitemized refunds netted in the summary)",
+            c.to_json(),
         )
-    if unmatched:
-        unmatched_total = sum((c.net_itemized + c.other_lines for c in unmatched), Decimal(0))
-        results.append(
-            CheckResult(
-                "reconciliation.committees_without_summary",
-                scope,
-                len(unmatched),
-                None,
-                None,
-                "warning",
-                f"{len(unmatched):,} committees (${unmatched_total:,.2f} net itemized) have no row in the webk/weball "
-                "snapshot (registered after it, or candidates without a weball row); not reconciled",
-                {"examples": [c.committee_id for c in unmatched[:WORST_LISTED]]},
-            )
-        )
-    for c in over[:WORST_LISTED]:
-        results.append(
-            CheckResult(
-                "reconciliation.committee",
-                f"committee:{c.committee_id} ({scope})",
-                {"itemized": c.itemized, "refunds": c.itemized_refunds},
-                {"summary": c.summary, "refunds": c.summary_refunds},
-                tol.reconciliation_excess_share,
-                "warning",
-                f"{c.explain_excess()}, beyond {limits} (e.g. reports processed after the summary snapshot, "
-                "amendments, or unitemized refunds netted in the summary)",
-                c.to_json(),
-            )
-        )
-    return results
+        for c in over[:WORST_LISTED]
+    ]
 
 
 def _total(scope: str, reconciled: list[CommitteeReconciliation], tol: Tolerances) -> CheckResult:

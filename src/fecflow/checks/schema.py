@@ -29,6 +29,7 @@ from fecflow.catalog.ids import CANDIDATE_ID, CANDIDATE_OR_COMMITTEE_ID, COMMITT
 from fecflow.catalog.model import Column
 from fecflow.checks.result import CheckResult, at_least, at_most, share
 from fecflow.checks.tolerances import Tolerances
+from fecflow.db.statements import one
 from fecflow.errors import DataError
 from fecflow.parse.records import RejectReason
 
@@ -140,39 +141,8 @@ def check_schema(conn: psycopg.Connection, source_file_id: int, tolerances: Tole
     amounts = [c for c in spec.columns if c.type == "amount"]
     ids = [c for c in spec.columns if spec.id_pattern(c.raw)]
 
-    measures: list[sql.Composable] = [sql.SQL("count(*)")]
-    names: list[str] = ["rows"]
-
-    def add(name: str, condition: sql.Composable) -> None:
-        names.append(name)
-        measures.append(sql.SQL("count(*) FILTER (WHERE {})").format(condition))
-
-    for col in {c.raw: c for c in (*required, *dates, *amounts, *ids)}.values():
-        add(f"nonempty:{col.raw}", nonempty(_ident(col)))
-    for col in dates:
-        add(f"valid:{col.raw}", valid_date(_ident(col), col.type))
-    for col in amounts:
-        add(f"valid:{col.raw}", valid_amount(_ident(col)))
-    for col in ids:
-        pattern = spec.id_pattern(col.raw)
-        assert pattern is not None
-        add(f"valid:{col.raw}", matches(_ident(col), pattern))
-
-    query = sql.SQL("SELECT {} FROM {} WHERE _source_file_id = %s").format(
-        sql.SQL(", ").join(measures), staging_table(spec)
-    )
-    row = conn.execute(query, (source_file_id,)).fetchone()
-    assert row is not None
-    counts: dict[str, int] = dict(zip(names, (int(v) for v in row), strict=True))
-    rejected = conn.execute(
-        sql.SQL(
-            "SELECT count(*), count(*) FILTER (WHERE reason = %s) FROM ops.rejected_row "
-            "WHERE source_file_id = %s AND {}"
-        ).format(STAGING_REJECTS),
-        (str(RejectReason.FIELD_COUNT), source_file_id),
-    ).fetchone()
-    assert rejected is not None
-    rejected_all, rejected_field_count = int(rejected[0]), int(rejected[1])
+    counts = _field_counts(conn, info, required, dates, amounts, ids)
+    rejected_all, rejected_field_count = _staging_rejects(conn, source_file_id)
 
     scope = info.scope
     rows = counts["rows"]
@@ -197,36 +167,84 @@ def check_schema(conn: psycopg.Connection, source_file_id: int, tolerances: Tole
             "rows with {col} non-empty",
         )
     )
-    for name, cols, limit, what in (
-        (
-            "schema.valid_dates",
-            dates,
-            tolerances.date_valid_share,
-            "non-empty {col} values that are calendar dates",
-        ),
-        (
-            "schema.valid_amounts",
-            amounts,
-            tolerances.amount_valid_share,
-            "non-empty {col} values that are numbers",
-        ),
-        (
-            "schema.valid_ids",
-            ids,
-            tolerances.id_valid_share,
-            "non-empty {col} values that are well-formed ids",
-        ),
-    ):
-        results.append(
-            _worst(
-                name,
-                scope,
-                {c.raw: (counts[f"valid:{c.raw}"], counts[f"nonempty:{c.raw}"]) for c in cols},
-                limit,
-                what,
-            )
+    return results + _validity(scope, counts, tolerances, dates=dates, amounts=amounts, ids=ids)
+
+
+def _validity(
+    scope: str,
+    counts: dict[str, int],
+    tolerances: Tolerances,
+    *,
+    dates: list[Column],
+    amounts: list[Column],
+    ids: list[Column],
+) -> list[CheckResult]:
+    """Among non-empty values, the worst column's share that parses: dates, amounts, ids."""
+    kinds = (
+        ("schema.valid_dates", dates, tolerances.date_valid_share, "non-empty {col} values that are calendar dates"),
+        ("schema.valid_amounts", amounts, tolerances.amount_valid_share, "non-empty {col} values that are numbers"),
+        ("schema.valid_ids", ids, tolerances.id_valid_share, "non-empty {col} values that are well-formed ids"),
+    )
+    return [
+        _worst(
+            name,
+            scope,
+            {c.raw: (counts[f"valid:{c.raw}"], counts[f"nonempty:{c.raw}"]) for c in cols},
+            limit,
+            what,
         )
-    return results
+        for name, cols, limit, what in kinds
+    ]
+
+
+def _field_counts(
+    conn: psycopg.Connection,
+    info: SourceFileInfo,
+    required: list[Column],
+    dates: list[Column],
+    amounts: list[Column],
+    ids: list[Column],
+) -> dict[str, int]:
+    """One pass over the file's staged rows: ``rows``, ``nonempty:<COL>`` and ``valid:<COL>`` counts."""
+    spec = info.spec
+    measures: list[sql.Composable] = [sql.SQL("count(*)")]
+    names: list[str] = ["rows"]
+
+    def add(name: str, condition: sql.Composable) -> None:
+        names.append(name)
+        measures.append(sql.SQL("count(*) FILTER (WHERE {})").format(condition))
+
+    for col in {c.raw: c for c in (*required, *dates, *amounts, *ids)}.values():
+        add(f"nonempty:{col.raw}", nonempty(_ident(col)))
+    for col in dates:
+        add(f"valid:{col.raw}", valid_date(_ident(col), col.type))
+    for col in amounts:
+        add(f"valid:{col.raw}", valid_amount(_ident(col)))
+    for col in ids:
+        pattern = spec.id_pattern(col.raw)
+        assert pattern is not None
+        add(f"valid:{col.raw}", matches(_ident(col), pattern))
+
+    query = sql.SQL("SELECT {} FROM {} WHERE _source_file_id = %(sfid)s").format(
+        sql.SQL(", ").join(measures), staging_table(spec)
+    )
+    row = conn.execute(query, {"sfid": info.source_file_id}).fetchone()
+    assert row is not None
+    return dict(zip(names, (int(v) for v in row), strict=True))
+
+
+def _staging_rejects(conn: psycopg.Connection, source_file_id: int) -> tuple[int, int]:
+    """The file's lines staging rejected: all of them, and those with a wrong field count."""
+    rejected = one(
+        conn,
+        sql.SQL(
+            "SELECT count(*) AS lines, count(*) FILTER (WHERE reason = %(reason)s) AS field_count "
+            "FROM ops.rejected_row WHERE source_file_id = %(sfid)s AND {}"
+        ).format(STAGING_REJECTS),
+        {"reason": str(RejectReason.FIELD_COUNT), "sfid": source_file_id},
+    )
+    assert rejected is not None
+    return int(rejected["lines"]), int(rejected["field_count"])
 
 
 def _ident(col: Column) -> sql.Composable:

@@ -28,6 +28,7 @@ from psycopg import sql
 
 from fecflow.checks.result import CheckResult, exactly
 from fecflow.checks.tolerances import Tolerances
+from fecflow.db.statements import one
 
 SAMPLE = 5
 _ENTITY_KEY = sql.SQL("coalesce(s.candidate_key, s.committee_key, s.employer_key, s.industry_key)")
@@ -56,54 +57,8 @@ def check_scores(
     conn: psycopg.Connection, tolerances: Tolerances, slots: Sequence[ScoreSlot] = ()
 ) -> list[CheckResult]:
     """All score checks over the current rows of ``slots`` (every current row when empty)."""
-    where: sql.Composable
-    if slots:
-        scope = "scores " + ", ".join(str(s) for s in slots)
-        where = sql.SQL("s.valid_to IS NULL AND (s.method_version, s.as_of) IN ({})").format(
-            sql.SQL(", ").join(
-                sql.SQL("({}, {})").format(sql.Literal(s.method_version), sql.Literal(s.as_of)) for s in slots
-            )
-        )
-    else:
-        scope = "scores (all current rows)"
-        where = sql.SQL("s.valid_to IS NULL")
-    violations: dict[str, sql.Composable] = {
-        "range": sql.SQL(
-            "s.score NOT BETWEEN 0 AND 1 OR s.ci_low NOT BETWEEN 0 AND 1 OR s.ci_high NOT BETWEEN 0 AND 1"
-        ),
-        "interval": sql.SQL(
-            "s.score IS NOT NULL AND (s.ci_low IS NULL OR s.ci_high IS NULL "
-            "OR s.ci_low > s.score OR s.score > s.ci_high)"
-        ),
-        "support": sql.SQL(
-            "s.score IS NOT NULL AND (s.n_donors < {d} OR s.n_contributions < {c} "
-            "OR greatest(s.dem_amount, 0) + greatest(s.rep_amount, 0) <= 0)"
-        ).format(
-            d=_minimum("min_donors", tolerances.score_min_donors),
-            c=_minimum("min_contributions", tolerances.score_min_contributions),
-        ),
-        "null_reason": sql.SQL("s.score IS NULL AND nullif(btrim(s.reason), '') IS NULL"),
-    }
-    measures: list[sql.Composable] = [
-        sql.SQL("count(*)"),
-        sql.SQL("count(*) FILTER (WHERE s.score IS NOT NULL)"),
-    ]
-    for condition in violations.values():
-        measures.append(sql.SQL("count(*) FILTER (WHERE {})").format(condition))
-        measures.append(
-            sql.SQL(
-                "(array_agg(s.entity_type || ' ' || {k} || ' ' || s.as_of ORDER BY s.score_id) FILTER (WHERE {c}))[1:{n}]"
-            ).format(k=_ENTITY_KEY, c=condition, n=sql.Literal(SAMPLE))
-        )
-    query = sql.SQL(
-        "SELECT {} FROM scores.leaning_score s LEFT JOIN scores.method m USING (method_version) WHERE {}"
-    ).format(sql.SQL(", ").join(measures), where)
-    row = conn.execute(query).fetchone()
-    assert row is not None
-    total, scored = int(row[0]), int(row[1])
-    found: dict[str, tuple[int, list[str]]] = {}
-    for i, name in enumerate(violations):
-        found[name] = (int(row[2 + 2 * i]), [str(x) for x in (row[3 + 2 * i] or [])])
+    scope, where = _current_rows(slots)
+    total, scored, found = _count_violations(conn, where, _violations(tolerances))
     base: dict[str, Any] = {"current_rows": total, "scored": scored, "null_scores": total - scored}
 
     def result(name: str, message: str) -> CheckResult:
@@ -112,7 +67,7 @@ def check_scores(
             message += f" (e.g. {'; '.join(examples)})"
         return exactly(f"scores.{name}", scope, count, 0, message, details={**base, "examples": examples})
 
-    results = [
+    return [
         result(
             "range", f"{found['range'][0]:,} of {total:,} current rows have a score or bound outside [0, 1]"
         ),
@@ -130,7 +85,67 @@ def check_scores(
         ),
         _one_open_row(conn, scope, where),
     ]
-    return results
+
+
+def _current_rows(slots: Sequence[ScoreSlot]) -> tuple[str, sql.Composable]:
+    """The checks' scope text and the filter of the current rows of ``slots`` (all when empty)."""
+    if not slots:
+        return "scores (all current rows)", sql.SQL("s.valid_to IS NULL")
+    where = sql.SQL("s.valid_to IS NULL AND (s.method_version, s.as_of) IN ({})").format(
+        sql.SQL(", ").join(
+            sql.SQL("({}, {})").format(sql.Literal(s.method_version), sql.Literal(s.as_of)) for s in slots
+        )
+    )
+    return "scores " + ", ".join(str(s) for s in slots), where
+
+
+def _violations(tolerances: Tolerances) -> dict[str, sql.Composable]:
+    """Each check's condition on one score row: true when the row violates it."""
+    return {
+        "range": sql.SQL(
+            "s.score NOT BETWEEN 0 AND 1 OR s.ci_low NOT BETWEEN 0 AND 1 OR s.ci_high NOT BETWEEN 0 AND 1"
+        ),
+        "interval": sql.SQL(
+            "s.score IS NOT NULL AND (s.ci_low IS NULL OR s.ci_high IS NULL "
+            "OR s.ci_low > s.score OR s.score > s.ci_high)"
+        ),
+        "support": sql.SQL(
+            "s.score IS NOT NULL AND (s.n_donors < {d} OR s.n_contributions < {c} "
+            "OR greatest(s.dem_amount, 0) + greatest(s.rep_amount, 0) <= 0)"
+        ).format(
+            d=_minimum("min_donors", tolerances.score_min_donors),
+            c=_minimum("min_contributions", tolerances.score_min_contributions),
+        ),
+        "null_reason": sql.SQL("s.score IS NULL AND nullif(btrim(s.reason), '') IS NULL"),
+    }
+
+
+def _count_violations(
+    conn: psycopg.Connection, where: sql.Composable, violations: dict[str, sql.Composable]
+) -> tuple[int, int, dict[str, tuple[int, list[str]]]]:
+    """One pass over the rows: (rows, scored rows, per check: violations and examples)."""
+    measures: list[sql.Composable] = [
+        sql.SQL("count(*) AS total"),
+        sql.SQL("count(*) FILTER (WHERE s.score IS NOT NULL) AS scored"),
+    ]
+    for name, condition in violations.items():
+        measures.append(
+            sql.SQL("count(*) FILTER (WHERE {}) AS {}").format(condition, sql.Identifier(f"{name}_count"))
+        )
+        measures.append(
+            sql.SQL(
+                "(array_agg(s.entity_type || ' ' || {k} || ' ' || s.as_of ORDER BY s.score_id) FILTER (WHERE {c}))[1:{n}] AS {a}"
+            ).format(k=_ENTITY_KEY, c=condition, n=sql.Literal(SAMPLE), a=sql.Identifier(f"{name}_examples"))
+        )
+    query = sql.SQL(
+        "SELECT {} FROM scores.leaning_score s LEFT JOIN scores.method m USING (method_version) WHERE {}"
+    ).format(sql.SQL(", ").join(measures), where)
+    row = one(conn, query)
+    assert row is not None
+    found = {
+        name: (int(row[f"{name}_count"]), [str(x) for x in (row[f"{name}_examples"] or [])]) for name in violations
+    }
+    return int(row["total"]), int(row["scored"]), found
 
 
 def _one_open_row(conn: psycopg.Connection, scope: str, where: sql.Composable) -> CheckResult:

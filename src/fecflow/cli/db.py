@@ -15,8 +15,8 @@ from fecflow.config import redact_url
 from fecflow.db import migrate
 from fecflow.db.embedded import default_bin_dir
 from fecflow.db.engine import connect, embedded_server, libpq_url, resolve_database_url
-from fecflow.db.status import database_summary
 from fecflow.errors import ConfigError
+from fecflow.pipeline.reports import database_summary
 
 app = typer.Typer(
     help="Start, stop and inspect the database; apply migrations.",

@@ -15,8 +15,9 @@ from fecflow.cli.context import AppState
 from fecflow.cli.options import DEFAULT_FILES, parse_cycles, parse_date, parse_files
 from fecflow.db.engine import connect, require_schema, resolve_database_url
 from fecflow.errors import ConfigError, DataError
-from fecflow.pipeline.args import DEFAULT_LOOKBACK_MONTHS, RunArgs
+from fecflow.pipeline.args import DEFAULT_LOOKBACK_MONTHS, MAX_LOOKBACK_MONTHS, RunArgs
 from fecflow.pipeline.flows import (
+    REPLAYABLE_STAGES,
     backfill_args,
     ingest_daily_args,
     replay_range_args,
@@ -25,7 +26,6 @@ from fecflow.pipeline.flows import (
 )
 from fecflow.pipeline.history import get_run
 from fecflow.pipeline.runner import RunSummary, StepOutcome, run_steps
-from fecflow.scores.windows import MAX_LOOKBACK_MONTHS
 
 console = Console(highlight=False)
 
@@ -181,7 +181,7 @@ def replay_range(
     """Re-run stages for the source files fetched in a date range, from stored raw files (no download)."""
     state: AppState = ctx.obj
     chosen = [s.strip() for s in stages.split(",") if s.strip()]
-    bad = [s for s in chosen if s not in ("stage", "normalize", "score")]
+    bad = [s for s in chosen if s not in REPLAYABLE_STAGES]
     if bad or not chosen:
         raise ConfigError(f"Unknown stages {bad or stages!r}.", hint="Use --stages stage,normalize,score.")
     first, last = parse_date(start, "--start"), parse_date(end, "--end")

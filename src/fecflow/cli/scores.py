@@ -23,14 +23,17 @@ from fecflow.cli.gates import run_gate_after, skip_gates_option
 from fecflow.cli.options import parse_date
 from fecflow.db.engine import connect, require_schema, resolve_database_url
 from fecflow.pipeline import steps
-from fecflow.pipeline.args import ScoreArgs
+from fecflow.pipeline.args import DEFAULT_LOOKBACK_MONTHS, MAX_LOOKBACK_MONTHS, ScoreArgs
+from fecflow.pipeline.reports import (
+    ENTITY_TYPES,
+    METHOD_VERSION,
+    Explanation,
+    check_output_target,
+    explain_entity,
+    export_scores,
+)
+from fecflow.pipeline.reports import SCORE_FORMATS as FORMATS
 from fecflow.pipeline.steps import ScoreResult
-from fecflow.scores import METHOD_VERSION
-from fecflow.scores.explain import Explanation, explain_entity
-from fecflow.scores.export import FORMATS, export_scores
-from fecflow.scores.method import ENTITY_TYPES
-from fecflow.scores.windows import DEFAULT_LOOKBACK_MONTHS, MAX_LOOKBACK_MONTHS
-from fecflow.sources.output import check_output_target
 
 app = typer.Typer(
     help="Partisan leaning scores (0 = all Democratic, 1 = all Republican): compute and export.",

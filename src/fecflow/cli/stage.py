@@ -18,9 +18,8 @@ from fecflow.db.engine import connect, require_schema, resolve_database_url
 from fecflow.errors import ConfigError, DataError
 from fecflow.pipeline import steps
 from fecflow.pipeline.args import StageArgs, to_json
+from fecflow.pipeline.reports import atomic_output, check_output_target, export_source_file
 from fecflow.pipeline.steps import StagedFile
-from fecflow.sources.output import atomic_output, check_output_target
-from fecflow.staging.export import export_source_file
 
 console = Console(highlight=False)
 
@@ -73,31 +72,7 @@ def stage(
     args = StageArgs(
         tuple(cycle_list), tuple(file_list), tuple(str(p) for p in paths or []), workers, replace
     )
-    table = Table(
-        "file",
-        "source file",
-        "lines",
-        "loaded",
-        "rejected",
-        "recoded",
-        "window",
-        "seconds",
-        "skipped",
-        title="stage",
-    )
-    staged: list[StagedFile] = []
-    printed = False
-
-    def show(file: StagedFile) -> None:
-        staged.append(file)
-        table.add_row(*_row(file))
-
-    def print_table_once() -> None:  # after the loads (before the gate), or when a load failed
-        nonlocal printed
-        if staged and not printed:
-            printed = True
-            console.print(table)
-
+    report = _StageReport()
     try:
         with open_run(state, "stage", to_json(args)) as (conn, run_id):
             with _progress() as track:
@@ -108,21 +83,43 @@ def stage(
                     run_id=run_id,
                     args=args,
                     progress=track,
-                    on_file=show,
+                    on_file=report.add,
                 )
-            print_table_once()
+            report.print_table()
             if not skip_gates:
-                scope = steps.staging_scope(conn, args, staged)
+                scope = steps.staging_scope(conn, args, report.staged)
                 run_gate_after(console, conn, state.settings, run_id=run_id, gate="staging", scope=scope)
     finally:
-        print_table_once()
-    loads = [s.result for s in staged]
-    skipped = sum(r.skipped for r in loads)
-    console.print(
-        f"{len(loads) - skipped} file(s) staged, {skipped} skipped; "
-        f"{sum(r.loaded for r in loads if not r.skipped):,} rows loaded, "
-        f"{sum(r.rejected for r in loads if not r.skipped):,} rejected (run {run_id})."
-    )
+        report.print_table()  # also what a failed load staged before it failed
+    report.print_summary(run_id)
+
+
+class _StageReport:
+    """The table of staged files (printed once: after the loads, or when a load failed) and the total."""
+
+    def __init__(self) -> None:
+        self.staged: list[StagedFile] = []
+        self.printed = False
+        columns = ("file", "source file", "lines", "loaded", "rejected", "recoded", "window", "seconds")
+        self.table = Table(*columns, "skipped", title="stage")
+
+    def add(self, file: StagedFile) -> None:
+        self.staged.append(file)
+        self.table.add_row(*_row(file))
+
+    def print_table(self) -> None:
+        if self.staged and not self.printed:
+            self.printed = True
+            console.print(self.table)
+
+    def print_summary(self, run_id: int) -> None:
+        loads = [s.result for s in self.staged]
+        skipped = sum(r.skipped for r in loads)
+        console.print(
+            f"{len(loads) - skipped} file(s) staged, {skipped} skipped; "
+            f"{sum(r.loaded for r in loads if not r.skipped):,} rows loaded, "
+            f"{sum(r.rejected for r in loads if not r.skipped):,} rejected (run {run_id})."
+        )
 
 
 def _row(file: StagedFile) -> list[str]:

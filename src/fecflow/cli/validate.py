@@ -9,12 +9,16 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from fecflow.checks.gate import check_gate, fail_if_any_failed, scope_of_run
-from fecflow.checks.result import CheckResult, count_by_status, fmt
-from fecflow.checks.tolerances import load_tolerances
 from fecflow.cli.context import AppState, open_run
-from fecflow.db import ops
-from fecflow.pipeline.history import get_run
+from fecflow.pipeline.validation import (
+    CheckResult,
+    count_by_status,
+    fail_if_any_failed,
+    fmt,
+    load_tolerances,
+    resumed_runs,
+    revalidate_run,
+)
 
 console = Console(highlight=False)
 
@@ -50,19 +54,15 @@ def validate(
     settings = state.settings
     tolerances = load_tolerances(settings, tolerance)
     with open_run(state, "validate", {"run": run, "tolerance": list(tolerance)}) as (conn, run_id):
-        get_run(conn, run)  # DataError when there is no such run
-        chain = ops.resume_chain(conn, run)
-        if len(chain) > 1:
-            earlier = ", ".join(map(str, chain[1:]))
-            console.print(f"Run {run} resumed run(s) {earlier}: checking what all of them touched.")
-        scopes = scope_of_run(conn, run)
-        if not scopes:
+        earlier = resumed_runs(conn, run)  # DataError when there is no such run
+        if earlier:
+            console.print(
+                f"Run {run} resumed run(s) {', '.join(map(str, earlier))}: checking what all of them touched."
+            )
+        results_by_gate = revalidate_run(conn, run=run, run_id=run_id, tolerances=tolerances)
+        if not results_by_gate:
             console.print(f"Run {run} staged, normalized and scored nothing: there is nothing to validate.")
             return
-        results_by_gate = {
-            gate: check_gate(conn, run_id=run_id, gate=gate, scope=scope, tolerances=tolerances)
-            for gate, scope in scopes.items()
-        }
         console.print(summary_table(run, results_by_gate))
         problems = problem_table(results_by_gate)
         if problems is not None:

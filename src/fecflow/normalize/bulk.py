@@ -40,11 +40,12 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import dict_row
 
 from fecflow.catalog import FILES
 from fecflow.db.partitions import ensure_year_partitions, partition_name
+from fecflow.db.statements import execute, scalar
 from fecflow.normalize.diff import first_load_counts
-from fecflow.normalize.dimensions import execute, scalar
 from fecflow.normalize.typed_rows import (
     CONTENT_COLUMNS,
     TYPED,
@@ -199,40 +200,28 @@ def _bound(year: int) -> tuple[sql.Literal, sql.Literal]:
     return sql.Literal(f"{year:04d}-01-01"), sql.Literal(f"{year + 1:04d}-01-01")
 
 
-def bulk_first_load(
-    conn: psycopg.Connection,
-    file_type: str,
-    params: dict[str, Any],
-    profile: SnapshotProfile,
-    audit_id: int | None,
-) -> dict[str, dict[str, int]] | None:
-    """Load a first snapshot of a scope as described in the module docstring; None on repeated SUB_IDs.
-
-    Runs inside the caller's transaction, after the placeholders, employer aliases and
-    :data:`~fecflow.normalize.typed_rows.VALID_DATES` exist (``profile``: :func:`profile_snapshot`).
-    """
-    sf = params["sf"]
-    existing = existing_partition_years(conn)
-    least = min(BULK_MIN_ROWS, max(1, math.ceil(BULK_MIN_SHARE * profile.lines)))
-    years = sorted(
-        y for y, n in profile.rows_by_year.items() if y is not None and y not in existing and n >= least
-    )
-    execute(conn, "SAVEPOINT fecflow_bulk_load")
-    # contribution_id: one block of the identity sequence, one id per line number.
+def _reserve_contribution_ids(conn: psycopg.Connection, profile: SnapshotProfile) -> int:
+    """contribution_id: one block of the identity sequence, one id per line number; return its base."""
     base = int(scalar(conn, "SELECT nextval(pg_get_serial_sequence('core.contribution', 'contribution_id'))"))
     if profile.last_line > 1:
         execute(
             conn,
-            "SELECT setval(pg_get_serial_sequence('core.contribution', 'contribution_id'), %s)",
-            (base + profile.last_line - 1,),
+            "SELECT setval(pg_get_serial_sequence('core.contribution', 'contribution_id'), %(last)s)",
+            {"last": base + profile.last_line - 1},
         )
-    params = {**params, "base": base}
+    return base
+
+
+def _load_typed_rows(
+    conn: psycopg.Connection, file_type: str, params: dict[str, Any], years: list[int]
+) -> tuple[dict[int, tuple[str, int]], int]:
+    """Type the snapshot into one table per new year (``core._load_...``) and ``_rest``; return
+    ``{year: (table, rows)}`` and the rows in ``_rest``."""
     loaded: dict[int, tuple[str, int]] = {}
-    inserted = 0
     for setting, value in TYPING_PLANNER_SETTINGS:
         execute(conn, sql.SQL("SET LOCAL {} = {}").format(sql.Identifier(setting), sql.Literal(value)))
     for year in years:
-        name = f"_load_{file_type}_{sf}_y{year}"
+        name = f"_load_{file_type}_{params['sf']}_y{year}"
         # LIKE (not right(...) =): the planner estimates it from the column's statistics.
         where = f"s.transaction_dt LIKE '____{year:04d}' AND vd.y = {year:d}"
         rows = execute(
@@ -243,7 +232,6 @@ def bulk_first_load(
             params,
         )
         loaded[year] = (name, rows)
-        inserted += rows
     rest_where = f"vd.y IS NULL OR vd.y <> ALL('{{{','.join(map(str, years))}}}'::int[])" if years else ""
     rest = execute(
         conn,
@@ -252,45 +240,32 @@ def bulk_first_load(
     )
     for setting, _ in TYPING_PLANNER_SETTINGS:
         execute(conn, sql.SQL("SET LOCAL {} TO DEFAULT").format(sql.Identifier(setting)))
-    inserted += rest
-    sub_ids = sql.SQL(" UNION ALL ").join(
-        [sql.SQL("SELECT sub_id FROM {}").format(sql.Identifier("core", name)) for name, _ in loaded.values()]
-        + [sql.SQL("SELECT sub_id FROM _rest")]
-    )
-    # count(DISTINCT) sorts: 0.3 s for 2M SUB_IDs, where GROUP BY ... HAVING count(*) > 1 hashes for 1 s.
-    if not scalar(conn, sql.SQL("SELECT count(*) = count(DISTINCT sub_id) FROM ({}) u").format(sub_ids)):
-        execute(conn, "ROLLBACK TO SAVEPOINT fecflow_bulk_load")
-        log.info("snapshot repeats SUB_IDs: normalizing %s the regular way", file_type)
-        return None
-    execute(conn, "RELEASE SAVEPOINT fecflow_bulk_load")
+    return loaded, rest
 
-    rejected = unknown_rejected = 0
-    if profile.lines != inserted:
-        execute(
-            conn,
-            sql.SQL("CREATE TEMP TABLE _snap ON COMMIT DROP AS SELECT * FROM ({}) n WHERE {}").format(
-                sql.SQL(snapshot_select(conn, file_type)), sql.SQL(UNTYPED)
-            ),
-            params,
-        )
-        unknown_rejected = int(scalar(conn, "SELECT count(*) FILTER (WHERE rule_missing) FROM _snap"))
-        rejected = reject_untyped(conn, file_type, sf, audit_id)
-        execute(conn, "DROP TABLE _snap")
-    undated = int(scalar(conn, "SELECT count(*) FROM _rest WHERE transaction_date IS NULL"))
 
-    # The rest: rows for years core already has (or too few for a table of their own), undated rows.
-    rest_years = [
-        int(r[0])
-        for r in conn.execute(
-            "SELECT DISTINCT extract(year FROM transaction_date)::int FROM _rest WHERE transaction_date IS NOT NULL"
-        )
-    ]
+def _insert_rest(conn: psycopg.Connection, rest: int) -> list[str]:
+    """The rest: rows for years core already has (or too few for a table of their own), undated rows,
+    inserted the regular way; return the partitions created for them."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        rest_years = [
+            int(r["year"])
+            for r in cur.execute(
+                "SELECT DISTINCT extract(year FROM transaction_date)::int AS year FROM _rest "
+                "WHERE transaction_date IS NOT NULL"
+            )
+        ]
     created = ensure_year_partitions(conn, rest_years)
     if rest:
         columns = sql.SQL(", ").join(sql.Identifier(name) for name, _, _ in _core_columns(conn))
         execute(conn, sql.SQL("INSERT INTO core.contribution ({c}) SELECT {c} FROM _rest").format(c=columns))
     execute(conn, "DROP TABLE _rest")
+    return created
 
+
+def _attach_partitions(conn: psycopg.Connection, loaded: dict[int, tuple[str, int]]) -> list[str]:
+    """Each year table becomes a partition of core.contribution (constraints, bound check, ATTACH,
+    ANALYZE); empty ones are dropped. Return the partitions attached."""
+    attached: list[str] = []
     constraints = _core_constraints(conn)
     for year, (name, rows) in loaded.items():
         table = sql.Identifier("core", name)
@@ -318,7 +293,58 @@ def bulk_first_load(
         # (the validation gate, scores) are planned for a few thousand rows and read a 1M-row
         # partition through an index (2M rows: scores 5 -> 12 s, measured). ~0.3 s per million rows.
         execute(conn, sql.SQL("ANALYZE {}").format(target))
-        created.append(partition_name(year))
+        attached.append(partition_name(year))
+    return attached
+
+
+def bulk_first_load(
+    conn: psycopg.Connection,
+    file_type: str,
+    params: dict[str, Any],
+    profile: SnapshotProfile,
+    audit_id: int | None,
+) -> dict[str, dict[str, int]] | None:
+    """Load a first snapshot of a scope as described in the module docstring; None on repeated SUB_IDs.
+
+    Runs inside the caller's transaction, after the placeholders, employer aliases and
+    :data:`~fecflow.normalize.typed_rows.VALID_DATES` exist (``profile``: :func:`profile_snapshot`).
+    """
+    sf = params["sf"]
+    existing = existing_partition_years(conn)
+    least = min(BULK_MIN_ROWS, max(1, math.ceil(BULK_MIN_SHARE * profile.lines)))
+    years = sorted(
+        y for y, n in profile.rows_by_year.items() if y is not None and y not in existing and n >= least
+    )
+    execute(conn, "SAVEPOINT fecflow_bulk_load")
+    params = {**params, "base": _reserve_contribution_ids(conn, profile)}
+    loaded, rest = _load_typed_rows(conn, file_type, params, years)
+    inserted = rest + sum(rows for _, rows in loaded.values())
+    sub_ids = sql.SQL(" UNION ALL ").join(
+        [sql.SQL("SELECT sub_id FROM {}").format(sql.Identifier("core", name)) for name, _ in loaded.values()]
+        + [sql.SQL("SELECT sub_id FROM _rest")]
+    )
+    # count(DISTINCT) sorts: 0.3 s for 2M SUB_IDs, where GROUP BY ... HAVING count(*) > 1 hashes for 1 s.
+    if not scalar(conn, sql.SQL("SELECT count(*) = count(DISTINCT sub_id) FROM ({}) u").format(sub_ids)):
+        execute(conn, "ROLLBACK TO SAVEPOINT fecflow_bulk_load")
+        log.info("snapshot repeats SUB_IDs: normalizing %s the regular way", file_type)
+        return None
+    execute(conn, "RELEASE SAVEPOINT fecflow_bulk_load")
+
+    rejected = unknown_rejected = 0
+    if profile.lines != inserted:
+        execute(
+            conn,
+            sql.SQL("CREATE TEMP TABLE _snap ON COMMIT DROP AS SELECT * FROM ({}) n WHERE {}").format(
+                sql.SQL(snapshot_select(conn, file_type)), sql.SQL(UNTYPED)
+            ),
+            params,
+        )
+        unknown_rejected = int(scalar(conn, "SELECT count(*) FILTER (WHERE rule_missing) FROM _snap"))
+        rejected = reject_untyped(conn, file_type, sf, audit_id)
+        execute(conn, "DROP TABLE _snap")
+    undated = int(scalar(conn, "SELECT count(*) FROM _rest WHERE transaction_date IS NULL"))
+
+    created = _insert_rest(conn, rest) + _attach_partitions(conn, loaded)
     log.debug("bulk load of %s: %d rows, %d via insert, partitions created: %s", file_type, inserted, rest, created)
     return {
         "contribution": {

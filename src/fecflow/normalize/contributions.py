@@ -42,6 +42,7 @@ from psycopg import sql
 from fecflow.catalog import FILES, TRANSACTION_FILE_TYPES
 from fecflow.db import ops
 from fecflow.db.partitions import ensure_year_partitions
+from fecflow.db.statements import execute, scalar
 from fecflow.normalize.bulk import SnapshotProfile, bulk_first_load, profile_snapshot
 from fecflow.normalize.diff import apply_diff as _apply_diff
 from fecflow.normalize.diff import no_history, snapshot_old
@@ -51,8 +52,6 @@ from fecflow.normalize.dimensions import (
     Counts,
     create_candidate_placeholders,
     create_committee_placeholders,
-    execute,
-    scalar,
 )
 from fecflow.normalize.employer_links import link_employers
 from fecflow.normalize.rules import RULE_VERSION

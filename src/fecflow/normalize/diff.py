@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from fecflow.normalize.dimensions import execute
+from fecflow.db.statements import execute
 from fecflow.normalize.typed_rows import CONTENT_COLUMNS
 
 # Shown in every update's old/new values, changed or not.
@@ -99,22 +99,57 @@ def apply_diff(
     holds every row of the snapshot (the scope's live rows missing from it are gone), else a table
     of the SUB_IDs gone (``_snap`` then holds only the lines that changed: ``normalize_contributions``).
     """
-    cols = sql.SQL(", ").join(sql.Identifier(c) for c in CONTENT_COLUMNS)
-    n_cols = sql.SQL(", ").join(sql.Identifier("n", c) for c in CONTENT_COLUMNS)
     history = no_history()
     if scope_rows == 0:
-        # First load of this cycle and source: the baseline, one plain INSERT ... SELECT.
-        inserted = execute(
-            conn,
-            sql.SQL(
-                "INSERT INTO core.contribution ({cols}, source, cycle, source_file_id, first_run_id, last_run_id) "
-                "SELECT {n_cols}, %(source)s, %(cycle)s, %(sf)s, %(run_id)s, %(run_id)s FROM _snap n"
-            ).format(cols=cols, n_cols=n_cols),
-            params,
-        )
+        inserted = _first_load(conn, params)
         execute(conn, "DROP TABLE _old")
         return {"contribution": first_load_counts(inserted), "history": history}
+    by_status = _build_delta(conn, gone)
+    inserted = _insert_new(conn, params, history)
+    changed = _update_changed(conn, params, history)
+    deleted = _soft_delete_gone(conn, params, history)
+    restored = int(by_status.get("restored", 0))
+    if changed != restored + int(by_status.get("changed", 0)):  # pragma: no cover - a broken invariant
+        raise AssertionError(f"updated {changed} rows, expected {by_status}")
+    execute(conn, "DROP TABLE _old, _delta")
+    # Every _snap row is new, changed, restored or unchanged.
+    unchanged = snap_rows - inserted - changed
+    return {
+        "contribution": {
+            "inserted": inserted,
+            "updated": int(by_status.get("changed", 0)),
+            "deleted": deleted,
+            "restored": restored,
+            "unchanged": unchanged,
+            "scope_rows_before": scope_rows,
+        },
+        "history": history,
+    }
 
+
+def _insert_columns() -> tuple[sql.Composed, sql.Composed]:
+    """The content columns of core.contribution, bare and as ``n.<col>``."""
+    return (
+        sql.SQL(", ").join(sql.Identifier(c) for c in CONTENT_COLUMNS),
+        sql.SQL(", ").join(sql.Identifier("n", c) for c in CONTENT_COLUMNS),
+    )
+
+
+def _first_load(conn: psycopg.Connection, params: dict[str, Any]) -> int:
+    """First load of this cycle and source: the baseline, one plain INSERT ... SELECT."""
+    cols, n_cols = _insert_columns()
+    return execute(
+        conn,
+        sql.SQL(
+            "INSERT INTO core.contribution ({cols}, source, cycle, source_file_id, first_run_id, last_run_id) "
+            "SELECT {n_cols}, %(source)s, %(cycle)s, %(sf)s, %(run_id)s, %(run_id)s FROM _snap n"
+        ).format(cols=cols, n_cols=n_cols),
+        params,
+    )
+
+
+def _build_delta(conn: psycopg.Connection, gone: str | None) -> dict[str, int]:
+    """``_delta``: every row that is not unchanged, with its status; return the count per status."""
     # Every row that is not unchanged, with its status and its _snap columns (``key`` is the SUB_ID,
     # also for rows gone from the snapshot). The rest of the diff reads this small table: reading
     # _snap once per statement cost 1-3 s each at 2M rows.
@@ -143,8 +178,12 @@ def apply_diff(
     by_status: dict[str, int] = dict(conn.execute("SELECT status, count(*) FROM _delta GROUP BY status").fetchall())
     execute(conn, "CREATE INDEX ON _delta (status)")
     execute(conn, "ANALYZE _delta")
+    return by_status
 
-    # New SUB_IDs.
+
+def _insert_new(conn: psycopg.Connection, params: dict[str, Any], history: dict[str, int]) -> int:
+    """New SUB_IDs: insert them, with an ``insert`` history row each; return how many."""
+    cols, n_cols = _insert_columns()
     inserted = execute(
         conn,
         sql.SQL(
@@ -162,8 +201,11 @@ def apply_diff(
         "FROM _delta n WHERE n.status = 'new'",
         params,
     )
+    return inserted
 
-    # Changed and restored SUB_IDs: history (old vs new values of what changed), then the update.
+
+def _update_changed(conn: psycopg.Connection, params: dict[str, Any], history: dict[str, int]) -> int:
+    """Changed and restored SUB_IDs: history (old vs new values of what changed), then the update."""
     history_rows = conn.execute(
         """
         INSERT INTO core.contribution_history (sub_id, change, old_values, new_values, run_id)
@@ -184,8 +226,8 @@ def apply_diff(
         """,
         {**params, "always": ALWAYS_SHOWN, "hidden": HIDDEN},
     ).fetchall()
-    history["update"] = sum(1 for r in history_rows if r[0] == "update")
-    history["restore"] = sum(1 for r in history_rows if r[0] == "restore")
+    history["update"] = sum(1 for (change,) in history_rows if change == "update")
+    history["restore"] = sum(1 for (change,) in history_rows if change == "restore")
     assignments = sql.SQL(", ").join(
         sql.SQL("{} = {}").format(sql.Identifier(c), sql.Identifier("n", c)) for c in CONTENT_COLUMNS if c != "sub_id"
     )
@@ -199,8 +241,11 @@ def apply_diff(
         ).format(assignments=assignments),
         params,
     )
+    return changed
 
-    # SUB_IDs of the scope missing from this snapshot: soft-delete.
+
+def _soft_delete_gone(conn: psycopg.Connection, params: dict[str, Any], history: dict[str, int]) -> int:
+    """SUB_IDs of the scope missing from this snapshot: soft-delete them; return how many."""
     history["delete"] = execute(
         conn,
         "INSERT INTO core.contribution_history (sub_id, change, old_values, run_id) "
@@ -210,26 +255,10 @@ def apply_diff(
         "WHERE c.cycle = %(cycle)s AND c.source = %(source)s",
         params,
     )
-    deleted = execute(
+    return execute(
         conn,
         "UPDATE core.contribution c SET deleted_at = now(), deleted_by_run_id = %(run_id)s FROM _delta g "
         "WHERE g.status = 'gone' AND c.sub_id = g.key AND c.cycle = %(cycle)s AND c.source = %(source)s",
         params,
     )
-    restored = int(by_status.get("restored", 0))
-    if changed != restored + int(by_status.get("changed", 0)):  # pragma: no cover - a broken invariant
-        raise AssertionError(f"updated {changed} rows, expected {by_status}")
-    execute(conn, "DROP TABLE _old, _delta")
-    # Every _snap row is new, changed, restored or unchanged.
-    unchanged = snap_rows - inserted - changed
-    return {
-        "contribution": {
-            "inserted": inserted,
-            "updated": int(by_status.get("changed", 0)),
-            "deleted": deleted,
-            "restored": restored,
-            "unchanged": unchanged,
-            "scope_rows_before": scope_rows,
-        },
-        "history": history,
-    }
+

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +31,12 @@ from psycopg import sql
 
 from fecflow.catalog import FILES
 from fecflow.catalog.ids import CANDIDATE_ID, COMMITTEE_ID
+from fecflow.db.statements import (  # execute, scalar: employer_map imports them here
+    every,
+    execute,
+    one,
+    scalar,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +44,6 @@ CANDIDATE_ID_RE = CANDIDATE_ID
 COMMITTEE_ID_RE = COMMITTEE_ID
 
 Counts = dict[str, dict[str, int]]
-Query = sql.SQL | sql.Composed | str
 
 
 @dataclass(frozen=True)
@@ -57,23 +61,6 @@ class _Dimension:
 
 CANDIDATES = _Dimension("cn", "candidate", "candidate_key", "candidate_id", "cand_id")
 COMMITTEES = _Dimension("cm", "committee", "committee_key", "committee_id", "cmte_id")
-
-
-def execute(conn: psycopg.Connection, query: Query, params: Any = None) -> int:
-    """Run one statement; return its row count (DEBUG-logs its duration)."""
-    started = time.perf_counter()
-    with conn.cursor() as cur:
-        cur.execute(query, params)
-        count = max(cur.rowcount, 0)
-    if log.isEnabledFor(logging.DEBUG):
-        text = query if isinstance(query, str) else query.as_string(conn)
-        log.debug("%.3fs %d rows: %s", time.perf_counter() - started, count, " ".join(text.split())[:100])
-    return count
-
-
-def scalar(conn: psycopg.Connection, query: Query, params: Any = None) -> Any:
-    row = conn.execute(query, params).fetchone()
-    return row[0] if row else None
 
 
 def _attributes_sql(file_type: str, alias: str = "s") -> sql.Composable:
@@ -185,12 +172,43 @@ def normalize_dimension(
 ) -> Counts:
     """Load one cn or cm snapshot into core.candidate / core.committee and their history."""
     counts = _stage_dimension(conn, dim, source_file_id)
-    table = sql.Identifier("core", dim.table)
-    history = sql.Identifier("core", dim.history)
-    key, natural = sql.Identifier(dim.key), sql.Identifier(dim.natural_id)
     params = {"sf": source_file_id, "ts": snapshot_at, "run_id": run_id, "cycle": cycle, "ft": dim.file_type}
+    by_status = _diff_dimension(conn, dim, params)
+    inserted, updated = _write_records(conn, dim, cycle)
+    closed, opened = _version_history(conn, dim, params)
+    missing = _missing_from_snapshot(conn, dim, params)
+    relinked = relink_committee_candidates(conn)
+    execute(conn, "DROP TABLE _dim_lines, _dim, _dim_diff")
+    result: Counts = {
+        f"core.{dim.table}": {
+            "inserted": inserted,
+            "updated": updated - int(by_status.get("filled", 0)),
+            "placeholders_filled": int(by_status.get("filled", 0)),
+            "unchanged": int(by_status.get("same", 0)),
+            "missing_from_snapshot": missing,
+        },
+        f"core.{dim.history}": {"versions_opened": opened, "versions_closed": closed},
+        "snapshot": counts,
+    }
+    if relinked:
+        result["core.committee"] = {**result.get("core.committee", {}), "candidate_relinked": relinked}
+    return result
 
-    # What each record of the snapshot is, relative to core: new, placeholder to fill, changed, same.
+
+def _identifiers(dim: _Dimension) -> tuple[sql.Identifier, sql.Identifier, sql.Identifier, sql.Identifier]:
+    """core table, its history table, the surrogate key and the FEC id column."""
+    return (
+        sql.Identifier("core", dim.table),
+        sql.Identifier("core", dim.history),
+        sql.Identifier(dim.key),
+        sql.Identifier(dim.natural_id),
+    )
+
+
+def _diff_dimension(conn: psycopg.Connection, dim: _Dimension, params: dict[str, Any]) -> dict[str, int]:
+    """``_dim_diff``: what each record of the snapshot is relative to core; return the count per status."""
+    table, history, key, natural = _identifiers(dim)
+    # new, placeholder to fill, changed, same.
     execute(
         conn,
         sql.SQL(
@@ -209,8 +227,12 @@ def normalize_dimension(
         ).format(key=key, table=table, history=history, natural=natural),
         params,
     )
-    by_status: dict[str, int] = dict(conn.execute("SELECT status, count(*) FROM _dim_diff GROUP BY status").fetchall())
+    return dict(conn.execute("SELECT status, count(*) FROM _dim_diff GROUP BY status").fetchall())
 
+
+def _write_records(conn: psycopg.Connection, dim: _Dimension, cycle: int) -> tuple[int, int]:
+    """Insert the new records, fill placeholders and update the changed ones; return (inserted, updated)."""
+    table, _, _, natural = _identifiers(dim)
     columns = _core_columns(dim, cycle)
     col_names = sql.SQL(", ").join(sql.Identifier(c) for c, _ in columns)
     col_exprs = sql.SQL(", ").join(sql.SQL(e) for _, e in columns)
@@ -234,6 +256,13 @@ def normalize_dimension(
             "WHERE t.{natural} = d.natural_id"
         ).format(table=table, assignments=assignments, natural=natural),
     )
+    return inserted, updated
+
+
+def _version_history(conn: psycopg.Connection, dim: _Dimension, params: dict[str, Any]) -> tuple[int, int]:
+    """Close the open version of each changed record, open one for each new, filled or changed record;
+    return (closed, opened)."""
+    table, history, key, natural = _identifiers(dim)
     closed = execute(
         conn,
         sql.SQL(
@@ -256,6 +285,12 @@ def normalize_dimension(
         ).format(history=history, key=key, table=table, natural=natural),
         params,
     )
+    return closed, opened
+
+
+def _missing_from_snapshot(conn: psycopg.Connection, dim: _Dimension, params: dict[str, Any]) -> int:
+    """Open records of this cycle's earlier snapshots that this snapshot no longer has (kept, open)."""
+    _, history, key, _ = _identifiers(dim)
     missing = scalar(
         conn,
         sql.SQL(
@@ -268,22 +303,7 @@ def normalize_dimension(
         ).format(history=history, key=key),
         params,
     )
-    relinked = relink_committee_candidates(conn)
-    execute(conn, "DROP TABLE _dim_lines, _dim, _dim_diff")
-    result: Counts = {
-        f"core.{dim.table}": {
-            "inserted": inserted,
-            "updated": updated - int(by_status.get("filled", 0)),
-            "placeholders_filled": int(by_status.get("filled", 0)),
-            "unchanged": int(by_status.get("same", 0)),
-            "missing_from_snapshot": int(missing or 0),
-        },
-        f"core.{dim.history}": {"versions_opened": opened, "versions_closed": closed},
-        "snapshot": counts,
-    }
-    if relinked:
-        result["core.committee"] = {**result.get("core.committee", {}), "candidate_relinked": relinked}
-    return result
+    return int(missing or 0)
 
 
 def relink_committee_candidates(conn: psycopg.Connection) -> int:
@@ -351,24 +371,68 @@ def normalize_links(
         """,
         params,
     )
-    stats = conn.execute(
+    lines, invalid, distinct_lines, ids, conflicting = _link_line_stats(conn)
+    _dedupe_links(conn, cycle)
+    committees = create_committee_placeholders(conn, sql.SQL("SELECT cmte_id FROM _link"))
+    candidates = create_candidate_placeholders(conn, sql.SQL("SELECT cand_id FROM _link WHERE anomaly IS NULL"))
+    inserted, touched = _upsert_links(conn, params)
+    closed = _close_missing_links(conn, params)
+    anomalies: dict[str, int] = dict(
+        conn.execute("SELECT anomaly, count(*) FROM _link WHERE anomaly IS NOT NULL GROUP BY anomaly").fetchall()
+    )
+    execute(conn, "DROP TABLE _link_lines, _link")
+    return {
+        "core.candidate_committee_link": {
+            "inserted": inserted,
+            "updated": touched - inserted,
+            "unchanged": ids - touched,
+            "closed_missing_from_snapshot": closed,
+            **{f"anomaly_{k}": int(v) for k, v in anomalies.items()},
+        },
+        "core.committee": {"placeholders_created": committees},
+        "core.candidate": {"placeholders_created": candidates},
+        "snapshot": {
+            "lines": lines,
+            "records": ids,
+            "duplicate_lines_collapsed": (lines - invalid) - distinct_lines,
+            "conflicting_duplicates": conflicting,
+            "skipped_invalid": invalid,
+        },
+    }
+
+
+def _link_line_stats(conn: psycopg.Connection) -> tuple[int, int, int, int, int]:
+    """Of ``_link_lines``: lines, invalid ones, distinct valid lines, distinct LINKAGE_IDs, and the
+    LINKAGE_IDs whose lines disagree."""
+    stats = one(
+        conn,
         """
-        SELECT count(*),
-               count(*) FILTER (WHERE link_id IS NULL OR cmte_id IS NULL),
+            SELECT count(*) AS lines,
+               count(*) FILTER (WHERE link_id IS NULL OR cmte_id IS NULL) AS invalid,
                count(DISTINCT (link_id, cand_id, cand_election_yr, fec_election_yr, cmte_id, cmte_tp, cmte_dsgn))
-                   FILTER (WHERE link_id IS NOT NULL AND cmte_id IS NOT NULL),
-               count(DISTINCT link_id) FILTER (WHERE cmte_id IS NOT NULL)
-        FROM _link_lines
+                   FILTER (WHERE link_id IS NOT NULL AND cmte_id IS NOT NULL) AS distinct_lines,
+               count(DISTINCT link_id) FILTER (WHERE cmte_id IS NOT NULL) AS ids
+            FROM _link_lines
         """
-    ).fetchone()
+    )
     assert stats is not None
-    lines, invalid, distinct_lines, ids = (int(x) for x in stats)
     conflicting = scalar(
         conn,
         "SELECT count(*) FROM (SELECT link_id FROM _link_lines WHERE link_id IS NOT NULL AND cmte_id IS NOT NULL "
         "GROUP BY link_id HAVING count(DISTINCT (cand_id, cand_election_yr, fec_election_yr, cmte_id, cmte_tp, "
         "cmte_dsgn)) > 1) x",
     )
+    return (
+        int(stats["lines"]),
+        int(stats["invalid"]),
+        int(stats["distinct_lines"]),
+        int(stats["ids"]),
+        int(conflicting or 0),
+    )
+
+
+def _dedupe_links(conn: psycopg.Connection, cycle: int) -> None:
+    """``_link``: the last line of each valid LINKAGE_ID, with typed years and its anomaly."""
     execute(
         conn,
         f"""
@@ -383,9 +447,12 @@ def normalize_links(
         ORDER BY link_id, _line_number DESC
         """,  # noqa: S608 - fixed expressions, no input
     )
-    committees = create_committee_placeholders(conn, sql.SQL("SELECT cmte_id FROM _link"))
-    candidates = create_candidate_placeholders(conn, sql.SQL("SELECT cand_id FROM _link WHERE anomaly IS NULL"))
-    rows = conn.execute(
+
+
+def _upsert_links(conn: psycopg.Connection, params: dict[str, Any]) -> tuple[int, int]:
+    """Upsert ``_link`` by LINKAGE_ID (reopening links that came back); return (inserted, touched)."""
+    rows = every(
+        conn,
         """
         INSERT INTO core.candidate_committee_link AS k
             (linkage_id, candidate_key, committee_key, candidate_id_raw, candidate_election_year,
@@ -409,11 +476,15 @@ def normalize_links(
                excluded.candidate_election_year, excluded.fec_election_year, excluded.committee_type,
                excluded.designation, excluded.anomaly, NULL::timestamptz)
         RETURNING (xmax = 0) AS inserted
-        """,
+    """,
         params,
-    ).fetchall()
-    inserted = sum(1 for r in rows if r[0])
-    closed = execute(
+    )
+    return sum(1 for r in rows if r["inserted"]), len(rows)
+
+
+def _close_missing_links(conn: psycopg.Connection, params: dict[str, Any]) -> int:
+    """Links of the cycle missing from this ccl snapshot get ``valid_to``; return how many."""
+    return execute(
         conn,
         """
         UPDATE core.candidate_committee_link k SET valid_to = greatest(%(ts)s::timestamptz, k.valid_from)
@@ -424,25 +495,3 @@ def normalize_links(
         """,
         params,
     )
-    anomalies: dict[str, int] = dict(
-        conn.execute("SELECT anomaly, count(*) FROM _link WHERE anomaly IS NOT NULL GROUP BY anomaly").fetchall()
-    )
-    execute(conn, "DROP TABLE _link_lines, _link")
-    return {
-        "core.candidate_committee_link": {
-            "inserted": inserted,
-            "updated": len(rows) - inserted,
-            "unchanged": ids - len(rows),
-            "closed_missing_from_snapshot": closed,
-            **{f"anomaly_{k}": int(v) for k, v in anomalies.items()},
-        },
-        "core.committee": {"placeholders_created": committees},
-        "core.candidate": {"placeholders_created": candidates},
-        "snapshot": {
-            "lines": lines,
-            "records": ids,
-            "duplicate_lines_collapsed": (lines - invalid) - distinct_lines,
-            "conflicting_duplicates": int(conflicting or 0),
-            "skipped_invalid": invalid,
-        },
-    }

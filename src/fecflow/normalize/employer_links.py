@@ -13,7 +13,8 @@ import psycopg
 from psycopg import sql
 
 from fecflow.catalog import FILES
-from fecflow.normalize.dimensions import Counts, execute
+from fecflow.db.statements import execute
+from fecflow.normalize.dimensions import Counts
 from fecflow.normalize.employers import EMPLOYER_MAP_VERSION, build_employer_map
 from fecflow.normalize.industries import map_industry
 

@@ -16,7 +16,7 @@ import psycopg
 from psycopg import sql
 
 from fecflow.catalog import FILES
-from fecflow.normalize.dimensions import execute, scalar
+from fecflow.db.statements import execute, scalar
 
 FIRST_VALID_YEAR = 1975
 #: Every valid MMDDYYYY string, its date and year: created by :func:`create_valid_dates`, dropped

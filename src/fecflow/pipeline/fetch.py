@@ -79,6 +79,25 @@ def _record(conn: psycopg.Connection, run_id: int, outcome: FetchOutcome) -> int
     )
 
 
+def _record_failure(
+    conn: psycopg.Connection, run_id: int, audit_id: int, target: BulkTarget, exc: FecflowError | OSError
+) -> None:
+    """A failed download: a ``failed`` source file (never used later) and a failed audit row."""
+    message = exc.message if isinstance(exc, FecflowError) else f"{type(exc).__name__}: {exc}"
+    sf_id = ops.record_source_file(
+        conn,
+        url=target.url,
+        cycle=target.cycle,
+        file_type=target.file_type,
+        member=target.member,
+        status="failed",
+        http_status=getattr(exc, "status", None),
+        run_id=run_id,
+    )
+    ops.finish_audit(conn, audit_id, "failed", error=message, counts={"source_file_id": sf_id})
+    log.error("fetch %s failed: %s", target.url, message)
+
+
 def fetch_bulk(
     conn: psycopg.Connection,
     settings: Settings,
@@ -105,19 +124,7 @@ def fetch_bulk(
                 client, target, storage, previous=previous_version(conn, target.url), policy=policy
             )
         except (FecflowError, OSError) as exc:
-            message = exc.message if isinstance(exc, FecflowError) else f"{type(exc).__name__}: {exc}"
-            sf_id = ops.record_source_file(
-                conn,
-                url=target.url,
-                cycle=target.cycle,
-                file_type=target.file_type,
-                member=target.member,
-                status="failed",
-                http_status=getattr(exc, "status", None),
-                run_id=run_id,
-            )
-            ops.finish_audit(conn, audit_id, "failed", error=message, counts={"source_file_id": sf_id})
-            log.error("fetch %s failed: %s", target.url, message)
+            _record_failure(conn, run_id, audit_id, target, exc)
             raise
         sf_id = _record(conn, run_id, outcome)
         record = FetchRecord(

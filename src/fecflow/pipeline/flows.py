@@ -27,7 +27,8 @@ from fecflow.pipeline.runner import Step, StepContext
 
 log = logging.getLogger(__name__)
 
-ALL_STAGES = ("fetch", "stage", "normalize", "score")
+ALL_STAGES = ops.FlowStep.ALL
+REPLAYABLE_STAGES = ops.FlowStep.REPLAYABLE
 SKIPPED_UPSTREAM = {"skipped": "nothing changed upstream"}
 
 
@@ -134,17 +135,17 @@ def _steps(stages: tuple[str, ...] | list[str], args: RunArgs) -> list[Step]:
         return Step(name, functools.partial(run, args), description)
 
     def gate(name: GateName) -> Step:
-        return step(f"validate-{name}", functools.partial(_gate, name))
+        return step(ops.FlowStep.gate(name), functools.partial(_gate, name))
 
     chosen: list[Step] = []
-    if "fetch" in stages:
-        chosen.append(step("fetch", _fetch, "download changed bulk files"))
-    if "stage" in stages:
-        chosen += [step("stage", _stage, "COPY raw files into staging"), gate("staging")]
-    if "normalize" in stages:
-        chosen += [step("normalize", _normalize, "staging -> core"), gate("normalize")]
-    if "score" in stages:
-        chosen += [step("score", _score, "leaning scores"), gate("scores")]
+    if ops.FlowStep.FETCH in stages:
+        chosen.append(step(ops.FlowStep.FETCH, _fetch, "download changed bulk files"))
+    if ops.FlowStep.STAGE in stages:
+        chosen += [step(ops.FlowStep.STAGE, _stage, "COPY raw files into staging"), gate("staging")]
+    if ops.FlowStep.NORMALIZE in stages:
+        chosen += [step(ops.FlowStep.NORMALIZE, _normalize, "staging -> core"), gate("normalize")]
+    if ops.FlowStep.SCORE in stages:
+        chosen += [step(ops.FlowStep.SCORE, _score, "leaning scores"), gate("scores")]
     return chosen
 
 
@@ -182,6 +183,6 @@ def steps_for(command: str, args: RunArgs) -> list[Step]:
     if command in ("backfill", "ingest-daily"):
         return _steps(ALL_STAGES, args)
     if command == "replay-range":
-        stages = [s for s in (args.stages or ALL_STAGES) if s != "fetch"]
+        stages = [s for s in (args.stages or ALL_STAGES) if s in REPLAYABLE_STAGES]
         return _steps(tuple(stages), args)
     raise ConfigError(f"Runs of `{command}` cannot be resumed.", hint="Run the command again instead.")

@@ -35,6 +35,7 @@ from psycopg import sql
 
 from fecflow.catalog import FILES
 from fecflow.db import ops
+from fecflow.db.statements import one
 from fecflow.normalize.snapshot import current_snapshot, last_normalized
 from fecflow.staging.coverage import coverage_of
 from fecflow.staging.load import STAGE_LOCK_CLASS, unstage_source_file
@@ -136,6 +137,59 @@ def plan_prune(
     return decisions
 
 
+def _prune_one(
+    ops_conn: psycopg.Connection,
+    connect: Callable[[], psycopg.Connection],
+    run_id: int,
+    decision: PruneDecision,
+    keep: int,
+) -> int | None:
+    """Unstage one snapshot in one transaction with its audit; None when it is being staged right now."""
+    staged = decision.file
+    with connect() as conn:
+        got = one(
+            conn,
+            "SELECT pg_try_advisory_xact_lock(%(class)s, %(id)s) AS got",
+            {"class": STAGE_LOCK_CLASS, "id": staged.source_file_id},
+        )
+        if not got or not got["got"]:
+            conn.rollback()
+            log.warning("source file %d is being staged: not pruned", staged.source_file_id)
+            return None
+        audit_id = ops.start_audit(
+            ops_conn, run_id, PRUNE_STAGE, scope=ops.FileScope(staged.file_type), source_file_id=staged.source_file_id
+        )
+        try:
+            deleted = unstage_source_file(
+                conn,
+                FILES[staged.file_type],
+                staged.source_file_id,
+                run_id,
+                note={"pruned": True},
+                keep_normalize_rejects=True,
+            )
+            ops.finish_audit(  # commits the deletion and the audit together
+                conn,
+                audit_id,
+                "succeeded",
+                rows_loaded=0,
+                counts={"rows_deleted": deleted, "reason": decision.reason, "keep": keep},
+            )
+        except BaseException as exc:
+            conn.rollback()
+            ops.finish_audit(ops_conn, audit_id, "failed", error=f"{type(exc).__name__}: {exc}"[:4000])
+            raise
+    log.info(
+        "pruned %s source file %d (cycle %d): %d staged rows deleted",
+        staged.file_type,
+        staged.source_file_id,
+        staged.cycle,
+        deleted,
+        extra={"stage": PRUNE_STAGE, "source_file_id": staged.source_file_id},
+    )
+    return deleted
+
+
 def prune_staging(
     ops_conn: psycopg.Connection,
     connect: Callable[[], psycopg.Connection],
@@ -161,54 +215,13 @@ def prune_staging(
         if progress is not None:
             progress(decision)
         staged = decision.file
-        spec = FILES[staged.file_type]
-        with connect() as conn:
-            got = conn.execute(
-                "SELECT pg_try_advisory_xact_lock(%s, %s)", (STAGE_LOCK_CLASS, staged.source_file_id)
-            ).fetchone()
-            if not got or not got[0]:
-                conn.rollback()
-                log.warning("source file %d is being staged: not pruned", staged.source_file_id)
-                result.busy.append(staged.source_file_id)
-                continue
-            audit_id = ops.start_audit(
-                ops_conn,
-                run_id,
-                PRUNE_STAGE,
-                scope=ops.FileScope(staged.file_type),
-                source_file_id=staged.source_file_id,
-            )
-            try:
-                deleted = unstage_source_file(
-                    conn,
-                    spec,
-                    staged.source_file_id,
-                    run_id,
-                    note={"pruned": True},
-                    keep_normalize_rejects=True,
-                )
-                ops.finish_audit(  # commits the deletion and the audit together
-                    conn,
-                    audit_id,
-                    "succeeded",
-                    rows_loaded=0,
-                    counts={"rows_deleted": deleted, "reason": decision.reason, "keep": keep},
-                )
-            except BaseException as exc:
-                conn.rollback()
-                ops.finish_audit(ops_conn, audit_id, "failed", error=f"{type(exc).__name__}: {exc}"[:4000])
-                raise
-        log.info(
-            "pruned %s source file %d (cycle %d): %d staged rows deleted",
-            staged.file_type,
-            staged.source_file_id,
-            staged.cycle,
-            deleted,
-            extra={"stage": PRUNE_STAGE, "source_file_id": staged.source_file_id},
-        )
+        deleted = _prune_one(ops_conn, connect, run_id, decision, keep)
+        if deleted is None:
+            result.busy.append(staged.source_file_id)
+            continue
         result.pruned.append(staged.source_file_id)
         result.rows_deleted += deleted
-        tables.add(spec.staging_table)
+        tables.add(FILES[staged.file_type].staging_table)
     if vacuum and tables:
         with connect() as conn:
             conn.autocommit = True

@@ -1,4 +1,9 @@
-"""Read-only reports over core, scores and ops: industry mapping coverage and the run summary."""
+"""Read-only reports over core, scores and ops: industry mapping coverage and the run summary.
+
+Also the read-only query functions of the lower layers that the CLI shows (``explain``, ``scores
+export``, ``staging export``, ``db status``): ``cli`` imports ``pipeline``, never the steps' own
+packages, so each reader (the CLI now, the explorer next) reaches them through this one module.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,33 @@ import psycopg
 from psycopg.rows import dict_row
 
 from fecflow.db import ops
+from fecflow.db.status import DatabaseSummary, database_summary
+from fecflow.scores import METHOD_VERSION
+from fecflow.scores.explain import Explanation, explain_entity
+from fecflow.scores.export import FORMATS as SCORE_FORMATS
+from fecflow.scores.export import ExportResult, export_scores
+from fecflow.scores.method import ENTITY_TYPES
+from fecflow.sources.output import atomic_output, check_output_target
+from fecflow.staging.export import export_source_file
+
+__all__ = [
+    "ENTITY_TYPES",
+    "METHOD_VERSION",
+    "SCORE_FORMATS",
+    "DatabaseSummary",
+    "ExportResult",
+    "Explanation",
+    "MappingReport",
+    "atomic_output",
+    "check_output_target",
+    "database_summary",
+    "explain_entity",
+    "export_scores",
+    "export_source_file",
+    "mapping_report",
+    "staged_files",
+    "top_leaning",
+]
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from fecflow.checks.result import CheckResult
 from fecflow.checks.tolerances import load_tolerances
 from fecflow.config import Settings
 from fecflow.db import ops
+from fecflow.db.statements import one
 from fecflow.errors import ConfigError, DataError
 from fecflow.normalize.snapshot import current_snapshot
 from fecflow.normalize.step import NormalizeResult, normalize_cycle
@@ -332,12 +333,13 @@ def normalize(
 def latest_transaction_date(conn: psycopg.Connection, today: dt.date | None = None) -> dt.date:
     """The newest transaction date loaded, not after today (today when nothing is loaded)."""
     today = today or dt.date.today()
-    row = conn.execute(
+    row = one(
+        conn,
         "SELECT max(transaction_date) AS latest FROM core.contribution "
         "WHERE deleted_at IS NULL AND transaction_date <= %(today)s",
         {"today": today},
-    ).fetchone()
-    return row[0] if row and row[0] else today
+    )
+    return row["latest"] if row and row["latest"] else today
 
 
 def score(conn: psycopg.Connection, *, run_id: int, args: ScoreArgs) -> ScoreResult:

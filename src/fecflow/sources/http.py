@@ -1,4 +1,5 @@
-"""HTTP downloads that check before they trust.
+"""HTTP downloads that check before they trust (the retry policy is :mod:`fecflow.sources.retry`,
+the mapping of httpx errors and statuses :mod:`fecflow.sources.http_errors`).
 
 :func:`download_file` streams a URL to a temp file next to ``dest`` while hashing it (sha256), retries
 transient failures (connection errors, timeouts, 408/429/5xx) with exponential backoff and full
@@ -6,26 +7,24 @@ jitter, resumes an interrupted body with ``Range`` when the server supports it, 
 checksum and (for ``.zip``) archive integrity, and only then renames the file into place. A failed
 download never leaves a file at ``dest``. ``file://`` URLs are copied the same way (no retries).
 
-httpx exceptions are translated into the fecflow error tree here, once: :class:`TransientSourceError`
-and :class:`RateLimited` are retryable, :class:`HttpStatusError` and :class:`IntegrityError` are not.
-URLs are always passed through :func:`fecflow.config.redact_url` before they reach a message or a log.
+httpx exceptions are translated into the fecflow error tree once, by :mod:`fecflow.sources.http_errors`:
+:class:`TransientSourceError` and :class:`RateLimited` are retried, :class:`HttpStatusError` and
+:class:`IntegrityError` are not. URLs are always passed through :func:`fecflow.config.redact_url`
+before they reach a message or a log.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 import os
-import random
 import re
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -34,178 +33,38 @@ import httpx
 from fecflow import __version__
 from fecflow.config import Settings, redact_url
 from fecflow.errors import (
-    HttpStatusError,
     IntegrityError,
-    RateLimited,
     SourceError,
     StorageError,
     TransientSourceError,
 )
 from fecflow.sources.archive import verify_zip
+from fecflow.sources.http_errors import (
+    error_for_status,
+    protect_http_logs,
+    scrub_secrets,
+    translate_http_error,
+)
+from fecflow.sources.retry import RetryPolicy, call_with_retries
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 CHUNK_SIZE = 1024 * 1024
 USER_AGENT = f"fecflow/{__version__}"
 
-_SECRET_QUERY = re.compile(r"(?i)\b(api_key|apikey|password|token)=[^&\s'\"<>]*")
-
-
-def scrub_secrets(text: str) -> str:
-    """Hide ``api_key=...`` (and similar) values inside free text, e.g. a third-party error message."""
-    return _SECRET_QUERY.sub(lambda m: f"{m.group(1)}=***", text)
-
-
-class _SecretScrubbingFilter(logging.Filter):
-    """Logger-level filter for ``httpx``/``httpcore``, which log request URLs (with ``api_key``) at INFO."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = scrub_secrets(message)
-        if cleaned != message:
-            record.msg = cleaned
-            record.args = None
-        return True
-
-
-_SCRUBBER = _SecretScrubbingFilter()
-
-
-def protect_http_logs() -> None:
-    """Make sure the loggers of httpx/httpcore never emit an ``api_key`` value (idempotent).
-
-    httpx logs every request URL at INFO. The CLI lowers these loggers to WARNING and redacts known
-    secrets on its handlers; this filter also covers any other logging setup (tests, notebooks).
-    """
-    for name in ("httpx", "httpcore"):
-        lg = logging.getLogger(name)
-        if _SCRUBBER not in lg.filters:
-            lg.addFilter(_SCRUBBER)
-
-
-# --- retry policy -----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how patiently to retry a request. Build it with :meth:`from_settings`."""
-
-    max_attempts: int = 5
-    backoff_base: float = 1.0
-    backoff_max: float = 60.0
-    timeout: float = 60.0
-    # A server asking to wait longer than this (Retry-After) fails now instead of blocking the run.
-    retry_after_max: float = 900.0
-    # One download, retries and resumes included, fails (terminal) past ``deadline`` seconds, or when
-    # its average rate stays under ``min_bytes_per_s`` after ``rate_grace_s``: a server that drips
-    # bytes just fast enough to beat the read timeout cannot hold a run for hours.
-    deadline: float | None = None
-    min_bytes_per_s: float = 0.0
-    rate_grace_s: float = 60.0
-    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
-    jitter: Callable[[float, float], float] = field(default=random.uniform, repr=False, compare=False)
-
-    @classmethod
-    def from_settings(cls, settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> RetryPolicy:
-        return cls(
-            max_attempts=settings.http_max_attempts,
-            backoff_base=settings.http_backoff_base,
-            backoff_max=settings.http_backoff_max,
-            timeout=settings.http_timeout,
-            deadline=settings.http_deadline,
-            min_bytes_per_s=settings.http_min_rate,
-            sleep=sleep,
-        )
-
-    def backoff_delay(self, failures: int) -> float:
-        """Full jitter: uniform(0, min(max, base * 2**(failures-1)))."""
-        cap = min(self.backoff_max, self.backoff_base * (2 ** max(failures - 1, 0)))
-        return self.jitter(0.0, cap)
-
-    def delay_for(self, error: TransientSourceError, failures: int) -> float:
-        """The wait before the next attempt: the server's Retry-After if it sent one, else backoff."""
-        if isinstance(error, RateLimited) and error.retry_after is not None:
-            return max(0.0, error.retry_after)
-        return self.backoff_delay(failures)
-
-
-def call_with_retries(operation: Callable[[int], T], policy: RetryPolicy, *, what: str) -> tuple[T, int]:
-    """Run ``operation(attempt)`` until it succeeds, retrying on :class:`TransientSourceError` only.
-
-    Returns ``(result, attempts)``. Terminal errors propagate at once; the last transient error
-    propagates (with the attempt count in its message) when attempts are exhausted.
-    """
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            return operation(attempt), attempt
-        except TransientSourceError as exc:
-            if attempt >= policy.max_attempts:
-                exc.message = f"{exc.message} (gave up after {attempt} attempts)"
-                exc.args = (exc.message,)
-                raise
-            delay = policy.delay_for(exc, attempt)
-            if delay > policy.retry_after_max:
-                exc.message = f"{exc.message} (server asks to wait {delay:.0f}s; not waiting that long)"
-                exc.args = (exc.message,)
-                raise
-            logger.warning(
-                "%s failed (attempt %d/%d): %s; retrying in %.1fs",
-                what, attempt, policy.max_attempts, exc, delay,
-            )
-            policy.sleep(delay)
-
-
-# --- error translation (the one boundary to httpx) ----------------------------------------------------
-def parse_retry_after(value: str | None, *, now: dt.datetime | None = None) -> float | None:
-    """``Retry-After`` as seconds: either delta-seconds or an HTTP date. None when absent/invalid."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    now = now or dt.datetime.now(tz=dt.UTC)
-    return max(0.0, (when - now).total_seconds())
-
-
-def translate_http_error(exc: httpx.HTTPError | httpx.InvalidURL, url: str) -> SourceError:
-    """Map an httpx exception to the fecflow error tree (retryable or not). Never leaks secrets."""
-    where = redact_url(url)
-    detail = scrub_secrets(str(exc)) or type(exc).__name__
-    kind = type(exc).__name__
-    if isinstance(exc, httpx.TimeoutException):
-        return TransientSourceError(f"Timed out ({kind}) requesting {where}: {detail}")
-    if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError | httpx.ProxyError):
-        return TransientSourceError(f"Connection problem ({kind}) requesting {where}: {detail}")
-    if isinstance(exc, httpx.DecodingError):
-        return TransientSourceError(f"Could not decode the response from {where}: {detail}")
-    return SourceError(
-        f"Request to {where} failed ({kind}): {detail}",
-        hint="Check the URL and base-URL settings (FECFLOW_BULK_BASE_URL, FECFLOW_OPENFEC_BASE_URL).",
-    )
-
-
-def error_for_status(status: int, url: str, headers: httpx.Headers) -> SourceError:
-    """The error for a non-success HTTP status: 429 → RateLimited, 408/5xx → transient, else terminal."""
-    where = redact_url(url)
-    if status == 429:
-        retry_after = parse_retry_after(headers.get("retry-after"))
-        return RateLimited(f"HTTP 429 Too Many Requests from {where}", retry_after=retry_after)
-    if status == 408 or 500 <= status < 600:
-        return TransientSourceError(f"HTTP {status} from {where}")
-    hint = None
-    if status == 404:
-        hint = "The file or endpoint does not exist (yet); check the cycle, file type and base URL."
-    elif status in (401, 403):
-        hint = "Access was refused; for OpenFEC check FECFLOW_OPENFEC_API_KEY."
-    return HttpStatusError(f"HTTP {status} from {where}", status=status, hint=hint)
+__all__ = [
+    "DownloadResult",
+    "RetryPolicy",
+    "Validators",
+    "build_http_client",
+    "download_file",
+    "error_for_status",
+    "file_url_to_path",
+    "protect_http_logs",
+    "scrub_secrets",
+    "sha256_file",
+    "translate_http_error",
+]
 
 
 # --- results ----------------------------------------------------------------------------------------
@@ -320,17 +179,8 @@ class _NotModified(Exception):
         self.last_modified = last_modified
 
 
-def _request_once(
-    client: httpx.Client,
-    url: str,
-    body: _Body,
-    policy: RetryPolicy,
-    conditional: Validators | None,
-) -> None:
-    where = redact_url(url)
-    if body.policy is not None:
-        body.check_pace()  # a retry after the deadline is not made
-    body.attempts += 1
+def _request_headers(body: _Body, conditional: Validators | None, where: str) -> tuple[dict[str, str], bool]:
+    """The headers of the next attempt, and whether it resumes the body received so far (Range)."""
     headers = {"Accept-Encoding": "identity"}
     if body.size > 0 and not body.accept_ranges:
         logger.info("%s: server does not accept ranges; restarting from byte 0", where)
@@ -346,7 +196,53 @@ def _request_once(
             headers["If-None-Match"] = conditional.etag
         if conditional.last_modified:
             headers["If-Modified-Since"] = conditional.last_modified
+    return headers, resuming
 
+
+def _continue_partial(body: _Body, resp: httpx.Response, resuming: bool, where: str) -> None:
+    """A 206 must continue exactly where the body stopped; anything else restarts from byte 0."""
+    content_range = _parse_content_range(resp.headers.get("content-range"))
+    if not resuming or content_range is None:
+        body.reset()
+        raise TransientSourceError(f"Unexpected partial response from {where}; restarting")
+    start, _end, total = content_range
+    if start != body.size or (body.expected_total is not None and total != body.expected_total):
+        body.reset()
+        raise TransientSourceError(
+            f"Content-Range {resp.headers.get('content-range')!r} from {where} does not continue "
+            f"the {body.size} bytes already received; restarting from byte 0"
+        )
+    body.expected_total = total
+    body.resumes += 1
+    logger.info("%s: resuming at byte %d of %s", where, start, total)
+
+
+def _start_full(body: _Body, resp: httpx.Response, resuming: bool, where: str) -> None:
+    """A 200: the whole body from byte 0, with the validators and length to expect."""
+    if resuming:
+        logger.info("%s: server answered the Range request with a full body; restarting", where)
+        body.reset()
+    body.started = True
+    body.status = 200
+    body.etag = resp.headers.get("etag")
+    body.last_modified = resp.headers.get("last-modified")
+    length = resp.headers.get("content-length")
+    encoded = resp.headers.get("content-encoding", "identity").lower() not in ("", "identity")
+    body.expected_total = int(length) if length and length.isdigit() and not encoded else None
+
+
+def _request_once(
+    client: httpx.Client,
+    url: str,
+    body: _Body,
+    policy: RetryPolicy,
+    conditional: Validators | None,
+) -> None:
+    where = redact_url(url)
+    if body.policy is not None:
+        body.check_pace()  # a retry after the deadline is not made
+    body.attempts += 1
+    headers, resuming = _request_headers(body, conditional, where)
     try:
         with client.stream("GET", url, headers=headers, timeout=policy.timeout) as resp:
             status = resp.status_code
@@ -360,33 +256,10 @@ def _request_once(
                 raise TransientSourceError(f"HTTP 416 for a resumed range of {where}; restarting from byte 0")
             if status not in (200, 206):
                 raise error_for_status(status, url, resp.headers)
-
             if status == 206:
-                content_range = _parse_content_range(resp.headers.get("content-range"))
-                if not resuming or content_range is None:
-                    body.reset()
-                    raise TransientSourceError(f"Unexpected partial response from {where}; restarting")
-                start, _end, total = content_range
-                if start != body.size or (body.expected_total is not None and total != body.expected_total):
-                    body.reset()
-                    raise TransientSourceError(
-                        f"Content-Range {resp.headers.get('content-range')!r} from {where} does not continue "
-                        f"the {body.size} bytes already received; restarting from byte 0"
-                    )
-                body.expected_total = total
-                body.resumes += 1
-                logger.info("%s: resuming at byte %d of %s", where, start, total)
-            else:  # 200: a full body, from byte 0
-                if resuming:
-                    logger.info("%s: server answered the Range request with a full body; restarting", where)
-                    body.reset()
-                body.started = True
-                body.status = 200
-                body.etag = resp.headers.get("etag")
-                body.last_modified = resp.headers.get("last-modified")
-                length = resp.headers.get("content-length")
-                encoded = resp.headers.get("content-encoding", "identity").lower() not in ("", "identity")
-                body.expected_total = int(length) if length and length.isdigit() and not encoded else None
+                _continue_partial(body, resp, resuming, where)
+            else:
+                _start_full(body, resp, resuming, where)
             advertises_ranges = resp.headers.get("accept-ranges", "").strip().lower() == "bytes"
             body.accept_ranges = advertises_ranges or (status == 206 and body.accept_ranges)
 

@@ -35,13 +35,8 @@ from pydantic import SecretStr
 
 from fecflow.config import Settings
 from fecflow.errors import ApiKeyError, ConfigError, SourceError, TransientSourceError
-from fecflow.sources.http import (
-    RetryPolicy,
-    call_with_retries,
-    error_for_status,
-    protect_http_logs,
-    translate_http_error,
-)
+from fecflow.sources.http_errors import error_for_status, protect_http_logs, translate_http_error
+from fecflow.sources.retry import RetryPolicy, call_with_retries
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from psycopg.copy import LibpqWriter
 from fecflow.catalog import FileSpec
 from fecflow.db import ops
 from fecflow.db.models import STAGING_META_COLUMNS
-from fecflow.errors import DataError
+from fecflow.errors import DataError, StageAborted
 from fecflow.parse import ParseStats, iter_blocks
 from fecflow.staging.coverage import Segment
 from fecflow.staging.payload import ByteStream, Payload, limit_to_boundary, limit_to_offset
@@ -43,10 +43,6 @@ COPY_QUEUE_BLOCKS = 4
 
 ConnectionFactory = Callable[[], psycopg.Connection]
 ProgressCallback = Callable[[int, int], None]
-
-
-class StageAborted(DataError):
-    """A batch stopped because another batch of the same file failed."""
 
 
 class BatchContext:

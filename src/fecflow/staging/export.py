@@ -23,10 +23,10 @@ from typing import BinaryIO
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
 
 from fecflow.catalog import FILES, FileSpec
 from fecflow.db import ops
+from fecflow.db.statements import one
 from fecflow.errors import DataError
 
 LINES_PER_CHUNK = 10_000
@@ -65,10 +65,10 @@ class ExportResult:
 
 def describe_staged_file(conn: psycopg.Connection, source_file_id: int) -> StagedFile:
     """The staged extent of a source file; raises DataError unless it is fully staged."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        row = cur.execute(
-            "SELECT file_type, sha256 FROM ops.source_file WHERE source_file_id = %(id)s", {"id": source_file_id}
-        ).fetchone()
+    row = one(
+        conn,
+        "SELECT file_type, sha256 FROM ops.source_file WHERE source_file_id = %(id)s", {"id": source_file_id}
+    )
     if row is None:
         raise DataError(f"Source file {source_file_id} is not recorded in ops.source_file.")
     spec = FILES.get(row["file_type"])
@@ -82,12 +82,12 @@ def describe_staged_file(conn: psycopg.Connection, source_file_id: int) -> Stage
             f"Source file {source_file_id} is not fully staged.",
             hint=f"Stage it first: `fecflow stage` (see `fecflow runs` for the source file {source_file_id}).",
         )
-    with conn.cursor(row_factory=dict_row) as cur:
-        truncated = cur.execute(
-            "SELECT count(*) AS lines FROM ops.rejected_row WHERE source_file_id = %(id)s "
-            "AND reason = 'line_too_long'",
-            {"id": source_file_id},
-        ).fetchone()
+    truncated = one(
+        conn,
+        "SELECT count(*) AS lines FROM ops.rejected_row WHERE source_file_id = %(id)s "
+        "AND reason = 'line_too_long'",
+        {"id": source_file_id},
+    )
     conn.commit()
     last = max(batches, key=lambda b: int(b.counts.get("last_line", 0))).counts
     return StagedFile(

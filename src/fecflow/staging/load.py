@@ -87,13 +87,12 @@ from psycopg import sql
 from fecflow.catalog import FileSpec
 from fecflow.db import ops
 from fecflow.db.engine import connect as connect_url
-from fecflow.errors import DataError, LockHeld
+from fecflow.errors import DataError, LockHeld, StageAborted
 from fecflow.staging.batch import (
     BatchContext,
     BatchResult,
     ConnectionFactory,
     ProgressCallback,
-    StageAborted,
     load_batch,
 )
 from fecflow.staging.coverage import Coverage, Segment, coverage_of, fresh_plan
@@ -247,18 +246,7 @@ def _stage_locked(
     payload = (
         path if isinstance(path, Payload) else open_payload(path, member=member or file_member, spec=spec)
     )
-    if coverage.ranges:
-        segments = list(coverage.gaps or [])
-        known = next(((r.sha256, r.bytes) for r in coverage.ranges if r.sha256), (None, None))
-        log.info(
-            "resuming source file %d: %d line ranges already staged, %d to load",
-            source_file_id,
-            len(coverage.ranges),
-            len(segments),
-        )
-    else:
-        segments = fresh_plan(payload, workers)
-        known = (None, None)
+    segments, known = _segments_to_load(payload, coverage, workers, source_file_id)
     shared = BatchContext(
         factory=factory,
         ops_conn=ops_conn,
@@ -280,6 +268,24 @@ def _stage_locked(
     ]
     results = _run_batches(shared, segments, audit_ids, workers)
     return _summarize(spec, source_file_id, results, coverage, started)
+
+
+def _segments_to_load(
+    payload: Payload, coverage: Coverage, workers: int, source_file_id: int
+) -> tuple[list[Segment], tuple[str | None, int | None]]:
+    """The gaps of a partly staged file (and the payload sha256/size its batches recorded), or a fresh
+    plan of ``workers`` byte ranges."""
+    if not coverage.ranges:
+        return fresh_plan(payload, workers), (None, None)
+    segments = list(coverage.gaps or [])
+    known = next(((r.sha256, r.bytes) for r in coverage.ranges if r.sha256), (None, None))
+    log.info(
+        "resuming source file %d: %d line ranges already staged, %d to load",
+        source_file_id,
+        len(coverage.ranges),
+        len(segments),
+    )
+    return segments, known
 
 
 def _run_batches(

@@ -14,7 +14,8 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from fecflow.sources.openfec import Cursor, OpenFecClient, normalize_params
+from fecflow.db import ops
+from fecflow.sources.openfec import Cursor, OpenFecClient, Page, normalize_params
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +36,11 @@ def find_open_pull(
     conn: psycopg.Connection, endpoint: str, params: Mapping[str, Any]
 ) -> tuple[int, Cursor | None] | None:
     """The newest unfinished pull of the same endpoint and filters, with its cursor."""
-    row = conn.execute(
-        "SELECT pull_id, cursor FROM ops.api_pull WHERE endpoint = %s AND params = %s AND status <> 'done' "
-        "ORDER BY pull_id DESC LIMIT 1",
-        (endpoint, Jsonb(dict(params))),
-    ).fetchone()
+    pull = ops.open_api_pull(conn, endpoint, params)
     conn.commit()
-    if row is None:
+    if pull is None:
         return None
-    return int(row[0]), (Cursor.from_dict(row[1]) if row[1] else None)
+    return pull.pull_id, (Cursor.from_dict(pull.cursor) if pull.cursor else None)
 
 
 def pull_to_staging(
@@ -67,40 +64,14 @@ def pull_to_staging(
     existing = None if restart else find_open_pull(conn, endpoint, filters)
     if existing is not None:
         pull_id, cursor = existing
-        resumed = True
         log.info("resuming OpenFEC pull %d of %s", pull_id, endpoint)
     else:
-        row = conn.execute(
-            "INSERT INTO ops.api_pull (endpoint, params, run_id) VALUES (%s, %s, %s) RETURNING pull_id",
-            (endpoint, Jsonb(filters), run_id),
-        ).fetchone()
-        assert row is not None
+        pull_id, cursor = ops.start_api_pull(conn, endpoint, filters, run_id), None
         conn.commit()
-        pull_id, cursor, resumed = int(row[0]), None, False
     pages = rows = 0
     stopped_early = False
     for page in client.iter_pages(endpoint, filters, cursor, per_page=per_page):
-        with conn.transaction():
-            number_row = conn.execute(
-                "UPDATE ops.api_pull SET pages = pages + 1, rows = rows + %s, cursor = %s, updated_at = now(), "
-                "status = CASE WHEN %s THEN 'done' ELSE 'running' END WHERE pull_id = %s RETURNING pages",
-                (len(page.results), Jsonb(page.next_cursor.to_dict()), page.next_cursor.done, pull_id),
-            ).fetchone()
-            assert number_row is not None
-            conn.execute(
-                "INSERT INTO staging.openfec_payload (pull_id, page_number, endpoint, request_params, response, "
-                "cursor, row_count) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (
-                    pull_id,
-                    number_row[0],
-                    endpoint,
-                    Jsonb(page.params),
-                    Jsonb(page.data),
-                    Jsonb(page.cursor.to_dict()),
-                    len(page.results),
-                ),
-            )
-        conn.commit()
+        _store_page(conn, pull_id, endpoint, page)
         pages += 1
         rows += len(page.results)
         if on_page is not None:
@@ -108,15 +79,31 @@ def pull_to_staging(
         if max_pages is not None and pages >= max_pages and not page.next_cursor.done:
             stopped_early = True
             break
-    if not stopped_early:
-        conn.execute(
-            "UPDATE ops.api_pull SET status = 'done', updated_at = now() WHERE pull_id = %s", (pull_id,)
-        )
-    totals = conn.execute(
-        "SELECT pages, rows, status FROM ops.api_pull WHERE pull_id = %s", (pull_id,)
-    ).fetchone()
-    assert totals is not None
+    totals = ops.finish_api_pull(conn, pull_id, done=not stopped_early)
     conn.commit()
     return PullResult(
-        pull_id, endpoint, pages, rows, int(totals[0]), int(totals[1]), resumed, done=totals[2] == "done"
+        pull_id, endpoint, pages, rows, totals.pages, totals.rows, existing is not None, done=totals.status == "done"
     )
+
+
+def _store_page(conn: psycopg.Connection, pull_id: int, endpoint: str, page: Page) -> None:
+    """One page verbatim and the pull's new cursor, in one transaction: a crash leaves no gap."""
+    with conn.transaction():
+        number = ops.advance_api_pull(
+            conn, pull_id, rows=len(page.results), cursor=page.next_cursor.to_dict(), done=page.next_cursor.done
+        )
+        conn.execute(
+            "INSERT INTO staging.openfec_payload (pull_id, page_number, endpoint, request_params, response, "
+            "cursor, row_count) VALUES (%(pull_id)s, %(number)s, %(endpoint)s, %(params)s, %(response)s, "
+            "%(cursor)s, %(rows)s)",
+            {
+                "pull_id": pull_id,
+                "number": number,
+                "endpoint": endpoint,
+                "params": Jsonb(page.params),
+                "response": Jsonb(page.data),
+                "cursor": Jsonb(page.cursor.to_dict()),
+                "rows": len(page.results),
+            },
+        )
+    conn.commit()

@@ -21,9 +21,9 @@ from fecflow.sources.http import (
     Validators,
     build_http_client,
     download_file,
-    parse_retry_after,
     sha256_file,
 )
+from fecflow.sources.http_errors import parse_retry_after
 from support.http_server import Fault, FecHttpServer, etag_of
 
 CM = "/files/bulk-downloads/2020/cm20.zip"

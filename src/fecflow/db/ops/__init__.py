@@ -1,7 +1,7 @@
 """``ops``: the pipeline's own records, and the only code that writes SQL against them.
 
 * :mod:`~fecflow.db.ops.vocabulary`: stage names, the typed scope of an audit row, count keys.
-* :mod:`~fecflow.db.ops.records`: runs, audit rows, source files, the pipeline lock (writes).
+* :mod:`~fecflow.db.ops.records`: runs, audit rows, source files, OpenFEC pulls, the pipeline lock.
 * :mod:`~fecflow.db.ops.audits`: queries over audit rows (staging coverage, snapshots, what a run
   touched, alerts).
 
@@ -39,16 +39,21 @@ from fecflow.db.ops.records import (
     AUDIT_FIELDS,
     PIPELINE_LOCK_KEY,
     SOURCE_FILE_COLUMNS,
+    ApiPull,
     SourceFileRecord,
     acquire_pipeline_lock,
+    advance_api_pull,
     fetched_between,
+    finish_api_pull,
     finish_audit,
     finish_run,
     last_usable_source_file,
     mark_abandoned_runs,
+    open_api_pull,
     record_source_file,
     release_pipeline_lock,
     resume_chain,
+    start_api_pull,
     start_audit,
     start_run,
     unfinished_run,
@@ -57,6 +62,7 @@ from fecflow.db.ops.vocabulary import (
     STEP,
     CountKey,
     FileScope,
+    FlowStep,
     NamedScope,
     Scope,
     ScoreScope,
@@ -70,9 +76,11 @@ __all__ = [
     "PIPELINE_LOCK_KEY",
     "SOURCE_FILE_COLUMNS",
     "STEP",
+    "ApiPull",
     "BatchTotals",
     "CountKey",
     "FileScope",
+    "FlowStep",
     "NamedScope",
     "NormalizedMark",
     "Scope",
@@ -84,6 +92,7 @@ __all__ = [
     "StepScope",
     "UnitScope",
     "acquire_pipeline_lock",
+    "advance_api_pull",
     "alert_sent",
     "batch_totals",
     "current_batches",
@@ -91,6 +100,7 @@ __all__ = [
     "duplicate_of",
     "fail_running_batches",
     "fetched_between",
+    "finish_api_pull",
     "files_reaching_eof",
     "finish_audit",
     "finish_run",
@@ -100,6 +110,7 @@ __all__ = [
     "lock_batch_parents",
     "mark_abandoned_runs",
     "normalized_by_runs",
+    "open_api_pull",
     "record_alert",
     "record_source_file",
     "release_pipeline_lock",
@@ -110,6 +121,7 @@ __all__ = [
     "staged_file_totals",
     "staged_source_files",
     "staged_with_sha256",
+    "start_api_pull",
     "start_audit",
     "start_run",
     "succeeded_steps",

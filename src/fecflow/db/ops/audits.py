@@ -13,10 +13,10 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from fecflow.db.ops.vocabulary import STEP, CountKey, Scope, Stage, UnitScope
+from fecflow.db.statements import every
 
 #: A staging batch that counts: succeeded and not superseded by a later load of its file.
 CURRENT_BATCH = sql.SQL(
@@ -30,13 +30,6 @@ def _current_batch(alias: str = "") -> sql.Composed:
 
 def _batch_params(**more: Any) -> dict[str, Any]:
     return {"stage": Stage.STAGE, "superseded": CountKey.SUPERSEDED, **more}
-
-
-def _rows(
-    conn: psycopg.Connection, query: sql.Composed | str, params: dict[str, Any]
-) -> list[dict[str, Any]]:
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(query, params).fetchall()
 
 
 # --- staging batches ----------------------------------------------------------------------------------
@@ -55,7 +48,7 @@ class StageBatch:
 
 def current_batches(conn: psycopg.Connection, source_file_id: int) -> list[StageBatch]:
     """The staging batches of a source file that count (succeeded, not superseded), by audit id."""
-    rows = _rows(
+    rows = every(
         conn,
         sql.SQL(
             "SELECT audit_id, counts, lines_read, rows_loaded, rows_rejected, sha256, bytes, window_start, "
@@ -77,7 +70,7 @@ class BatchTotals:
 
 def batch_totals(conn: psycopg.Connection, source_file_id: int) -> BatchTotals:
     """How many batches of a source file count, and their summed lines."""
-    (row,) = _rows(
+    (row,) = every(
         conn,
         sql.SQL(
             "SELECT count(*) AS batches, sum(lines_read) AS lines_read, sum(rows_loaded) AS rows_loaded, "
@@ -121,7 +114,7 @@ def supersede_batches(
 def lock_batch_parents(conn: psycopg.Connection, source_file_id: int, audit_id: int) -> bool:
     """Lock a batch's two parent rows ``FOR KEY SHARE`` (what a per-row foreign key would do); False
     when one is missing."""
-    (row,) = _rows(
+    (row,) = every(
         conn,
         "SELECT EXISTS (SELECT FROM ops.source_file WHERE source_file_id = %(source_file_id)s FOR KEY SHARE) "
         "AS source_file, EXISTS (SELECT FROM ops.ingest_run_audits WHERE audit_id = %(audit_id)s FOR KEY SHARE) "
@@ -135,7 +128,7 @@ def staged_with_sha256(
     conn: psycopg.Connection, *, sha256: str, file_type: str, member: str | None, other_than: int
 ) -> list[int]:
     """Other source files with this content that have a succeeded staging batch."""
-    rows = _rows(
+    rows = every(
         conn,
         "SELECT DISTINCT s.source_file_id FROM ops.source_file s JOIN ops.ingest_run_audits a "
         "ON a.source_file_id = s.source_file_id AND a.stage = %(stage)s AND a.status = 'succeeded' "
@@ -155,7 +148,7 @@ def staged_with_sha256(
 def duplicate_of(conn: psycopg.Connection, source_file_id: int) -> int | None:
     """The staged file whose rows stand for ``source_file_id``, when staging skipped it as identical
     (same sha256) and never staged it itself."""
-    rows = _rows(
+    rows = every(
         conn,
         "SELECT (counts->>%(key)s)::bigint AS original FROM ops.ingest_run_audits "
         "WHERE stage = %(stage)s AND source_file_id = %(source_file_id)s AND status = 'skipped' "
@@ -179,7 +172,7 @@ def staged_source_files(
     conn: psycopg.Connection, *, cycles: Sequence[int] | None = None, file_types: Sequence[str] | None = None
 ) -> list[StagedSourceFile]:
     """Source files of a cycle with current stage batches, by cycle and type, newest first."""
-    rows = _rows(
+    rows = every(
         conn,
         sql.SQL(
             """
@@ -207,7 +200,7 @@ def files_reaching_eof(
     """The candidates for the current snapshot of ``cycle``/``file_type``, newest fetch first:
     (id, fetched_at, duplicate_of) of source files with a current batch that reached the end of the
     payload, or that staging skipped as a duplicate of another file (``duplicate_of`` names it)."""
-    rows = _rows(
+    rows = every(
         conn,
         sql.SQL(
             """
@@ -236,7 +229,7 @@ def files_reaching_eof(
 
 def staged_file_totals(conn: psycopg.Connection) -> list[dict[str, Any]]:
     """Per staged source file: type, cycle, lines, loaded, rejected, window (every succeeded batch)."""
-    return _rows(
+    return every(
         conn,
         """
         SELECT sf.file_type, sf.cycle, sf.source_file_id, sum(a.lines_read) AS lines,
@@ -266,7 +259,7 @@ class NormalizedMark:
 
 def last_normalized(conn: psycopg.Connection, unit: UnitScope) -> NormalizedMark | None:
     """The newest succeeded normalization of this cycle and file type."""
-    rows = _rows(
+    rows = every(
         conn,
         "SELECT a.audit_id, a.source_file_id, a.counts, "
         "coalesce((a.counts->>'snapshot_fetched_at')::timestamptz, sf.fetched_at) AS fetched_at "
@@ -286,7 +279,7 @@ def last_normalized(conn: psycopg.Connection, unit: UnitScope) -> NormalizedMark
 # --- what runs touched ------------------------------------------------------------------------------------
 def staged_by_runs(conn: psycopg.Connection, runs: Sequence[int]) -> list[int]:
     """Source files the runs staged (or tried to, or skipped as staged already)."""
-    rows = _rows(
+    rows = every(
         conn,
         "SELECT DISTINCT source_file_id FROM ops.ingest_run_audits WHERE run_id = ANY(%(runs)s) "
         "AND stage = %(stage)s AND source_file_id IS NOT NULL AND status IN ('succeeded', 'skipped', 'failed') "
@@ -298,7 +291,7 @@ def staged_by_runs(conn: psycopg.Connection, runs: Sequence[int]) -> list[int]:
 
 def normalized_by_runs(conn: psycopg.Connection, runs: Sequence[int]) -> list[UnitScope]:
     """The (file type, cycle) units the runs normalized (or tried to)."""
-    rows = _rows(
+    rows = every(
         conn,
         "SELECT DISTINCT scope FROM ops.ingest_run_audits WHERE run_id = ANY(%(runs)s) AND stage = %(stage)s "
         "AND source_file_id IS NOT NULL ORDER BY 1",
@@ -310,7 +303,7 @@ def normalized_by_runs(conn: psycopg.Connection, runs: Sequence[int]) -> list[Un
 
 def scored_by_runs(conn: psycopg.Connection, runs: Sequence[int]) -> list[tuple[str, dt.date]]:
     """The (method version, as-of date) slots the runs scored."""
-    rows = _rows(
+    rows = every(
         conn,
         "SELECT DISTINCT counts->>%(method)s AS method_version, counts->>%(as_of)s AS as_of "
         "FROM ops.ingest_run_audits WHERE run_id = ANY(%(runs)s) AND stage = %(stage)s AND status = 'succeeded' "
@@ -327,7 +320,7 @@ def scored_by_runs(conn: psycopg.Connection, runs: Sequence[int]) -> list[tuple[
 
 def succeeded_steps(conn: psycopg.Connection, runs: Sequence[int]) -> set[str]:
     """Flow steps that succeeded (or were skipped as done) in the runs."""
-    rows = _rows(
+    rows = every(
         conn,
         "SELECT DISTINCT stage FROM ops.ingest_run_audits WHERE run_id = ANY(%(runs)s) "
         "AND scope = %(scope)s AND status IN ('succeeded', 'skipped')",
@@ -338,7 +331,7 @@ def succeeded_steps(conn: psycopg.Connection, runs: Sequence[int]) -> set[str]:
 
 def run_audits(conn: psycopg.Connection, run_id: int) -> list[dict[str, Any]]:
     """Every audit row of a run, with its source file's URL, in order."""
-    return _rows(
+    return every(
         conn,
         "SELECT a.audit_id, a.stage, a.scope, a.status, a.source_file_id, a.lines_read, a.rows_loaded, "
         "a.rows_rejected, a.window_start, a.window_end, a.started_at, a.finished_at, a.counts, "
@@ -350,7 +343,7 @@ def run_audits(conn: psycopg.Connection, run_id: int) -> list[dict[str, Any]]:
 
 # --- alerts -----------------------------------------------------------------------------------------------
 def alert_sent(conn: psycopg.Connection, run_id: int) -> bool:
-    (row,) = _rows(
+    (row,) = every(
         conn,
         "SELECT EXISTS (SELECT 1 FROM ops.ingest_run_audits WHERE run_id = %(run_id)s AND stage = %(stage)s "
         "AND counts->>%(alert)s = 'sent') AS sent",
@@ -374,7 +367,7 @@ def record_alert(conn: psycopg.Connection, run_id: int, *, sent: bool) -> None:
 
 # --- maintenance (the benchmark) ------------------------------------------------------------------------
 def has_succeeded(conn: psycopg.Connection, stage: str, scope: Scope) -> bool:
-    (row,) = _rows(
+    (row,) = every(
         conn,
         "SELECT EXISTS (SELECT 1 FROM ops.ingest_run_audits WHERE stage = %(stage)s AND scope = %(scope)s "
         "AND status = 'succeeded') AS found",

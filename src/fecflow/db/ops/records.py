@@ -16,11 +16,11 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from fecflow import __version__
 from fecflow.db.ops.vocabulary import Scope
+from fecflow.db.statements import every, one
 from fecflow.errors import LockHeld
 from fecflow.log import redact_secrets
 
@@ -28,18 +28,11 @@ PIPELINE_LOCK_KEY = 0x0FEC_F10A  # one advisory lock for all writing runs
 ABANDONED = "the process ended without finishing (killed?)"
 
 
-def _one(
-    conn: psycopg.Connection, query: str | sql.Composed, params: Mapping[str, Any]
-) -> dict[str, Any] | None:
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(query, params).fetchone()
-
-
 # --- runs -------------------------------------------------------------------------------------------------
 def start_run(
     conn: psycopg.Connection, command: str, args: Mapping[str, Any], *, resumed_from: int | None = None
 ) -> int:
-    row = _one(
+    row = one(
         conn,
         "INSERT INTO ops.ingest_run (command, args, hostname, pid, fecflow_version, resumed_from_run_id) "
         "VALUES (%(command)s, %(args)s, %(hostname)s, %(pid)s, %(version)s, %(resumed_from)s) RETURNING run_id",
@@ -88,25 +81,25 @@ def resume_chain(conn: psycopg.Connection, run_id: int) -> list[int]:
 
     A resumed run continues the one it resumes: together they did the work of one logical run.
     """
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(
-            """
-            WITH RECURSIVE chain(run_id, resumed_from_run_id, depth) AS (
-                SELECT run_id, resumed_from_run_id, 0 FROM ops.ingest_run WHERE run_id = %(run_id)s
-                UNION ALL
-                SELECT r.run_id, r.resumed_from_run_id, c.depth + 1
-                FROM ops.ingest_run r JOIN chain c ON r.run_id = c.resumed_from_run_id
-            )
-            SELECT run_id FROM chain ORDER BY depth
-            """,
-            {"run_id": run_id},
-        ).fetchall()
+    rows = every(
+        conn,
+        """
+        WITH RECURSIVE chain(run_id, resumed_from_run_id, depth) AS (
+            SELECT run_id, resumed_from_run_id, 0 FROM ops.ingest_run WHERE run_id = %(run_id)s
+            UNION ALL
+            SELECT r.run_id, r.resumed_from_run_id, c.depth + 1
+            FROM ops.ingest_run r JOIN chain c ON r.run_id = c.resumed_from_run_id
+        )
+        SELECT run_id FROM chain ORDER BY depth
+        """,
+        {"run_id": run_id},
+    )
     return [int(r["run_id"]) for r in rows]
 
 
 def unfinished_run(conn: psycopg.Connection, command: str, args: Mapping[str, Any]) -> int | None:
     """The newest failed, interrupted or running run of ``command`` with exactly these arguments."""
-    row = _one(
+    row = one(
         conn,
         "SELECT run_id FROM ops.ingest_run WHERE command = %(command)s AND args = %(args)s::jsonb "
         "AND status IN ('failed', 'interrupted', 'running') ORDER BY run_id DESC LIMIT 1",
@@ -124,7 +117,7 @@ def start_audit(
     scope: Scope | None = None,
     source_file_id: int | None = None,
 ) -> int:
-    row = _one(
+    row = one(
         conn,
         "INSERT INTO ops.ingest_run_audits (run_id, stage, scope, source_file_id) "
         "VALUES (%(run_id)s, %(stage)s, %(scope)s, %(source_file_id)s) RETURNING audit_id",
@@ -218,7 +211,7 @@ def record_source_file(conn: psycopg.Connection, **fields: Any) -> int:
     if unknown:
         raise ValueError(f"unknown source_file fields: {sorted(unknown)}")
     names = [c for c in SOURCE_FILE_COLUMNS if c in fields]
-    row = _one(
+    row = one(
         conn,
         sql.SQL("INSERT INTO ops.source_file ({}) VALUES ({}) RETURNING source_file_id").format(
             sql.SQL(", ").join(map(sql.Identifier, names)), sql.SQL(", ").join(map(sql.Placeholder, names))
@@ -232,7 +225,7 @@ def record_source_file(conn: psycopg.Connection, **fields: Any) -> int:
 
 def last_usable_source_file(conn: psycopg.Connection, url: str) -> SourceFileRecord | None:
     """The newest version of ``url`` that was downloaded and verified (never a failed one)."""
-    row = _one(
+    row = one(
         conn,
         "SELECT source_file_id, url, cycle, file_type, status, bytes, sha256, etag, last_modified, "
         "storage_uri, fetched_at, member FROM ops.source_file "
@@ -245,12 +238,12 @@ def last_usable_source_file(conn: psycopg.Connection, url: str) -> SourceFileRec
 
 def fetched_between(conn: psycopg.Connection, first: dt.date, last: dt.date) -> list[tuple[int, str]]:
     """The (cycle, file type) of every usable source file fetched from ``first`` to ``last`` (inclusive)."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(
-            "SELECT DISTINCT cycle, file_type FROM ops.source_file WHERE status IN ('downloaded', 'local') "
-            "AND cycle IS NOT NULL AND fetched_at >= %(first)s AND fetched_at < %(after)s ORDER BY 1, 2",
-            {"first": first, "after": last + dt.timedelta(days=1)},
-        ).fetchall()
+    rows = every(
+        conn,
+        "SELECT DISTINCT cycle, file_type FROM ops.source_file WHERE status IN ('downloaded', 'local') "
+        "AND cycle IS NOT NULL AND fetched_at >= %(first)s AND fetched_at < %(after)s ORDER BY 1, 2",
+        {"first": first, "after": last + dt.timedelta(days=1)},
+    )
     return [(int(r["cycle"]), str(r["file_type"])) for r in rows]
 
 
@@ -260,12 +253,12 @@ def acquire_pipeline_lock(conn: psycopg.Connection, run_id: int | None = None) -
 
     The lock lives as long as ``conn``'s session: keep that connection open for the whole run.
     """
-    got = _one(conn, "SELECT pg_try_advisory_lock(%(key)s) AS got", {"key": PIPELINE_LOCK_KEY})
+    got = one(conn, "SELECT pg_try_advisory_lock(%(key)s) AS got", {"key": PIPELINE_LOCK_KEY})
     _commit(conn)
     if got and got["got"]:
         return
     try:
-        holder = _one(
+        holder = one(
             conn,
             "SELECT r.run_id, r.command, r.started_at, r.pid FROM ops.ingest_run r "
             "WHERE r.status = 'running' AND (%(run_id)s::bigint IS NULL OR r.run_id <> %(run_id)s) "
@@ -299,3 +292,66 @@ def release_pipeline_lock(conn: psycopg.Connection) -> None:
 def _commit(conn: psycopg.Connection) -> None:
     if not conn.autocommit:
         conn.commit()
+
+
+# --- OpenFEC pulls ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ApiPull:
+    pull_id: int
+    cursor: dict[str, Any] | None  # the stored resume cursor (sources.openfec.Cursor.to_dict())
+    pages: int
+    rows: int
+    status: str
+
+
+def open_api_pull(conn: psycopg.Connection, endpoint: str, params: Mapping[str, Any]) -> ApiPull | None:
+    """The newest unfinished pull of ``endpoint`` with exactly these filters."""
+    row = one(
+        conn,
+        "SELECT pull_id, cursor, pages, rows, status FROM ops.api_pull WHERE endpoint = %(endpoint)s "
+        "AND params = %(params)s AND status <> 'done' ORDER BY pull_id DESC LIMIT 1",
+        {"endpoint": endpoint, "params": Jsonb(dict(params))},
+    )
+    return ApiPull(**row) if row else None
+
+
+def start_api_pull(conn: psycopg.Connection, endpoint: str, params: Mapping[str, Any], run_id: int | None) -> int:
+    row = one(
+        conn,
+        "INSERT INTO ops.api_pull (endpoint, params, run_id) VALUES (%(endpoint)s, %(params)s, %(run_id)s) "
+        "RETURNING pull_id",
+        {"endpoint": endpoint, "params": Jsonb(dict(params)), "run_id": run_id},
+    )
+    assert row is not None
+    return int(row["pull_id"])
+
+
+def advance_api_pull(
+    conn: psycopg.Connection, pull_id: int, *, rows: int, cursor: dict[str, Any], done: bool
+) -> int:
+    """Count one more stored page (in the caller's transaction, with the page); return its number."""
+    row = one(
+        conn,
+        "UPDATE ops.api_pull SET pages = pages + 1, rows = rows + %(rows)s, cursor = %(cursor)s, "
+        "updated_at = now(), status = CASE WHEN %(done)s THEN 'done' ELSE 'running' END "
+        "WHERE pull_id = %(pull_id)s RETURNING pages",
+        {"rows": rows, "cursor": Jsonb(cursor), "done": done, "pull_id": pull_id},
+    )
+    assert row is not None
+    return int(row["pages"])
+
+
+def finish_api_pull(conn: psycopg.Connection, pull_id: int, *, done: bool) -> ApiPull:
+    """Mark the pull done (when it reached the end) and return its totals."""
+    if done:
+        conn.execute(
+            "UPDATE ops.api_pull SET status = 'done', updated_at = now() WHERE pull_id = %(pull_id)s",
+            {"pull_id": pull_id},
+        )
+    row = one(
+        conn,
+        "SELECT pull_id, cursor, pages, rows, status FROM ops.api_pull WHERE pull_id = %(pull_id)s",
+        {"pull_id": pull_id},
+    )
+    assert row is not None
+    return ApiPull(**row)

@@ -33,6 +33,22 @@ class Stage:
     PRUNE: Final = "prune"
 
 
+class FlowStep:
+    """The ``stage`` of a flow step's own row (scope ``step``): the runner writes one per step, and
+    ``--resume`` skips the steps whose row succeeded. Each gate step is ``validate-<gate>``."""
+
+    FETCH: Final = "fetch"
+    STAGE: Final = "stage"
+    NORMALIZE: Final = "normalize"
+    SCORE: Final = "score"
+    ALL: Final = (FETCH, STAGE, NORMALIZE, SCORE)
+    REPLAYABLE: Final = (STAGE, NORMALIZE, SCORE)  # replay-range reads stored files: no fetch
+
+    @staticmethod
+    def gate(name: str) -> str:
+        return f"validate-{name}"
+
+
 class CountKey:
     """Keys of the ``counts`` JSON that other stages query."""
 

@@ -1,0 +1,50 @@
+"""Running one SQL statement: its row count (timed in the DEBUG log), its single value, or its rows
+read by column name.
+
+Generic helpers for set-based work (``INSERT ... SELECT``, ``UPDATE``, ``MERGE``); statements are
+``psycopg.sql`` compositions with named placeholders where they take values.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+log = logging.getLogger(__name__)
+
+Query = sql.SQL | sql.Composed | str
+
+
+def execute(conn: psycopg.Connection, query: Query, params: Any = None) -> int:
+    """Run one statement; return its row count (DEBUG-logs its duration)."""
+    started = time.perf_counter()
+    with conn.cursor() as cur:
+        cur.execute(query, params)
+        count = max(cur.rowcount, 0)
+    if log.isEnabledFor(logging.DEBUG):
+        text = query if isinstance(query, str) else query.as_string(conn)
+        log.debug("%.3fs %d rows: %s", time.perf_counter() - started, count, " ".join(text.split())[:100])
+    return count
+
+
+def scalar(conn: psycopg.Connection, query: Query, params: Any = None) -> Any:
+    """The first column of the first row (None when there is no row)."""
+    row = conn.execute(query, params).fetchone()
+    return row[0] if row else None
+
+
+def one(conn: psycopg.Connection, query: Query, params: Any = None) -> dict[str, Any] | None:
+    """The first row of ``query``, read by column name (None when there is no row)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, params).fetchone()
+
+
+def every(conn: psycopg.Connection, query: Query, params: Any = None) -> list[dict[str, Any]]:
+    """Every row of ``query``, each read by column name."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, params).fetchall()
