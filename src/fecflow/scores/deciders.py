@@ -5,7 +5,8 @@ that is not a candidate's or a party's) and ``_sc_flow`` (:mod:`fecflow.scores.f
 committee becomes ``net * partisan`` partisan dollars with the committee's share ``mean`` and variance
 ``var``; a row to a committee that gives nothing on stays ``other``. Deciders (see
 :mod:`fecflow.scores.moments`): each donor's direct D/R giving (floored at 0 per donor) and each
-committee once per entity. Python sees one row per entity.
+committee once per entity. Sums are exact ``numeric`` sums (``_sc_flow`` is numeric too), so the same rows in any order give
+the same aggregates. Python sees one row per entity.
 
 Employers and industries leave out their people's gifts to the employer's *own* PAC
 (``_sc_own_pac``: ``core.committee_sponsor`` links whose canonical sponsor is the employer); those
@@ -43,7 +44,7 @@ _PARTISAN_ROW = "(r.side IN ('D', 'R') OR r.partisan > 0)"
 
 _EMPLOYER_TEMPLATE = (
     "WITH x AS ({rows}), r AS ("  # noqa: S608 - fixed fragments
-    " SELECT x.entity_key, x.donor_key, x.payee_key, x.side, x.net::float8 AS net, x.is_refund,"
+    " SELECT x.entity_key, x.donor_key, x.payee_key, x.side, x.net, x.is_refund,"
     " fl.committee_key AS via, fl.partisan, fl.mean, fl.var, fl.dem_frac, fl.rep_frac, fl.other_frac,"
     " own.committee_key IS NOT NULL AS own_pac"
     " FROM x LEFT JOIN _sc_flow fl ON x.side IS NULL AND fl.committee_key = x.payee_key"
@@ -56,7 +57,7 @@ _EMPLOYER_TEMPLATE = (
     " SELECT entity_key, greatest(sum(net * partisan), 0) AS u, max(mean) AS m, max(var) AS v"
     " FROM r WHERE NOT own_pac AND via IS NOT NULL GROUP BY entity_key, via"
     "), unit AS ("
-    " SELECT entity_key, d + rr AS w, rr AS wx, 0::float8 AS av, true AS is_direct FROM direct"
+    " SELECT entity_key, d + rr AS w, rr AS wx, 0::numeric AS av, true AS is_direct FROM direct"
     " UNION ALL SELECT entity_key, u, u * m, u * u * v, false FROM via"
     "), units AS ("
     " SELECT entity_key, sum(w) AS sum_w, sum(wx) AS sum_wx, sum(w * w) AS sum_w2, sum(av) AS av,"
@@ -78,13 +79,13 @@ _EMPLOYER_TEMPLATE = (
     ") SELECT m.entity_key, m.dem, m.rep, m.other, m.n_contributions, m.n_donors,"
     " coalesce(u.sum_w, 0), coalesce(u.sum_wx, 0), coalesce(u.sum_w2, 0), coalesce(u.av, 0),"
     " coalesce(u.direct, 0), coalesce(u.flowed, 0), m.own_amount, m.own_key,"
-    " NULL::float8, NULL::float8"
+    " NULL::numeric, NULL::numeric"
     " FROM money m LEFT JOIN units u USING (entity_key) ORDER BY m.entity_key"
 )
 
 _CANDIDATE_SQL = (
     "WITH indiv AS ("
-    " SELECT f.donor_key, f.candidate_key, f.side, f.net::float8 AS net, f.is_refund,"
+    " SELECT f.donor_key, f.candidate_key, f.side, f.net, f.is_refund,"
     " fl.committee_key AS via, fl.partisan, fl.mean"
     " FROM _sc_fact f LEFT JOIN _sc_flow fl ON f.side IS NULL AND fl.committee_key = f.payee_key"
     " WHERE f.source = 'indiv' AND f.donor_key IS NOT NULL"
@@ -123,8 +124,8 @@ _CANDIDATE_SQL = (
     " coalesce(sum(e.n) FILTER (WHERE e.e > 0), 0), count(*) FILTER (WHERE e.e > 0),"
     " coalesce(sum(e.w) FILTER (WHERE e.e > 0), 0), coalesce(sum(e.w * e.ex / e.e) FILTER (WHERE e.e > 0), 0),"
     " coalesce(sum(e.w * e.w) FILTER (WHERE e.e > 0), 0), coalesce(max(a.av), 0),"
-    " NULL::float8, NULL::float8, NULL::float8, NULL::bigint,"
-    " count(*) FILTER (WHERE e.e > 0)::float8 / count(*), coalesce(sum(e.w) FILTER (WHERE e.e > 0), 0) / sum(e.w)"
+    " NULL::numeric, NULL::numeric, NULL::numeric, NULL::bigint,"
+    " count(*) FILTER (WHERE e.e > 0)::numeric / count(*), coalesce(sum(e.w) FILTER (WHERE e.e > 0), 0) / sum(e.w)"
     " FROM elsewhere e LEFT JOIN alloc_total a ON a.candidate_key = e.candidate_key"
     " GROUP BY e.candidate_key ORDER BY e.candidate_key"
 )

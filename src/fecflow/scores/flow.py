@@ -311,9 +311,10 @@ def store_flows(conn: psycopg.Connection, result: FlowResult) -> None:
     """``_sc_flow`` (dropped at commit): per giver its per-dollar D/R/O fractions, share mean and variance."""
     conn.execute("DROP TABLE IF EXISTS _sc_flow")
     conn.execute(
-        "CREATE TEMP TABLE _sc_flow (committee_key bigint PRIMARY KEY, dem_frac float8 NOT NULL, "
-        "rep_frac float8 NOT NULL, other_frac float8 NOT NULL, partisan float8 NOT NULL, mean float8 NOT NULL, "
-        "var float8 NOT NULL) ON COMMIT DROP"
+        # numeric, not float8: the per-entity sums over these are then exact, whatever the row order.
+        "CREATE TEMP TABLE _sc_flow (committee_key bigint PRIMARY KEY, dem_frac numeric NOT NULL, "
+        "rep_frac numeric NOT NULL, other_frac numeric NOT NULL, partisan numeric NOT NULL, mean numeric NOT NULL, "
+        "var numeric NOT NULL) ON COMMIT DROP"
     )
     with conn.cursor().copy(
         "COPY _sc_flow (committee_key, dem_frac, rep_frac, other_frac, partisan, mean, var) FROM STDIN"
@@ -322,7 +323,6 @@ def store_flows(conn: psycopg.Connection, result: FlowResult) -> None:
             f = result.flows[key]
             if f.total <= 0:
                 continue
-            copy.write_row(
-                (key, f.dem / f.total, f.rep / f.total, f.other / f.total, f.partisan, f.mean, f.var)
-            )
+            values = (f.dem / f.total, f.rep / f.total, f.other / f.total, f.partisan, f.mean, f.var)
+            copy.write_row((key, *(repr(float(v)) for v in values)))
     conn.execute("ANALYZE _sc_flow")

@@ -15,7 +15,8 @@ were one Bernoulli draw of the entity's lean: exact for donors who give to one s
 for split givers); the second is each committee's own allocation uncertainty, which passes unchanged
 to everything that flows through it. So an entity whose partisan money all went through one committee
 has ``V >= V_c`` (and ``n`` close to 1): never a narrower interval than the committee's.
-``n_effective = kappa - k`` is reported as the effective number of independent deciders.
+``n_effective`` (stored and shown next to the raw donor count) is the Kish count ``n`` of independent
+deciders; the committees' allocation uncertainty widens the interval on top of it.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def moments_of(d: Deciders, params: MethodParamsV2 = DEFAULT_PARAMS_V2) -> Momen
     mean = (n * share + k * p0) / (n + k)
     var = mean * (1 - mean) / (n + k + 1) + d.alloc_var / d.sum_w**2
     kappa = max(mean * (1 - mean) / var - 1, MIN_KAPPA) if var > 0 else n + k
-    return Moments(mean, var, kappa, max(kappa - k, 0.0))
+    return Moments(mean, var, kappa, n)
 
 
 def interval_of(m: Moments, params: MethodParamsV2 = DEFAULT_PARAMS_V2) -> tuple[float, float]:

@@ -285,8 +285,8 @@ def test_explain_and_export_show_what_the_score_rests_on(
     c20 = row(conn, "committee", world.committees["C00000020"])
     assert (ex.flows[0].score, ex.flows[0].ci_low, ex.flows[0].ci_high) == (c20["score"], c20["ci_low"], c20["ci_high"])
     assert ex.own_pac is not None and ex.own_pac["committee_id"] == "C00000040"
-    # Kish over two deciders ($20 direct, $80 through C20): n = 100^2 / (20^2 + 80^2).
-    assert ex.score["n_effective"] is not None and ex.score["n_effective"] < Decimal(100**2 / (20**2 + 80**2))
+    # Kish over two deciders ($20 direct, $80 through C20): n = 100^2 / (20^2 + 80^2) = 1.47.
+    assert ex.score["n_effective"] == Decimal("1.47") and ex.score["n_donors"] == 2
 
     result = export_scores(conn, as_of=AS_OF, output=tmp_path / "v2.csv", method_version=METHOD_V2)
     with result.path.open(encoding="utf-8") as fh:
