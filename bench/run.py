@@ -259,11 +259,16 @@ def setup_score(ctx: Context) -> Callable[[], int]:
 
     from fecflow.db import ops
     from fecflow.scores.engine import compute_scores
+    from fecflow.scores.method import METHOD_VERSION
+
+    method = ctx.option or METHOD_VERSION
 
     def work() -> int:
         with psycopg.connect(ctx.url) as conn:
             run_id = ops.start_run(conn, "bench", {})
-            result = compute_scores(conn, run_id=run_id, as_of=dt.date.fromisoformat(SCORE_AS_OF))
+            result = compute_scores(
+                conn, run_id=run_id, as_of=dt.date.fromisoformat(SCORE_AS_OF), method_version=method
+            )
             conn.commit()
         return int(result.fact_rows)
 
@@ -284,6 +289,15 @@ register(
         f"fecflow leaning scores, all entity types, as of {SCORE_AS_OF} (rows = counted rows in the window)",
         prepare_score,
         setup_score,
+    )
+)
+register(
+    BenchStage(
+        "score_v2",
+        f"fecflow leaning scores lean-2026.2 (flows through committees), as of {SCORE_AS_OF}",
+        prepare_score,
+        setup_score,
+        option="lean-2026.2",
     )
 )
 
