@@ -158,6 +158,7 @@ def test_jfc_money_follows_15j_memos_else_transfers(world: CoreRows, conn: psyco
     assert (acme["dem_amount"], acme["rep_amount"]) == (Decimal("600.00"), Decimal("400.00"))
     jfc = row(conn, "committee", world.committees["C00000030"])
     assert jfc["score"] == _q(_shrunk(1000**2 / (600**2 + 400**2), 0.4))
+    assert jfc["n_contributions"] == 2  # the two memos it rests on
     globex = row(conn, "employer", world.employers["GLOBEX"])
     assert (globex["dem_amount"], globex["rep_amount"]) == (Decimal("150.00"), Decimal("50.00"))
 

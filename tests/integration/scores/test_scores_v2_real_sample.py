@@ -13,6 +13,8 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from fecflow.checks.scores import ScoreSlot, check_scores
+from fecflow.checks.tolerances import Tolerances
 from fecflow.db import ops
 from fecflow.scores import compute_scores
 from fecflow.scores.engine_v2 import build_graph_tables
@@ -55,6 +57,13 @@ def test_both_methods_are_stored_side_by_side(v2_db: str) -> None:
             ).fetchall()
         )
     assert counts[METHOD_VERSION] > 500 and counts[METHOD_V2] > 500, counts
+
+
+def test_the_score_checks_pass_on_lean_2026_2_rows(v2_db: str) -> None:
+    with psycopg.connect(v2_db) as conn:
+        results = check_scores(conn, Tolerances(), [ScoreSlot(METHOD_V2, AS_OF)])
+    failed = [r for r in results if r.failed]
+    assert results and failed == []
 
 
 def test_no_employer_through_one_committee_is_surer_than_that_committee(v2_db: str) -> None:
