@@ -56,6 +56,9 @@ def test_method_option_end_to_end(tmp_path: Path, data: str) -> None:
     assert "raw donors 2" in out
     assert "own PAC C00000040" in out and "$2,000.00 from its people" in out
     assert "C00000020" in out and "60.0%" in out  # $300 of $500 partisan through the issues PAC
+    assert "passed on" in out
+    recipients = explained.stdout.split("Top recipients", 1)[1].split("partisan money:", 1)[0]
+    assert "C00000040" not in recipients  # the own PAC is reported apart, not as a recipient
 
     csv_path = tmp_path / "v2.csv"
     exported = run(tmp_path, data, "scores", "export", "--as-of", "2019-03-31", "--output", str(csv_path), *V2)

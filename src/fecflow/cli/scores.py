@@ -167,11 +167,12 @@ def _print_explanation(ex: Explanation) -> None:
     table = Table(
         "recipient", "name", "side", "basis", "amount", "contributions", "donors", title=ex.recipients_title
     )
+    passed_on = {f.committee_id for f in ex.flows}  # lean-2026.2: committees that pass money on
     for line in ex.recipients:
         table.add_row(
             line.recipient_id,
             line.recipient_name or "",
-            SIDE_LABEL.get(line.side, line.side or ""),
+            "passed on" if line.recipient_id in passed_on else SIDE_LABEL.get(line.side, line.side or ""),
             line.basis or "-",
             _money(line.amount),
             f"{line.n_contributions:,}",

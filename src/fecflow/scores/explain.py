@@ -20,7 +20,7 @@ from psycopg.rows import dict_row
 
 from fecflow.errors import DataError
 from fecflow.scores.alignment import SIDE_BASIS, build_alignment, side_joins
-from fecflow.scores.explain_v2 import FlowLine, explain_flows
+from fecflow.scores.explain_v2 import V2_SCOPE, FlowLine, explain_flows
 from fecflow.scores.facts import build_facts
 from fecflow.scores.method import DEFAULT_PARAMS, ENTITY_TYPES, METHOD_V2, METHOD_VERSION
 from fecflow.scores.store import EXTRA_COLUMNS
@@ -210,7 +210,7 @@ def explain_entity(
                 int(r["n_donors"]),
             )
             for r in cur.execute(
-                _LINES_SQL.format(scope=_SCOPE[entity_type]), {"key": entity.key, "top": top}
+                _LINES_SQL.format(scope=(V2_SCOPE if method_version == METHOD_V2 else _SCOPE)[entity_type]), {"key": entity.key, "top": top}
             )
         ]
     return Explanation(entity, method_version, row["as_of"], window, row, lines, flows, own_pac)

@@ -20,13 +20,14 @@ from psycopg.rows import dict_row
 from fecflow.scores.engine_v2 import build_graph_tables
 from fecflow.scores.windows import Window
 
-_SCOPE = {
+# The entity's rows in _sc_fact (f): as explain's, without an employer's gifts to its own PAC.
+V2_SCOPE = {
     "employer": "f.source = 'indiv' AND f.employer_key = %(key)s AND NOT EXISTS ("
     "SELECT 1 FROM _sc_own_pac o WHERE o.employer_key = f.employer_key AND o.committee_key = f.payee_key)",
     "industry": "f.source = 'indiv' AND f.employer_key IN "
     "(SELECT employer_key FROM _sc_employer_industry WHERE industry_key = %(key)s) AND NOT EXISTS ("
     "SELECT 1 FROM _sc_own_pac o WHERE o.employer_key = f.employer_key AND o.committee_key = f.payee_key)",
-    "committee": "f.source IN ('pas2', 'oth') AND f.payer_key = %(key)s",
+    "committee": "f.source IN ('pas2', 'oth') AND f.payer_key = %(key)s AND f.payee_key IS DISTINCT FROM f.payer_key",
     "candidate": "f.source = 'indiv' AND f.candidate_key IS DISTINCT FROM %(key)s AND f.donor_key IN "
     "(SELECT donor_key FROM _sc_fact WHERE source = 'indiv' AND candidate_key = %(key)s AND donor_key IS NOT NULL)",
 }
@@ -95,7 +96,7 @@ def explain_flows(
                 r["ci_low"],
                 r["ci_high"],
             )
-            for r in cur.execute(_FLOW_SQL.format(scope=_SCOPE[entity_type]), params)
+            for r in cur.execute(_FLOW_SQL.format(scope=V2_SCOPE[entity_type]), params)
         ]
         pac = None
         if score.get("own_pac_committee_key") is not None:
