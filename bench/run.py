@@ -267,11 +267,16 @@ def setup_score(ctx: Context) -> Callable[[], int]:
     from fecflow.db import ops
     from fecflow.pipeline import steps
     from fecflow.pipeline.args import ScoreArgs
+    from fecflow.pipeline.reports import METHOD_VERSION
+
+    method = ctx.option or METHOD_VERSION
 
     def work() -> int:
         with psycopg.connect(ctx.url) as conn:
             run_id = ops.start_run(conn, "bench", {})
-            result = steps.score(conn, run_id=run_id, args=ScoreArgs(dt.date.fromisoformat(SCORE_AS_OF)))
+            result = steps.score(
+                conn, run_id=run_id, args=ScoreArgs(dt.date.fromisoformat(SCORE_AS_OF), method_version=method)
+            )
         return int(result.fact_rows)
 
     return work
@@ -291,6 +296,15 @@ register(
         f"fecflow leaning scores, all entity types, as of {SCORE_AS_OF} (rows = counted rows in the window)",
         prepare_score,
         setup_score,
+    )
+)
+register(
+    BenchStage(
+        "score_v2",
+        f"fecflow leaning scores lean-2026.2 (flows through committees), as of {SCORE_AS_OF}",
+        prepare_score,
+        setup_score,
+        option="lean-2026.2",
     )
 )
 

@@ -27,6 +27,7 @@ from fecflow.pipeline.args import DEFAULT_LOOKBACK_MONTHS, MAX_LOOKBACK_MONTHS, 
 from fecflow.pipeline.reports import (
     ENTITY_TYPES,
     METHOD_VERSION,
+    METHOD_VERSIONS,
     Explanation,
     check_output_target,
     explain_entity,
@@ -59,6 +60,14 @@ def _lookback_option() -> int:
     )
 
 
+def _method_option() -> str:
+    return typer.Option(
+        METHOD_VERSION,
+        "--method",
+        help=f"Leaning method version: {' or '.join(METHOD_VERSIONS)} (docs/data/leaning-score.md).",
+    )
+
+
 @contextmanager
 def _read_connection(ctx: typer.Context) -> Iterator[psycopg.Connection]:
     """A connection for read-only commands (no ops.ingest_run; temp tables are rolled back)."""
@@ -78,6 +87,7 @@ def compute(
     as_of: str = typer.Option(..., "--as-of", help="Last day of the window (YYYY-MM-DD)."),
     lookback_months: int = _lookback_option(),
     skip_gates: bool = skip_gates_option(),
+    method: str = _method_option(),
 ) -> None:
     """Compute leaning scores for candidates, committees, employers and industries.
 
@@ -87,11 +97,11 @@ def compute(
     """
     state: AppState = ctx.obj
     day = _parse_date(as_of)
-    args = ScoreArgs(day, lookback_months)
+    args = ScoreArgs(day, lookback_months, method_version=method)
     recorded = {
         "as_of": day.isoformat(),
         "lookback_months": lookback_months,
-        "method_version": METHOD_VERSION,
+        "method_version": method,
     }
     with open_run(state, "scores compute", recorded) as (conn, run_id):
         _print_computed(steps.score(conn, run_id=run_id, args=args), run_id)
@@ -128,13 +138,19 @@ def export(
         help=f"Output format: {' or '.join(FORMATS)} (parquet: pip install 'fecflow[parquet]').",
     ),
     lookback_months: int = _lookback_option(),
+    method: str = _method_option(),
 ) -> None:
     """Export the current scores of one as-of date, one row per entity (unscored ones with a reason)."""
     day = _parse_date(as_of)
     output = check_output_target(output)  # before connecting: a bad target is the first error
     with _read_connection(ctx) as conn:
         result = export_scores(
-            conn, as_of=day, output=output, fmt=fmt.lower(), lookback_months=lookback_months
+            conn,
+            as_of=day,
+            output=output,
+            fmt=fmt.lower(),
+            lookback_months=lookback_months,
+            method_version=method,
         )
     console.print(
         f"Wrote {result.rows:,} rows ({result.scored:,} scored) for {result.window.start}..{result.window.end} "
@@ -169,17 +185,60 @@ def _print_explanation(ex: Explanation) -> None:
     table = Table(
         "recipient", "name", "side", "basis", "amount", "contributions", "donors", title=ex.recipients_title
     )
+    passed_on = {f.committee_id for f in ex.flows}  # lean-2026.2: committees that pass money on
     for line in ex.recipients:
         table.add_row(
             line.recipient_id,
             line.recipient_name or "",
-            SIDE_LABEL.get(line.side, line.side or ""),
+            "passed on" if line.recipient_id in passed_on else SIDE_LABEL.get(line.side, line.side or ""),
             line.basis or "-",
             _money(line.amount),
             f"{line.n_contributions:,}",
             f"{line.n_donors:,}",
         )
     console.print(table)
+    _print_flows(ex)
+
+
+def _print_flows(ex: Explanation) -> None:
+    """lean-2026.2 only: evidence, direct vs flowed money, own PAC, committees the money went through."""
+    row = ex.score
+    if row.get("direct_amount") is not None:
+        console.print(
+            f"partisan money: direct {_money(row['direct_amount'])}, through committees "
+            f"{_money(row['flowed_amount'])}; effective independent deciders {row['n_effective'] or '-'} "
+            f"(raw donors {row['n_donors']:,})"
+        )
+    if row.get("base_donor_share") is not None:
+        console.print(
+            f"donor base: the score rests on {row['base_donor_share']:.1%} of the donors and "
+            f"{row['base_dollar_share']:.1%} of the dollars (those who also gave elsewhere)"
+        )
+    if ex.own_pac is not None:
+        pac = ex.own_pac
+        pac_score = (
+            f"{pac['score']} [{pac['ci_low']}, {pac['ci_high']}]" if pac["score"] is not None else "no score"
+        )
+        console.print(
+            f"own PAC {pac['committee_id']} {pac['name'] or ''}: {_money(row['own_pac_amount'])} from its people "
+            f"(not in the score above); the PAC's own score {pac_score}"
+        )
+    if ex.flows:
+        table = Table(
+            "committee", "name", "partisan out", "share", "donors", "its score", "its interval",
+            title="Money through committees (each committee's own lean and uncertainty passes on)",
+        )  # fmt: skip
+        for line in ex.flows:
+            table.add_row(
+                line.committee_id,
+                line.name or "",
+                _money(line.partisan_amount),
+                f"{line.share:.1%}" if line.share is not None else "-",
+                f"{line.n_donors:,}",
+                str(line.score) if line.score is not None else "-",
+                f"{line.ci_low}..{line.ci_high}" if line.score is not None else "-",
+            )
+        console.print(table)
 
 
 def explain(
@@ -193,6 +252,7 @@ def explain(
     ),
     lookback_months: int = _lookback_option(),
     top: int = typer.Option(10, "--top", min=1, max=1000, help="How many recipients to list."),
+    method: str = _method_option(),
 ) -> None:
     """Explain a leaning score: interval, support and the top recipients with their alignment.
 
@@ -201,6 +261,12 @@ def explain(
     day = _parse_date(as_of) if as_of else None
     with _read_connection(ctx) as conn:
         explanation = explain_entity(
-            conn, entity_type.lower(), entity_id, as_of=day, lookback_months=lookback_months, top=top
+            conn,
+            entity_type.lower(),
+            entity_id,
+            as_of=day,
+            lookback_months=lookback_months,
+            method_version=method,
+            top=top,
         )
     _print_explanation(explanation)

@@ -296,6 +296,20 @@ generic_employer = Table(
     comment="Normalized employer strings that are buckets (RETIRED, SELF-EMPLOYED, ...), not employers.",
 )
 
+conduit = Table(
+    "conduit",
+    metadata,
+    Column("committee_id", Text, primary_key=True),
+    Column("valid_from", Date, primary_key=True),
+    Column("valid_to", Date),
+    Column("name", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    CheckConstraint("valid_to IS NULL OR valid_from <= valid_to", name="valid_range"),
+    schema="ref",
+    comment="Conduits (ActBlue, WinRed, ...): earmarks pass through them; never a recipient for leaning "
+    "(lean-2026.2 and later; lean-2026.1 keeps its own parameter). Dates are inclusive.",
+)
+
 employer_industry_rule = Table(
     "employer_industry_rule",
     metadata,
@@ -412,6 +426,35 @@ candidate_committee_link = Table(
     Index(None, "candidate_key"),
     Index(None, "committee_key"),
     schema="core",
+)
+
+committee_sponsor = Table(
+    "committee_sponsor",
+    metadata,
+    _id("sponsor_link_key"),
+    Column("committee_key", BigInteger, ForeignKey("core.committee.committee_key"), nullable=False),
+    Column(
+        "sponsor_name",
+        Text,
+        nullable=False,
+        comment="canonical employer name of CONNECTED_ORG_NM (normalize.employers), joined to core.employer",
+    ),
+    Column("connected_organization", Text, nullable=False),
+    Column("organization_type", Text),
+    Column("method", Text, nullable=False),
+    Column("map_version", Text, nullable=False),
+    Column("valid_from", TS, nullable=False, server_default=NOW),
+    Column("valid_to", TS),
+    Column("run_id", BigInteger, ForeignKey("ops.ingest_run.run_id")),
+    Index(
+        "uq_committee_sponsor_current",
+        "committee_key",
+        unique=True,
+        postgresql_where=text("valid_to IS NULL"),
+    ),
+    Index(None, "sponsor_name"),
+    schema="core",
+    comment="Separate segregated funds and their sponsoring organization (cm.txt CONNECTED_ORG_NM), with history.",
 )
 
 industry = Table(
@@ -599,6 +642,14 @@ leaning_score = Table(
     Column("n_donors", Integer, nullable=False),
     Column("reason", Text),
     Column("run_id", BigInteger, ForeignKey("ops.ingest_run.run_id")),
+    # lean-2026.2 and later (NULL for lean-2026.1 rows): what the score rests on.
+    Column("n_effective", Numeric(12, 2), comment="effective count of independent deciders"),
+    Column("direct_amount", MONEY, comment="partisan money given straight to candidates and parties"),
+    Column("flowed_amount", MONEY, comment="partisan money that reached them through other committees"),
+    Column("own_pac_amount", MONEY, comment="employer: its people's gifts to its own PAC (not in the score)"),
+    Column("own_pac_committee_key", BigInteger, ForeignKey("core.committee.committee_key")),
+    Column("base_donor_share", Numeric(6, 5), comment="candidate: share of its donors the score rests on"),
+    Column("base_dollar_share", Numeric(6, 5), comment="candidate: share of its dollars the score rests on"),
     CheckConstraint("entity_type IN ('candidate', 'committee', 'employer', 'industry')", name="entity_type"),
     CheckConstraint(
         "num_nonnulls(candidate_key, committee_key, employer_key, industry_key) = 1", name="one_entity"

@@ -34,6 +34,7 @@ from fecflow.normalize.snapshot import (
     last_normalized,
     normalize_scope,
 )
+from fecflow.normalize.sponsors import link_sponsors
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,8 @@ def _run_unit(conn: psycopg.Connection, snapshot: Snapshot, *, run_id: int, audi
     if snapshot.file_type == "cn":
         return normalize_dimension(conn, CANDIDATES, snapshot_at=snapshot.fetched_at, **common)
     if snapshot.file_type == "cm":
-        return normalize_dimension(conn, COMMITTEES, snapshot_at=snapshot.fetched_at, **common)
+        counts = normalize_dimension(conn, COMMITTEES, snapshot_at=snapshot.fetched_at, **common)
+        return counts | {"core.committee_sponsor": link_sponsors(conn, run_id=run_id)}
     if snapshot.file_type == "ccl":
         return normalize_links(conn, snapshot_at=snapshot.fetched_at, **common)
     return normalize_contributions(conn, snapshot.file_type, audit_id=audit_id, **common)

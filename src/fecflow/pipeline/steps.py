@@ -345,6 +345,12 @@ def latest_transaction_date(conn: psycopg.Connection, today: dt.date | None = No
 def score(conn: psycopg.Connection, *, run_id: int, args: ScoreArgs) -> ScoreResult:
     """Leaning scores for the window of ``args`` (as of the latest transaction date when not given)."""
     as_of = args.as_of or latest_transaction_date(conn)
-    result = compute_scores(conn, run_id=run_id, as_of=as_of, lookback_months=args.lookback_months)
+    result = compute_scores(
+        conn,
+        run_id=run_id,
+        as_of=as_of,
+        lookback_months=args.lookback_months,
+        method_version=args.method_version,
+    )
     conn.commit()
     return result

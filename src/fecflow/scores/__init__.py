@@ -4,7 +4,7 @@ Reads ``core`` and ``ref`` tables only (never ``fecflow.normalize``). Modules, o
 
 ``method``      METHOD_VERSION, the parameters, registration in ``scores.method``
 ``windows``     rolling windows ending at ``as_of`` (inclusive bounds)
-``beta``        regularized incomplete beta and Beta quantiles (pure Python, no SciPy)
+``beta``        regularized incomplete beta and Beta quantiles (pure Python)
 ``formula``     share, shrinkage, credible interval, minimum support, NULL reasons
 ``counting``    which ``core.contribution`` rows are money (one SQL predicate)
 ``alignment``   which side each recipient is on (candidate, party, derived to a fixed point)
@@ -16,10 +16,18 @@ Reads ``core`` and ``ref`` tables only (never ``fecflow.normalize``). Modules, o
 ``explain``     why an entity has its score: support and top recipients
 ``validation``  ROC AUC of candidate donor-base scores against party
 
+lean-2026.2 (``METHOD_V2``; lean-2026.1 stays computable beside it):
+
+``flow``        the committee graph and its absorbing-chain solve: per committee D/R/other fractions,
+                own share and allocation variance (numpy / scipy sparse, per-committee aggregates)
+``moments``     method-of-moments Beta over independent deciders plus allocation variance
+``deciders``    SQL aggregates per employer, industry, candidate donor base (own-PAC money apart)
+``engine_v2``   the steps of lean-2026.2, called by :func:`compute_scores`
+
 The method is documented in ``docs/data/leaning-score.md``.
 """
 
 from fecflow.scores.engine import ScoreResult, compute_scores
-from fecflow.scores.method import METHOD_VERSION
+from fecflow.scores.method import METHOD_V2, METHOD_VERSION, METHOD_VERSIONS
 
-__all__ = ["METHOD_VERSION", "ScoreResult", "compute_scores"]
+__all__ = ["METHOD_V2", "METHOD_VERSION", "METHOD_VERSIONS", "ScoreResult", "compute_scores"]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -188,24 +189,39 @@ def derive_alignments(
     return settled, params.derived_alignment_max_iterations, False
 
 
-def build_alignment(
-    conn: psycopg.Connection, window: Window, params: MethodParams = DEFAULT_PARAMS
-) -> AlignmentStats:
-    """Create the alignment temp tables for ``window``; return what was decided."""
+def build_fixed_alignment(conn: psycopg.Connection, conduit_ids: Sequence[str]) -> tuple[int, ...]:
+    """Steps 1-3 (conduits, candidates, parties) into the temp tables; return the conduits' keys."""
     _require_parties(conn)
     conduit_rows = conn.execute(
         "SELECT committee_key FROM core.committee WHERE committee_id = ANY(%s) ORDER BY committee_key",
-        (list(params.conduit_committee_ids),),
+        (list(conduit_ids),),
     ).fetchall()
-    conduit_keys = tuple(int(r[0]) for r in conduit_rows)
     fixed_params = {
         "authorized": list(AUTHORIZED_DESIGNATIONS),
         "candidate_types": list(CANDIDATE_COMMITTEE_TYPES),
         "party_types": list(PARTY_COMMITTEE_TYPES),
-        "conduits": list(params.conduit_committee_ids),
+        "conduits": list(conduit_ids),
     }
     for statement in _FIXED_SQL:
         conn.execute(statement, fixed_params if "%(" in statement else None)
+    return tuple(int(r[0]) for r in conduit_rows)
+
+
+def alignment_tally(conn: psycopg.Connection) -> dict[str, int]:
+    """Committees per ``basis:alignment`` in ``_sc_committee_alignment``."""
+    return {
+        f"{basis}:{alignment or '-'}": int(n)
+        for basis, alignment, n in conn.execute(
+            "SELECT basis, alignment, count(*) FROM _sc_committee_alignment GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+    }
+
+
+def build_alignment(
+    conn: psycopg.Connection, window: Window, params: MethodParams = DEFAULT_PARAMS
+) -> AlignmentStats:
+    """Create the alignment temp tables for ``window``; return what was decided."""
+    conduit_keys = build_fixed_alignment(conn, params.conduit_committee_ids)
     edges = [
         _Edge(int(g), None if r is None else int(r), side, bool(fixed), Decimal(net), int(n))
         for g, r, side, fixed, net, n in conn.execute(_EDGES_SQL, counted_params(window, conduit_keys))
@@ -219,12 +235,7 @@ def build_alignment(
         for key in sorted(derived):
             copy.write_row((key, derived[key], "derived"))
     conn.execute("ANALYZE _sc_candidate_alignment, _sc_committee_candidate, _sc_committee_alignment")
-    tally = {
-        f"{basis}:{alignment or '-'}": int(n)
-        for basis, alignment, n in conn.execute(
-            "SELECT basis, alignment, count(*) FROM _sc_committee_alignment GROUP BY 1, 2 ORDER BY 1, 2"
-        )
-    }
+    tally = alignment_tally(conn)
     log.info(
         "recipient alignment for %s: %s; derived in %d iteration(s)%s",
         window,

@@ -17,11 +17,22 @@ from dataclasses import dataclass, field
 import psycopg
 
 from fecflow.db import ops
+from fecflow.errors import ConfigError
 from fecflow.scores.alignment import AlignmentStats, build_alignment
+from fecflow.scores.engine_v2 import build_graph_tables, iter_rows_v2
 from fecflow.scores.entities import iter_support
 from fecflow.scores.facts import build_facts
 from fecflow.scores.formula import Support, assess
-from fecflow.scores.method import DEFAULT_PARAMS, ENTITY_TYPES, METHOD_VERSION, MethodParams, register_method
+from fecflow.scores.method import (
+    DEFAULT_PARAMS,
+    DEFAULT_PARAMS_V2,
+    ENTITY_TYPES,
+    METHOD_V2,
+    METHOD_VERSION,
+    METHOD_VERSIONS,
+    MethodParams,
+    register_method,
+)
 from fecflow.scores.store import ScoreRow, StoreCounts, store_scores
 from fecflow.scores.windows import DEFAULT_LOOKBACK_MONTHS, Window, window_ending
 
@@ -97,23 +108,37 @@ def compute_scores(
 ) -> ScoreResult:
     """Score every candidate, committee, employer and industry with money in the window ending at ``as_of``."""
     started = time.perf_counter()
+    if method_version not in METHOD_VERSIONS:
+        raise ConfigError(
+            f"Unknown leaning method {method_version!r}.", hint=f"Use one of: {', '.join(METHOD_VERSIONS)}."
+        )
     params = DEFAULT_PARAMS
     window = window_ending(as_of, lookback_months)
     audit_id = ops.start_audit(conn, run_id, AUDIT_STAGE, scope=ops.ScoreScope(method_version, as_of, str(window)))
     try:
         timings: dict[str, float] = {}
         mark = time.perf_counter()
-        register_method(conn, method_version, params)
-        alignment = build_alignment(conn, window, params)
-        timings["alignment"] = time.perf_counter() - mark
-        mark = time.perf_counter()
-        fact_rows = build_facts(conn, window, alignment)
-        timings["facts"] = time.perf_counter() - mark
+        if method_version == METHOD_V2:
+            register_method(conn, method_version, DEFAULT_PARAMS_V2)
+            flows, graph = build_graph_tables(conn, window, DEFAULT_PARAMS_V2)
+            alignment = AlignmentStats(graph.conduit_keys, graph.alignment, 1, graph.closed == 0)
+            fact_rows = graph.fact_rows
+            timings["graph"] = time.perf_counter() - mark
+        else:
+            register_method(conn, method_version, params)
+            alignment = build_alignment(conn, window, params)
+            timings["alignment"] = time.perf_counter() - mark
+            mark = time.perf_counter()
+            fact_rows = build_facts(conn, window, alignment)
+            timings["facts"] = time.perf_counter() - mark
         rows: list[ScoreRow] = []
         entities: dict[str, EntityCounts] = {}
         for entity_type in ENTITY_TYPES:
             mark = time.perf_counter()
-            batch = list(score_entities(conn, entity_type, params))
+            if method_version == METHOD_V2:
+                batch = list(iter_rows_v2(conn, entity_type, flows, DEFAULT_PARAMS_V2))
+            else:
+                batch = list(score_entities(conn, entity_type, params))
             scored = sum(1 for r in batch if r.leaning.score is not None)
             entities[entity_type] = EntityCounts(scored, len(batch) - scored)
             rows.extend(batch)

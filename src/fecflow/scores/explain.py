@@ -3,13 +3,15 @@
 The recipient lines are recomputed from ``core`` for the score's window with the same alignment and
 counting code as ``compute_scores`` (temp tables in the caller's transaction), so they add up to the
 stored D / R / other amounts unless the data changed since. For a candidate the lines show where its
-individual donors gave *elsewhere* (the leave-one-out base of the donor-base score).
+individual donors gave *elsewhere* (the leave-one-out base of the donor-base score). For lean-2026.2
+the explanation adds the committees the money went through and an employer's own PAC
+(:mod:`fecflow.scores.explain_v2`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -18,8 +20,10 @@ from psycopg.rows import dict_row
 
 from fecflow.errors import DataError
 from fecflow.scores.alignment import SIDE_BASIS, build_alignment, side_joins
+from fecflow.scores.explain_v2 import V2_SCOPE, FlowLine, explain_flows
 from fecflow.scores.facts import build_facts
-from fecflow.scores.method import DEFAULT_PARAMS, ENTITY_TYPES, METHOD_VERSION
+from fecflow.scores.method import DEFAULT_PARAMS, ENTITY_TYPES, METHOD_V2, METHOD_VERSION
+from fecflow.scores.store import EXTRA_COLUMNS
 from fecflow.scores.windows import DEFAULT_LOOKBACK_MONTHS, Window, window_ending
 
 _LOOKUP = {
@@ -98,6 +102,8 @@ class Explanation:
     window: Window
     score: dict[str, Any]  # the stored row: score, ci_low, ci_high, amounts, counts, reason, valid_from
     recipients: list[RecipientLine]
+    flows: list[FlowLine] = field(default_factory=list)  # lean-2026.2: committees money went through
+    own_pac: dict[str, Any] | None = None  # lean-2026.2, employers: their own PAC and its score
 
     @property
     def recipients_title(self) -> str:
@@ -138,7 +144,8 @@ def _score_row(
     column = f"{entity.entity_type}_key"
     sql = (
         "SELECT as_of, window_start, window_end, score, ci_low, ci_high, dem_amount, rep_amount, other_amount, "  # noqa: S608 - fixed names
-        f"n_contributions, n_donors, reason, valid_from, run_id FROM scores.leaning_score WHERE {column} = %(key)s "
+        f"n_contributions, n_donors, reason, valid_from, run_id, {', '.join(EXTRA_COLUMNS)} "
+        f"FROM scores.leaning_score WHERE {column} = %(key)s "
         "AND method_version = %(method)s AND valid_to IS NULL "
         + (
             "AND as_of = %(as_of)s AND window_start = %(start)s AND window_end = %(end)s "
@@ -176,8 +183,21 @@ def explain_entity(
             hint=f"Run `fecflow scores compute --as-of {as_of or 'YYYY-MM-DD'}` (with the same --lookback-months).",
         )
     window = Window(row["window_start"], row["window_end"])
-    alignment = build_alignment(conn, window, DEFAULT_PARAMS)
-    build_facts(conn, window, alignment)
+    flows: list[FlowLine] = []
+    own_pac = None
+    if method_version == METHOD_V2:
+        flows, own_pac = explain_flows(
+            conn,
+            entity_type,
+            entity.key,
+            method_version=method_version,
+            as_of=row["as_of"],
+            window=window,
+            score=row,
+            top=top,
+        )
+    else:
+        build_facts(conn, window, build_alignment(conn, window, DEFAULT_PARAMS))
     with conn.cursor(row_factory=dict_row) as cur:
         lines = [
             RecipientLine(
@@ -190,7 +210,7 @@ def explain_entity(
                 int(r["n_donors"]),
             )
             for r in cur.execute(
-                _LINES_SQL.format(scope=_SCOPE[entity_type]), {"key": entity.key, "top": top}
+                _LINES_SQL.format(scope=(V2_SCOPE if method_version == METHOD_V2 else _SCOPE)[entity_type]), {"key": entity.key, "top": top}
             )
         ]
-    return Explanation(entity, method_version, row["as_of"], window, row, lines)
+    return Explanation(entity, method_version, row["as_of"], window, row, lines, flows, own_pac)

@@ -2,6 +2,9 @@
 
 ``entity_id`` is the FEC id for candidates and committees, the canonical name for employers and the
 NAICS code for industries. Entities without a score are included with an empty score and a reason.
+The last ten columns are filled by lean-2026.2 (``--method``): effective evidence, direct and flowed
+partisan money, an employer's own-PAC money with that PAC's own score and interval, and a candidate
+donor base's coverage (shares of donors and dollars the score rests on).
 CSV uses the standard library; Parquet needs pyarrow (the ``parquet`` extra:
 ``pip install 'fecflow[parquet]'``; ``make test`` installs it).
 """
@@ -41,6 +44,17 @@ EXPORT_COLUMNS = (
     "window_end",
     "method_version",
     "reason",
+    # lean-2026.2 and later (empty for lean-2026.1): what the score rests on.
+    "n_effective",
+    "direct_amount",
+    "flowed_amount",
+    "own_pac_amount",
+    "own_pac_committee_id",
+    "own_pac_score",
+    "own_pac_ci_low",
+    "own_pac_ci_high",
+    "base_donor_share",
+    "base_dollar_share",
 )
 FORMATS = ("csv", "parquet")
 
@@ -51,8 +65,14 @@ CURRENT_SCORES_SQL = (
     "coalesce(k.name, m.name, e.canonical_name, i.title) AS entity_name, "
     "coalesce(k.party, m.party) AS party, "
     "s.score, s.ci_low, s.ci_high, s.dem_amount, s.rep_amount, s.other_amount, s.n_contributions, s.n_donors, "
-    "s.window_start, s.window_end, s.method_version, s.reason "
+    "s.window_start, s.window_end, s.method_version, s.reason, "
+    "s.n_effective, s.direct_amount, s.flowed_amount, s.own_pac_amount, pac.committee_id, "
+    "ps.score, ps.ci_low, ps.ci_high, s.base_donor_share, s.base_dollar_share "
     "FROM scores.leaning_score s "
+    "LEFT JOIN core.committee pac ON pac.committee_key = s.own_pac_committee_key "
+    "LEFT JOIN scores.leaning_score ps ON ps.committee_key = s.own_pac_committee_key AND ps.valid_to IS NULL "
+    "AND ps.method_version = s.method_version AND ps.as_of = s.as_of AND ps.window_start = s.window_start "
+    "AND ps.window_end = s.window_end "
     "LEFT JOIN core.candidate k ON k.candidate_key = s.candidate_key "
     "LEFT JOIN core.committee m ON m.committee_key = s.committee_key "
     "LEFT JOIN core.employer e ON e.employer_key = s.employer_key "
@@ -113,6 +133,10 @@ def write_parquet(rows: Sequence[Sequence[Any]], path: Path) -> None:
         + [pa.int32()] * 2
         + [pa.date32()] * 2
         + [pa.string()] * 2
+        + [pa.decimal128(12, 2)]
+        + [money] * 3
+        + [pa.string()]
+        + [score] * 5
     )
     schema = pa.schema(list(zip(EXPORT_COLUMNS, types, strict=True)))
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in EXPORT_COLUMNS]

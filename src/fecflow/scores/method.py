@@ -67,16 +67,58 @@ class MethodParams:
 
 DEFAULT_PARAMS = MethodParams()
 
+# ------------------------------------------------------------------------------- lean-2026.2
+METHOD_V2 = "lean-2026.2"
+METHOD_VERSIONS = (METHOD_VERSION, METHOD_V2)
+
+DESCRIPTION_V2 = (
+    "Partisan share R / (D + R) with money to committees that are not candidates or parties passed on "
+    "in each committee's own proportions (an absorbing chain over the committee graph, no threshold); "
+    "conduits from ref.conduit; JFC money through 15J memos or transfers; an employer's gifts to its own "
+    "PAC apart. Method-of-moments Beta interval: a Kish effective count of independent deciders (donors "
+    "directly, each committee once) plus each committee's own allocation variance. "
+    "See docs/data/leaning-score.md."
+)
+
+
+@dataclass(frozen=True)
+class MethodParamsV2:
+    """The knobs of lean-2026.2; stored as JSON in ``scores.method.params``."""
+
+    prior_mean: float = 0.5
+    prior_strength: float = 2.0
+    credible_level: float = 0.95
+    decimals: int = 5
+    # Smallest effective count of independent deciders (Kish) for a score.
+    min_effective: float = 1.0
+    # Candidate donor base: shares of the candidate's donors and dollars that gave partisan money
+    # elsewhere, below which the donor-base score is NULL (reason unrepresentative_base).
+    min_base_donor_share: float = 0.2
+    min_base_dollar_share: float = 0.2
+    # JFC designation in cm.txt; 15J memos attribute a JFC's receipts to its participants.
+    jfc_designation: str = "J"
+    jfc_memo_types: tuple[str, ...] = ("15J", "18J")
+    transaction_date_bounds: str = "inclusive"
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["jfc_memo_types"] = list(self.jfc_memo_types)
+        return data
+
+
+DEFAULT_PARAMS_V2 = MethodParamsV2()
+
 
 def register_method(
-    conn: psycopg.Connection, method_version: str, params: MethodParams = DEFAULT_PARAMS
+    conn: psycopg.Connection, method_version: str, params: MethodParams | MethodParamsV2 = DEFAULT_PARAMS
 ) -> None:
     """Insert the method row once; refuse a version already registered with other parameters."""
     wanted = params.as_json()
+    description = DESCRIPTION_V2 if isinstance(params, MethodParamsV2) else DESCRIPTION
     conn.execute(
         "INSERT INTO scores.method (method_version, description, params) VALUES (%s, %s, %s) "
         "ON CONFLICT (method_version) DO NOTHING",
-        (method_version, DESCRIPTION, Jsonb(wanted)),
+        (method_version, description, Jsonb(wanted)),
     )
     row = conn.execute(
         "SELECT params FROM scores.method WHERE method_version = %s", (method_version,)

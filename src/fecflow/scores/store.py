@@ -27,6 +27,16 @@ ENTITY_KEY_COLUMN = {
     "employer": "employer_key",
     "industry": "industry_key",
 }
+# Filled by lean-2026.2 and later (NULL for lean-2026.1): what the score rests on.
+EXTRA_COLUMNS = (
+    "n_effective",
+    "direct_amount",
+    "flowed_amount",
+    "own_pac_amount",
+    "own_pac_committee_key",
+    "base_donor_share",
+    "base_dollar_share",
+)
 VALUE_COLUMNS = (
     "score",
     "ci_low",
@@ -37,6 +47,7 @@ VALUE_COLUMNS = (
     "n_contributions",
     "n_donors",
     "reason",
+    *EXTRA_COLUMNS,
 )
 
 
@@ -47,12 +58,16 @@ def entity_key_sql(alias: str) -> str:
     )
 
 
+NO_EXTRA: tuple[Decimal | int | None, ...] = (None,) * len(EXTRA_COLUMNS)
+
+
 @dataclass(frozen=True)
 class ScoreRow:
     entity_type: str
     entity_key: int
     support: Support
     leaning: Leaning
+    extra: tuple[Decimal | int | None, ...] = NO_EXTRA  # EXTRA_COLUMNS, in order
 
     def values(self) -> tuple[Decimal | int | str | None, ...]:
         s, lean = self.support, self.leaning
@@ -66,6 +81,7 @@ class ScoreRow:
             s.n_contributions,
             s.n_donors,
             lean.reason,
+            *self.extra,
         )
 
 
@@ -114,7 +130,9 @@ def store_scores(
         "CREATE TEMP TABLE _sc_new (entity_type text NOT NULL, entity_key bigint NOT NULL, "
         "score numeric(6,5), ci_low numeric(6,5), ci_high numeric(6,5), dem_amount numeric(14,2), "
         "rep_amount numeric(14,2), other_amount numeric(14,2), n_contributions integer, n_donors integer, "
-        "reason text, PRIMARY KEY (entity_type, entity_key)) ON COMMIT DROP"
+        "reason text, n_effective numeric(12,2), direct_amount numeric(14,2), flowed_amount numeric(14,2), "
+        "own_pac_amount numeric(14,2), own_pac_committee_key bigint, base_donor_share numeric(6,5), "
+        "base_dollar_share numeric(6,5), PRIMARY KEY (entity_type, entity_key)) ON COMMIT DROP"
     )
     total = 0
     with conn.cursor().copy(f"COPY _sc_new (entity_type, entity_key, {_VALUES}) FROM STDIN") as copy:
