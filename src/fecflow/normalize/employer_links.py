@@ -1,8 +1,8 @@
 """A transaction snapshot's new employer strings -> ``core.employer``, ``employer_alias``, ``employer_industry``.
 
-One parallel pass over the staged snapshot counts its (employer, occupation) pairs for the employer
-strings without an alias yet (temp table ``_emp_occupation``); both the employer map and the
-industries of the new employers are read from it, so staging is scanned once. Python sees each
+One parallel pass over the staged snapshot counts its (employer, occupation, filer committee) rows
+for the employer strings without an alias yet (temp table ``_emp_occupation``); the employer map,
+the corporate PAC shares of similarity and the industries of the new employers are read from it. Python sees each
 distinct new string once (:func:`~fecflow.normalize.employers.build_employer_map`) and each new
 canonical employer once (:func:`~fecflow.normalize.industries.map_industry`). A new name that the
 strings and the rows say is another name's employer joins it
@@ -35,10 +35,10 @@ def link_employers(conn: psycopg.Connection, file_type: str, source_file_id: int
         conn,
         sql.SQL(
             "CREATE TEMP TABLE _emp_occupation ON COMMIT DROP AS "
-            "SELECT s.employer, s.occupation, count(*) AS n FROM {} s "
+            "SELECT s.employer, s.occupation, s.cmte_id, count(*) AS n FROM {} s "
             "WHERE s._source_file_id = %s AND s.employer IS NOT NULL "
             "AND NOT EXISTS (SELECT 1 FROM core.employer_alias a WHERE a.raw_employer = s.employer) "
-            "GROUP BY s.employer, s.occupation"
+            "GROUP BY s.employer, s.occupation, s.cmte_id"
         ).format(staging),
         (source_file_id,),
     )

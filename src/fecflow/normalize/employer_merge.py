@@ -6,8 +6,8 @@ another new name of the snapshot, or an employer already in ``core.employer`` (w
 so a new string joins an existing cluster without renumbering it). Rows are read only where a
 decision needs them:
 
-1. corporate PACs: per new string, its rows to committees of a corporation (``core.committee``
-   ``organization_type`` C or W; one pass over the staged snapshot joined to the new strings);
+1. corporate PACs: per new name, its rows to committees of a corporation (``core.committee``
+   ``organization_type`` C or W), from the snapshot's counts that link_employers already made;
 2. existing employers that could pair with a new name: those sharing its first word or its letters
    (``core.employer``), and their corporate PAC shares (``core.contribution`` by ``employer_key``);
 3. candidate pairs from the names alone, kept when they touch a new name;
@@ -56,12 +56,14 @@ def similar_names(
             for raw in raws:
                 copy.write_row((raw, name))
     execute(conn, "ANALYZE _sim_raw")
-    corporate = _staged_profiles(conn, staging, source_file_id)
+    corporate = _corporate_shares(conn)
     existing = _existing_names(conn, list(new))
     pac_of = {name: pac for name, p in corporate.items() if (pac := p.corporate_pac())}
     pac_of.update(_existing_pacs(conn, existing, {n.split()[0] for n in pac_of}))
     names = {**dict.fromkeys(existing, 0), **longest}
+    strings_started = time.perf_counter()
     pairs = [c for c in candidate_pairs(names, pac_of) if c.a in new or c.b in new]
+    strings_s = time.perf_counter() - strings_started
     touched = {n for c in pairs for n in (c.a, c.b)}
     profiles = _staged_profiles(conn, staging, source_file_id, touched & new.keys())
     for name, p in _existing_profiles(conn, {n: existing[n] for n in touched if n in existing}).items():
@@ -71,12 +73,14 @@ def similar_names(
     decisions = {n: d for n, d in resolve(pairs, profiles, fixed=fixed, longest=longest).items() if n in new}
     execute(conn, "DROP TABLE _sim_raw")
     log.info(
-        "similar employer names: %d new names, %d existing in reach, %d candidate pairs, %d joined (%.2f s)",
+        "similar employer names: %d new names, %d existing in reach, %d candidate pairs, %d joined "
+        "(%.2f s, of which candidate pairs %.2f s)",
         len(new),
         len(existing),
         len(pairs),
         len(decisions),
         time.perf_counter() - started,
+        strings_s,
     )
     return decisions
 
@@ -90,25 +94,36 @@ def _merge(into: Profile, other: Profile) -> None:
     into.corporate.update(other.corporate)
 
 
+def _corporate_shares(conn: psycopg.Connection) -> dict[str, Profile]:
+    """Every new name's rows by filer committee, corporate PACs marked (from ``_emp_occupation``,
+    the snapshot's counts that link_employers made: no other pass over staging)."""
+    rows = conn.execute(
+        "SELECT r.name, o.cmte_id, k.committee_id IS NOT NULL, sum(o.n) FROM _emp_occupation o "
+        "JOIN _sim_raw r ON r.raw_employer = o.employer "
+        "LEFT JOIN core.committee k ON k.committee_id = o.cmte_id AND k.organization_type = ANY(%s) "
+        "GROUP BY 1, 2, 3",
+        (list(CORPORATE_ORG_TYPES),),
+    ).fetchall()
+    out: dict[str, Profile] = defaultdict(Profile)
+    for name, committee, is_corporate, n in rows:
+        out[name].add(None, None, committee, None, int(n), corporate=bool(is_corporate))
+    return out
+
+
 def _staged_profiles(
-    conn: psycopg.Connection, staging: sql.Identifier, source_file_id: int, names: set[str] | None = None
+    conn: psycopg.Connection, staging: sql.Identifier, source_file_id: int, names: set[str]
 ) -> dict[str, Profile]:
-    """Profiles of new names from the staged snapshot: of ``names`` in full, or (``None``) of every
-    new name with its rows by committee only (enough to find its corporate PAC)."""
-    if names is not None and not names:
+    """Profiles of the new ``names`` (those in a candidate pair) from the staged snapshot."""
+    if not names:
         return {}
-    detail = sql.SQL(
-        "s.occupation, s.state, left(s.zip_code, 3)" if names is not None else "NULL, NULL, NULL"
-    )
-    only = sql.SQL("AND r.name = ANY(%(names)s)" if names is not None else "")
     rows = conn.execute(
         sql.SQL(
-            "SELECT r.name, {detail}, s.cmte_id, k.committee_id IS NOT NULL, count(*) FROM {staging} s "
-            "JOIN _sim_raw r ON r.raw_employer = s.employer {only} "
-            "LEFT JOIN core.committee k ON k.committee_id = s.cmte_id AND k.organization_type = ANY(%(org)s) "
-            "WHERE s._source_file_id = %(sf)s GROUP BY 1, 2, 3, 4, 5, 6"
-        ).format(detail=detail, staging=staging, only=only),
-        {"names": sorted(names or ()), "org": list(CORPORATE_ORG_TYPES), "sf": source_file_id},
+            "SELECT r.name, s.occupation, s.state, left(s.zip_code, 3), s.cmte_id, k.committee_id IS NOT NULL, "
+            "count(*) FROM {} s JOIN _sim_raw r ON r.raw_employer = s.employer AND r.name = ANY(%s) "
+            "LEFT JOIN core.committee k ON k.committee_id = s.cmte_id AND k.organization_type = ANY(%s) "
+            "WHERE s._source_file_id = %s GROUP BY 1, 2, 3, 4, 5, 6"
+        ).format(staging),
+        (sorted(names), list(CORPORATE_ORG_TYPES), source_file_id),
     ).fetchall()
     out: dict[str, Profile] = defaultdict(Profile)
     for name, occupation, state, zip3, committee, is_corporate, n in rows:

@@ -4,10 +4,10 @@ The per-string map (:mod:`fecflow.normalize.employers`) gives every raw string a
 decides which of those names are one employer. Two steps, so that rows are read only for the few
 names a candidate pair touches:
 
-1. :func:`candidate_pairs` (names only, blocking, no all-pairs loop): four kinds of string evidence,
+1. :func:`candidate_pairs` (names only, blocking, no all-pairs loop): six kinds of string evidence,
 
    - ``spacing``: the same letters and digits, spaced differently (``NORTHROP GRUMMAN`` /
-     ``NORTHROPGRUMMAN``);
+     ``NORTHROPGRUMMAN``; a number glued to a one-word name of 8+ letters is ignored);
    - ``truncation``: a raw string cut at a field limit (its longest raw spelling has 34+ characters,
      FEC's field holds 38; or exactly 20, 25 or 30, where some filers cut, and then inside a word)
      whose letters are a prefix of a longer name;
@@ -19,13 +19,15 @@ names a candidate pair touches:
      ``JACKSON NATIONAL LIFE``), when the short name has a *distinctive* word (see
      :func:`generic_words`) and the longer one does not add ``OF <place>`` or a word that names a
      separate body (``HOSPITAL``, ``LOCAL``, ``CHAPTER``, ...);
+   - ``shared_brand``: the same distinctive first word, and the same corporate PAC gets at least half
+     of each name's rows (``DUKE ENERGY CAROLINAS`` / ``DUKE ENERGY PROGRESS``);
    - ``acronym``: a 3-5 letter name equal to the initials of a longer one (``NHRA``).
 
 2. :func:`resolve` (row evidence): a pair is accepted only when its rows agree as its kind demands
    (:data:`ROW_RULES`): shared states, shared ZIP3, shared recipient committees, shared occupations
-   (histogram overlap of each). Same-name firms in different places stay apart. Accepted pairs form
-   *star* clusters: names are visited largest first (existing employers and curated names first
-   of all); a name joins the best-scoring center it was paired with, or becomes a center itself. A
+   (histogram overlap of each), a shared corporate PAC. Same-name firms in different places stay apart. Accepted pairs form
+   *star* clusters: names are visited existing employers and curated names first, then full forms
+   before acronyms and cut strings, then largest first; a name joins the best-scoring center it was paired with, or becomes a center itself. A
    name never joins through another non-center, so clusters do not chain, and an existing employer
    is never moved: a new string joins it without renumbering anything.
 """
@@ -61,9 +63,9 @@ _DIGITS = re.compile(r"\d")
 # A number glued to the end of a one-word name of 8+ letters (NORTHROPGRUMMAN5616: a site or staff code).
 _GLUED_NUMBER = re.compile(r"([A-Z]{8,})\d+")
 
-#: Score of each kind of string evidence (the string's share of a decision's score).
 _NATIONAL_STATES = 3  # an employer with rows in this many states says little by its place
 
+#: Score of each kind of string evidence (the string's share of a decision's score).
 STRING_SCORE = {
     "spacing": 0.97, "truncation": 0.93, "typo": 0.9, "leading_words": 0.85, "shared_brand": 0.8, "acronym": 0.8,
 }  # fmt: skip

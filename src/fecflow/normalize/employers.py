@@ -18,8 +18,10 @@ Three steps, each visible in :class:`EmployerMatch.method`:
    ``prefix`` aliases match whole leading words (``DELOITTE TAX`` -> DELOITTE). Everything else is its
    own canonical employer under its normalized string.
 
-Measured on hand-labelled real pairs (``tests/fixtures/employers_labeled.csv``); see
-``docs/data/employers-and-industries.md``.
+This map is per string. Which of its names are one employer (typos, spacing and cut variants,
+acronyms, units of one firm) is decided with the rows, by :mod:`fecflow.normalize.employer_similarity`.
+Measured on two hand-labelled sets of real pairs (``tests/fixtures/employers_labeled.csv`` and the
+held-out ``tests/fixtures/employers_heldout/``); see ``docs/data/employers-and-industries.md``.
 """
 
 from __future__ import annotations
