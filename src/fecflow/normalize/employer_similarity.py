@@ -56,7 +56,7 @@ _STOP = {"OF", "AND", "THE", "FOR", "AT", "IN", "ON", "DE", "LA"}
 # A longer name adding one of these words names another body, not a unit of the shorter one.
 _SEPARATE_BODY = {
     "HOSPITAL", "HOSPITALS", "LOCAL", "CHAPTER", "PAC", "FCU", "CREDIT", "AUXILIARY", "ALUMNI",
-    "RETIREES", "FOUNDATION", "SCHOOL", "DISTRICT",
+    "RETIREES", "FOUNDATION", "SCHOOL", "SCHOOLS", "DISTRICT", "COLLEGE", "UNIVERSITY",
 }  # fmt: skip
 _PLACE_WORDS = set(STATES) | {w for name in STATES.values() for w in name.split()}
 _DIGITS = re.compile(r"\d")

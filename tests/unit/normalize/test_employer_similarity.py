@@ -46,6 +46,7 @@ def _kinds(names: dict[str, int], pac_of: dict[str, str] | None = None) -> dict[
         ("JACKSON NATIONAL", "JACKSON NATIONAL LIFE", 16, "leading_words"),
         ("RADIOLOGY ASSOCIATES", "RADIOLOGY ASSOCIATES OF MACON", 20, None),  # OF <place>: another practice
         ("ACME", "ACME HOSPITAL", 4, None),  # a separate body
+        ("MONTGOMERY COUNTY", "MONTGOMERY COUNTY COMMUNITY COLLEGE", 17, None),
         ("NHRA", "NEWPORT HARBOR RADIOLOGY ASSOCIATES", 4, "acronym"),
     ],
 )
