@@ -8,6 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from fecflow.db.migrate import head_revision
@@ -25,6 +26,19 @@ def run_cli(
 
 def postmaster_pid(home: Path) -> int:
     return int((home / "pg" / "data" / "postmaster.pid").read_text().splitlines()[0])
+
+
+def _wait_until_gone(pid: int, timeout: float = 60) -> None:
+    """Until the killed process has exited (gone, or a zombie nobody reaped yet): the event, not a nap."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"process {pid} still running {timeout} s after SIGKILL")
 
 
 @pytest.fixture
@@ -55,7 +69,7 @@ def test_start_upgrade_status_kill_recover_stop(home: Path) -> None:
     assert query.returncode == 0 and query.stdout.strip() == "1", query.stderr
 
     os.kill(first_pid, signal.SIGKILL)
-    time.sleep(0.3)
+    _wait_until_gone(first_pid)
     recovered = run_cli(home, "db", "status")
     assert recovered.returncode == 0, recovered.stderr + recovered.stdout
     assert f"{head_revision()} (code head {head_revision()})" in recovered.stdout, "data survived the kill"

@@ -495,6 +495,16 @@ employer_alias = Table(
         nullable=False,
         comment="EMPLOYER_MAP_VERSION that mapped this string (an older one is mapped again by normalize)",
     ),
+    Column(
+        "score",
+        Numeric(3, 2),
+        comment="method similar: how surely the string joined its employer (string evidence x row evidence)",
+    ),
+    Column(
+        "evidence",
+        JSONB,
+        comment="method similar: kind of string evidence, own name, joined name, row overlaps (0-1)",
+    ),
     Index(None, "employer_key"),
     schema="core",
     comment="Every distinct raw employer string and the canonical employer it maps to.",

@@ -1,20 +1,25 @@
 """A transaction snapshot's new employer strings -> ``core.employer``, ``employer_alias``, ``employer_industry``.
 
-One parallel pass over the staged snapshot counts its (employer, occupation) pairs for the employer
-strings without an alias yet (temp table ``_emp_occupation``); both the employer map and the
-industries of the new employers are read from it, so staging is scanned once. Python sees each
+One parallel pass over the staged snapshot counts its (employer, occupation, filer committee) rows
+for the employer strings without an alias yet (temp table ``_emp_occupation``); the employer map,
+the corporate PAC shares of similarity and the industries of the new employers are read from it. Python sees each
 distinct new string once (:func:`~fecflow.normalize.employers.build_employer_map`) and each new
-canonical employer once (:func:`~fecflow.normalize.industries.map_industry`).
+canonical employer once (:func:`~fecflow.normalize.industries.map_industry`). A new name that the
+strings and the rows say is another name's employer joins it
+(:func:`~fecflow.normalize.employer_merge.similar_names`, method ``similar``, with its score and
+evidence).
 """
 
 from __future__ import annotations
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from fecflow.catalog import FILES
 from fecflow.db.statements import execute
 from fecflow.normalize.dimensions import Counts
+from fecflow.normalize.employer_merge import similar_names
 from fecflow.normalize.employers import EMPLOYER_MAP_VERSION, build_employer_map
 from fecflow.normalize.industries import map_industry
 
@@ -31,28 +36,49 @@ def link_employers(conn: psycopg.Connection, file_type: str, source_file_id: int
         conn,
         sql.SQL(
             "CREATE TEMP TABLE _emp_occupation ON COMMIT DROP AS "
-            "SELECT s.employer, s.occupation, count(*) AS n FROM {} s "
+            "SELECT s.employer, s.occupation, s.cmte_id, count(*) AS n FROM {} s "
             "WHERE s._source_file_id = %s AND s.employer IS NOT NULL "
             "AND NOT EXISTS (SELECT 1 FROM core.employer_alias a WHERE a.raw_employer = s.employer) "
-            "GROUP BY s.employer, s.occupation"
+            "GROUP BY s.employer, s.occupation, s.cmte_id"
         ).format(staging),
         (source_file_id,),
     )
     rows = conn.execute("SELECT DISTINCT employer FROM _emp_occupation").fetchall()
     matches = build_employer_map(r[0] for r in rows)
+    joined = similar_names(conn, file_type, source_file_id, matches)
     execute(
         conn,
         "CREATE TEMP TABLE _emp_new (raw_employer text PRIMARY KEY, name text NOT NULL, is_generic boolean "
-        "NOT NULL, bucket text, method text NOT NULL, confidence numeric(3, 2) NOT NULL) ON COMMIT DROP",
+        "NOT NULL, bucket text, method text NOT NULL, confidence numeric(3, 2) NOT NULL, "
+        "score numeric(3, 2), evidence jsonb) ON COMMIT DROP",
     )
-    with conn.cursor() as cur, cur.copy(
-        "COPY _emp_new (raw_employer, name, is_generic, bucket, method, confidence) FROM STDIN"
-    ) as copy:
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "COPY _emp_new (raw_employer, name, is_generic, bucket, method, confidence, score, evidence) FROM STDIN"
+        ) as copy,
+    ):
         for raw, m in matches.items():
             name = m.bucket if m.bucket is not None else m.canonical_name
             if not name:
                 continue
-            copy.write_row((raw, name, m.bucket is not None, m.bucket, m.method, round(m.confidence, 2)))
+            d = joined.get(name)
+            row: tuple[object, ...]
+            if d is None:
+                row = (
+                    raw,
+                    name,
+                    m.bucket is not None,
+                    m.bucket,
+                    m.method,
+                    round(m.confidence, 2),
+                    None,
+                    None,
+                )
+            else:
+                evidence = Jsonb({"kind": d.kind, "name": name, "joined": d.target, **d.evidence})
+                row = (raw, d.target, False, None, "similar", d.score, d.score, evidence)
+            copy.write_row(row)
     employers = execute(
         conn,
         "INSERT INTO core.employer (canonical_name, is_generic, bucket) "
@@ -63,8 +89,9 @@ def link_employers(conn: psycopg.Connection, file_type: str, source_file_id: int
     )
     aliases = execute(
         conn,
-        "INSERT INTO core.employer_alias (raw_employer, employer_key, method, confidence, map_version) "
-        "SELECT n.raw_employer, e.employer_key, n.method, n.confidence, %s FROM _emp_new n "
+        "INSERT INTO core.employer_alias (raw_employer, employer_key, method, confidence, map_version, score, "
+        "evidence) SELECT n.raw_employer, e.employer_key, n.method, n.confidence, %s, n.score, n.evidence "
+        "FROM _emp_new n "
         "JOIN core.employer e ON e.canonical_name = n.name ON CONFLICT (raw_employer) DO NOTHING",
         (EMPLOYER_MAP_VERSION,),
     )
@@ -126,9 +153,10 @@ def store_industries(
         "CREATE TEMP TABLE _emp_industry (employer_key bigint, naics_code text, method text, "
         "confidence numeric(3, 2)) ON COMMIT DROP",
     )
-    with conn.cursor() as cur, cur.copy(
-        "COPY _emp_industry (employer_key, naics_code, method, confidence) FROM STDIN"
-    ) as copy:
+    with (
+        conn.cursor() as cur,
+        cur.copy("COPY _emp_industry (employer_key, naics_code, method, confidence) FROM STDIN") as copy,
+    ):
         for row in found:
             copy.write_row(row)
     execute(

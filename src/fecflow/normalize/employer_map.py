@@ -7,7 +7,10 @@ better rule) and bumps the version, :func:`refresh_employer_map` brings the old 
 in one transaction:
 
 1. every alias of an older version is mapped again (Python, once per distinct string); new canonical
-   employers are created; the alias row gets its new employer, method, confidence and version;
+   employers are created; the alias row gets its new employer, method, confidence and version. A
+   string joined by similarity (method ``similar``) stays with its employer unless the new map puts
+   it under a curated alias or a bucket (similarity itself is decided for new strings only, with the
+   rows of the snapshot that brings them);
 2. the live and deleted ``core.contribution`` rows of each string whose employer changed get the new
    ``employer_key`` (and ``last_run_id``: the run changed them); no history row (the source data did
    not change; the run's audit counts the rows);
@@ -63,12 +66,12 @@ def refresh_employer_map(conn: psycopg.Connection, *, run_id: int) -> Counts:
 
 def _remap_aliases(conn: psycopg.Connection, run_id: int) -> Counts:
     stale = conn.execute(
-        "SELECT raw_employer, employer_key FROM core.employer_alias WHERE map_version <> %s",
+        "SELECT raw_employer, employer_key, method = 'similar' FROM core.employer_alias WHERE map_version <> %s",
         (EMPLOYER_MAP_VERSION,),
     ).fetchall()
     if not stale:
         return {}
-    matches = build_employer_map(raw for raw, _ in stale)
+    matches = build_employer_map(raw for raw, _, _ in stale)
     execute(
         conn,
         "CREATE TEMP TABLE _remap (raw_employer text PRIMARY KEY, old_key bigint NOT NULL, name text, "
@@ -80,9 +83,11 @@ def _remap_aliases(conn: psycopg.Connection, run_id: int) -> Counts:
             "COPY _remap (raw_employer, old_key, name, is_generic, bucket, method, confidence) FROM STDIN"
         ) as copy,
     ):
-        for raw, old_key in stale:
+        for raw, old_key, similar in stale:
             m = matches[raw]
             name = m.bucket if m.bucket is not None else m.canonical_name
+            if similar and m.method in ("exact", "normalized"):
+                name = None  # joined by similarity: stays joined unless a curated alias or a bucket says more
             # A string the new map cannot name keeps its employer (as a new string would get no alias).
             copy.write_row(
                 (raw, old_key, name or None, m.bucket is not None, m.bucket, m.method, round(m.confidence, 2))
@@ -96,7 +101,7 @@ def _remap_aliases(conn: psycopg.Connection, run_id: int) -> Counts:
     execute(
         conn,
         "UPDATE core.employer_alias a SET employer_key = e.employer_key, method = r.method, "
-        "confidence = r.confidence, map_version = %s "
+        "confidence = r.confidence, map_version = %s, score = NULL, evidence = NULL "
         "FROM _remap r JOIN core.employer e ON e.canonical_name = r.name WHERE a.raw_employer = r.raw_employer",
         (EMPLOYER_MAP_VERSION,),
     )

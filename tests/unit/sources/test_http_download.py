@@ -117,11 +117,12 @@ def test_404_is_terminal_and_not_retried(fec_server, http_client, policy, sleepe
 
 
 def test_connection_refused_is_transient(http_client, policy, sleeper, out):
-    with socket.socket() as sock:  # a port nobody listens on
+    # A port bound but not listening refuses connections; held for the whole call, nobody can take it.
+    with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    with pytest.raises(TransientSourceError) as err:
-        download_file(http_client, f"http://127.0.0.1:{port}/x.zip", out / "x.zip", policy=policy)
+        with pytest.raises(TransientSourceError) as err:
+            download_file(http_client, f"http://127.0.0.1:{port}/x.zip", out / "x.zip", policy=policy)
     assert err.value.retryable
     assert len(sleeper.calls) == policy.max_attempts - 1
     assert _leftovers(out) == []

@@ -259,13 +259,13 @@ def test_api_key_never_appears_in_pages_cursors_exceptions_or_logs(fec_server, h
     with pytest.raises(TransientSourceError) as e1:
         list(client.iter_schedule_a(per_page=5))
     errors.append(e1.value)
-    with socket.socket() as sock:
+    with socket.socket() as sock:  # bound, not listening: refused, and held so nobody else takes it
         sock.bind(("127.0.0.1", 0))
         dead_port = sock.getsockname()[1]
-    dead = OpenFecClient(http_client, f"http://127.0.0.1:{dead_port}/v1", api_key,
-                         policy=RetryPolicy(max_attempts=2, sleep=sleeper))
-    with pytest.raises(TransientSourceError) as e2:
-        list(dead.iter_candidates())
+        dead = OpenFecClient(http_client, f"http://127.0.0.1:{dead_port}/v1", api_key,
+                             policy=RetryPolicy(max_attempts=2, sleep=sleeper))
+        with pytest.raises(TransientSourceError) as e2:
+            list(dead.iter_candidates())
     errors.append(e2.value)
     fec_server.api.invalid_keys.add(secret)
     with pytest.raises(ApiKeyError) as e3:
