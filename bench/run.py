@@ -145,9 +145,12 @@ def prepare_staging(ctx: Context) -> None:
     _execute(ctx.url, STAGING_RESET, "CHECKPOINT")
 
 
-def _staging_work(url: str, path: Path, workers: int) -> tuple[Callable[[], int], int]:
+def _staging_work(
+    url: str, path: Path, workers: int, *, may_skip: bool = False
+) -> tuple[Callable[[], int], int]:
     """Register ``path`` as an indiv file of 2020 (untimed); return the timed stage step over it and
-    the file's source_file_id. The stage step is the one ``fecflow stage`` and the flows run."""
+    the file's source_file_id. The stage step is the one ``fecflow stage`` and the flows run.
+    ``may_skip``: the file may be staged already (a later repeat of the same preparation)."""
     from fecflow.config import Settings
     from fecflow.db import ops
     from fecflow.pipeline import steps
@@ -163,7 +166,7 @@ def _staging_work(url: str, path: Path, workers: int) -> tuple[Callable[[], int]
         with psycopg.connect(url) as conn:
             (staged,) = steps.stage(conn, settings, db_url=url, run_id=run_id, args=args, targets=targets)
         result = staged.result
-        if result.skipped or result.lines != result.loaded + result.rejected:
+        if (result.skipped and not may_skip) or result.lines != result.loaded + result.rejected:
             raise SystemExit(f"unexpected staging result: {result}")
         return result.loaded
 
@@ -365,7 +368,7 @@ def prepare_normalize_diff(ctx: Context) -> None:
     """The first snapshot normalized (untimed), the later one staged and newest: the timed normalize diffs it."""
     _ensure_staged(ctx)
     later = write_later_snapshot(ctx.path)
-    stage_later, later_id = _staging_work(ctx.url, later, workers=2)
+    stage_later, later_id = _staging_work(ctx.url, later, workers=2, may_skip=True)
     stage_later()
     _move_later_snapshot(ctx.url, later_id, days=-1)  # older than the first: not current
     _reset_core(ctx)
