@@ -220,6 +220,58 @@ openfec_payload = Table(
     schema="staging",
 )
 
+# E-filings (.fec, migration 0008): one row per filing, every line of it (parsed) or its quarantine row.
+efiling_staged = Table(
+    "efiling",
+    metadata,
+    Column("filing_id", BigInteger, primary_key=True, comment="FEC filing id (the .fec file name)"),
+    Column("source_file_id", BigInteger, ForeignKey("ops.source_file.source_file_id"), nullable=False),
+    Column("member", Text, comment="member of a daily archive; NULL for a single downloaded filing"),
+    Column("version", Text, comment=".fec format version from the header (NULL when unreadable)"),
+    Column("header", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("sha256", Text, nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("lines", Integer, nullable=False),
+    Column("parsed", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("error", Text),
+    Column("audit_id", BigInteger, ForeignKey("ops.ingest_run_audits.audit_id")),
+    Column("staged_at", TS, nullable=False, server_default=NOW),
+    CheckConstraint("status IN ('staged', 'quarantined')", name="status"),
+    CheckConstraint("lines = parsed + rejected", name="lines_balance"),
+    schema="staging",
+    comment="One e-filing as staged: its source, format version, sha256 and line counts.",
+)
+
+efiling_line = Table(
+    "efiling_line",
+    metadata,
+    Column("filing_id", BigInteger, ForeignKey("staging.efiling.filing_id", ondelete="CASCADE"), primary_key=True),
+    Column("line_number", Integer, primary_key=True),
+    Column("record_type", Text, nullable=False, comment="HDR, TEXT, BLANK or the form/schedule type (SA11AI, ...)"),
+    Column("version", Text, nullable=False),
+    Column("fields", JSONB, nullable=False, comment="the fields as named by the fecfile parser, all text"),
+    Column("raw", LargeBinary, nullable=False, comment="the line's bytes, its line end included"),
+    Column("recoded", Boolean, nullable=False, server_default=text("false")),
+    Index(None, "record_type"),
+    schema="staging",
+    comment="Every parsed line of every staged e-filing, byte for byte.",
+)
+
+efiling_reject = Table(
+    "efiling_reject",
+    metadata,
+    Column("filing_id", BigInteger, ForeignKey("staging.efiling.filing_id", ondelete="CASCADE"), primary_key=True),
+    Column("line_number", Integer, primary_key=True),
+    Column("record_type", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("detail", Text),
+    Column("raw", LargeBinary, nullable=False),
+    schema="staging",
+    comment="Quarantined e-filing lines (unknown version, unmapped record, ...), with the reason.",
+)
+
 # ----------------------------------------------------------------------------------------------- ref
 naics = Table(
     "naics",
@@ -562,6 +614,47 @@ contribution_history = Table(
     CheckConstraint("change IN ('insert', 'update', 'delete', 'restore')", name="change"),
     Index(None, "sub_id"),
     schema="core",
+)
+
+efiling = Table(
+    "efiling",
+    metadata,
+    Column("filing_id", BigInteger, primary_key=True),
+    Column("committee_id", Text, comment="filer_committee_id_number of the form record"),
+    Column("form_type", Text, nullable=False, comment="F3N, F3XA, F99, ... (the first form record)"),
+    Column("report_family", Text, comment="F3, F3X or F3P for reports with a summary page"),
+    Column("report_type", Text, comment="report_code: Q1, M2, YE, 12P, ..."),
+    Column("coverage_from", Date),
+    Column("coverage_through", Date),
+    Column("date_signed", Date),
+    Column("received_date", Date, comment="day of the FEC daily archive that carried it (NULL otherwise)"),
+    Column("version", Text),
+    Column("amends_filing_id", BigInteger, comment="the filing this one amends (header report_id FEC-n)"),
+    Column("amendment_number", Integer),
+    Column("superseded_by_filing_id", BigInteger, comment="the latest amendment that replaces this filing"),
+    Column("run_id", BigInteger, ForeignKey("ops.ingest_run.run_id")),
+    Index(None, "committee_id", "coverage_through"),
+    Index(None, "amends_filing_id"),
+    schema="core",
+    comment="E-filings as records: who filed what, for which period, and which amendment replaces it.",
+)
+
+efiling_summary = Table(
+    "efiling_summary",
+    metadata,
+    Column("filing_id", BigInteger, ForeignKey("core.efiling.filing_id", ondelete="CASCADE"), primary_key=True),
+    Column("line", Text, primary_key=True, comment="FEC summary line, e.g. 11(a)(i)"),
+    Column("field", Text, nullable=False),
+    Column("label", Text, nullable=False),
+    Column("rule", Text, nullable=False),
+    Column("summary_amount", MONEY, comment="column A (this period) on the summary page"),
+    Column("itemized_amount", MONEY, comment="sum of the non-memo itemized rows (rule 'equal')"),
+    Column("itemized_rows", Integer),
+    Column("status", Text, nullable=False),
+    CheckConstraint("rule IN ('equal', 'unitemized')", name="rule"),
+    CheckConstraint("status IN ('match', 'mismatch', 'kept', 'missing')", name="status"),
+    schema="core",
+    comment="A report's summary lines next to its own itemized sums; unitemized totals kept as data.",
 )
 
 # -------------------------------------------------------------------------------------------- scores
