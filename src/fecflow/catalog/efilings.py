@@ -103,3 +103,23 @@ SUMMARY_LINES: dict[str, tuple[SummaryLine, ...]] = {
 #: Amount and memo fields of itemized schedule rows (fecfile names).
 SCHEDULE_AMOUNT_FIELDS = {"SA": "contribution_amount", "SB": "expenditure_amount", "SE": "expenditure_amount"}
 MEMO_FIELD = "memo_code"
+
+
+#: Per report family, the schedule lines that become preliminary rows in ``core.efiling_transaction``
+#: and the FEC transaction type the processed (bulk) row of the same line carries, so the one
+#: counting-rule table decides what they mean. ``15`` becomes ``15E`` when the row names a conduit
+#: (an earmarked contribution). Line numbers mean different things on different forms (SA18 is a
+#: transfer from an authorized committee on F3P, a non-federal transfer on F3X), hence per family.
+#: Only reports (F3, F3X, F3P): 48-hour notices (F6) and 24/48-hour IE reports (F24) are reported
+#: again on the next report, and counting both would count their money twice.
+PRELIMINARY_LINES: dict[str, dict[str, str]] = {
+    "F3": {"SA11AI": "15", "SA11B": "18K", "SA11C": "18K", "SA11D": "15C", "SA12": "18G", "SB20A": "22Y"},
+    "F3X": {
+        "SA11AI": "15", "SA11A1": "15", "SA11B": "18K", "SA11C": "18K", "SA12": "18G", "SB23": "24K",
+        "SB28A": "22Y", "SE": "24E",
+    },
+    "F3P": {"SA17A": "15", "SA17B": "18K", "SA17C": "18K", "SA17D": "15C", "SA18": "18G", "SB28A": "22Y"},
+}
+#: Schedule E rows opposing the candidate (support_oppose_code O) are 24A, supporting ones 24E.
+OPPOSE_TRANSACTION_TYPE = "24A"
+EARMARKED_TRANSACTION_TYPE = "15E"

@@ -38,7 +38,9 @@ def fetch_efilings(
     FECFLOW_EFILING_FILING_BASE_URL/FILING_ID.fec (file:// mirrors work). Each download is verified,
     kept in raw storage and recorded in ops.source_file; each filing gets an audit row (lines = parsed
     + quarantined), a core.efiling record (amendments resolved to the latest) and, for F3/F3X/F3P, a
-    reconciliation of its itemized rows with its summary page. Exits 5 when a report does not add up.
+    reconciliation of its itemized rows with its summary page and its schedule A/B/E rows as
+    preliminary rows (core.efiling_transaction) until the processed bulk row of the same transaction
+    supersedes them. Exits 5 when a report does not add up.
     """
     state: AppState = ctx.obj
     days = parse_day_range(date) if date else []
@@ -76,8 +78,8 @@ def fetch_efilings(
         console.print(recon)
     quarantined = sum(1 for s in result.staged if s.status == "quarantined")
     console.print(
-        f"{len(result.staged)} filing(s): {quarantined} quarantined, {result.recorded} recorded in core.efiling "
-        f"(run {run_id})."
+        f"{len(result.staged)} filing(s): {quarantined} quarantined, {result.recorded} recorded in core.efiling; "
+        f"{result.preliminary} preliminary row(s) written, {result.superseded} superseded by bulk rows (run {run_id})."
     )
 
 

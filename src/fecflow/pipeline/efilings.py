@@ -27,6 +27,7 @@ from fecflow.config import Settings
 from fecflow.db import ops
 from fecflow.errors import FecflowError, ValidationFailed
 from fecflow.normalize.efilings import record_filings
+from fecflow.normalize.preliminary import load_preliminary, supersede_preliminary
 from fecflow.sources.bulk import PreviousVersion, fetch_bulk_file
 from fecflow.sources.efilings import EfilingTarget, iter_filings, plan_efiling_downloads
 from fecflow.sources.http import RetryPolicy
@@ -53,6 +54,8 @@ class EfilingRun:
     fetched: list[EfilingFetch] = field(default_factory=list)
     staged: list[StagedFiling] = field(default_factory=list)
     recorded: int = 0
+    preliminary: int = 0  # e-filed schedule rows written as preliminary
+    superseded: int = 0  # preliminary rows (of any filing) superseded by processed bulk rows this run
     checks: list[CheckResult] = field(default_factory=list)
 
 
@@ -130,6 +133,20 @@ def stage_efiling_file(
     return staged
 
 
+def normalize_preliminary(conn: psycopg.Connection, filing_ids: Sequence[int], *, run_id: int) -> tuple[int, int]:
+    """Write the filings' preliminary rows, then supersede every one whose bulk row has arrived."""
+    audit_id = ops.start_audit(conn, run_id, "normalize-efiling", scope=f"{len(filing_ids)} filing(s)")
+    try:
+        written = load_preliminary(conn, filing_ids, run_id=run_id)
+        superseded = supersede_preliminary(conn, run_id=run_id)
+        ops.finish_audit(conn, audit_id, "succeeded", counts={"preliminary": written, "superseded": superseded})
+    except Exception as exc:
+        conn.rollback()
+        ops.finish_audit(conn, audit_id, "failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    return written, superseded
+
+
 def ingest_efilings(
     conn: psycopg.Connection,
     settings: Settings,
@@ -160,6 +177,9 @@ def ingest_efilings(
         result.staged.extend(stage_efiling_file(conn, run_id=run_id, fetched=fetched, storage=storage))
     ids = sorted({s.filing_id for s in result.staged})
     result.recorded = record_filings(conn, ids, run_id=run_id)
+    # Preliminary rows are written once per version of a filing, so superseded marks are kept.
+    fresh = sorted({s.filing_id for s in result.staged if s.status != "skipped"})
+    result.preliminary, result.superseded = normalize_preliminary(conn, fresh, run_id=run_id)
     audit_id = ops.start_audit(conn, run_id, "validate-efiling", scope=f"{len(ids)} filing(s)")
     result.checks = check_efilings(conn, ids)
     failed = [c for c in result.checks if c.failed]

@@ -206,3 +206,83 @@ def test_new_bytes_under_a_staged_filing_id_replace_its_lines(db_url: str, tmp_p
             "AND status = 'succeeded' ORDER BY audit_id DESC LIMIT 1"
         ).fetchone()
     assert replaced == (hashlib.sha256(changed[: -len(b"[BEGINTEXT]\nadded later\n[ENDTEXT]\n")]).hexdigest(),)
+
+
+def _bulk_itcont_from(filing: bytes, *, count: int) -> tuple[list[bytes], dict[str, Decimal]]:
+    """itcont.txt lines (the FEC's processed format) for the first ``count`` non-memo individual
+    SA11AI rows of a filing, as the FEC would publish them: TRAN_ID and FILE_NUM kept, SUB_ID added."""
+    lines, amounts = [], {}
+    filing_id = 1229017
+    for raw in filing.split(b"\n"):
+        f = raw.decode().split("\x1c")
+        if f[0] != "SA11AI" or f[5] != "IND" or f[42] == "X" or len(lines) == count:
+            continue
+        name = f"{f[7]}, {f[8]}".upper()
+        date = f[19][4:8] + f[19][:4]  # YYYYMMDD -> MMDDYYYY
+        sub_id = 4_000_000_000_000_000_000 + len(lines)
+        fields = [f[1], "N", "12P", "P2018", "201805039111", "15", "IND", name, f[14].upper(), f[15], f[16],
+                  f[23].upper(), f[24].upper(), date, f[20], "", f[2], str(filing_id), "", "", str(sub_id)]
+        lines.append("|".join(fields).encode())
+        amounts[f[2]] = Decimal(f[20])
+    return lines, amounts
+
+
+def test_preliminary_rows_are_superseded_by_the_processed_bulk_rows_each_dollar_once(
+    db_url: str, tmp_path: Path, mirror: Path
+) -> None:
+    from fecflow.normalize.step import normalize_cycle
+    from support.staging_loader import stage_file, write_lines
+
+    settings = _settings(tmp_path, mirror)
+    first = _ingest(db_url, settings, ids=[1229017])
+    counted = (
+        "SELECT count(*), sum(amount) FROM core.efiling_preliminary WHERE committee_id = 'C00215905' "
+        "AND counts_as_contribution"
+    )
+    with psycopg.connect(db_url) as conn:
+        kinds = dict(conn.execute(
+            "SELECT transaction_type || ':' || category, count(*) FROM core.efiling_transaction GROUP BY 1"
+        ).fetchall())
+        before = conn.execute(counted).fetchone()
+    assert first.preliminary == 186 and first.superseded == 0
+    assert kinds == {"15:contribution": 86, "15:memo": 80, "18K:transfer": 19, "22Y:refund": 1}
+    assert before == (86 + 1, Decimal("9364.17") + Decimal("30.00"))  # 86 receipts and one 22Y refund
+
+    bulk_lines, amounts = _bulk_itcont_from((mirror / "posted" / "1229017.fec").read_bytes(), count=40)
+    itcont = write_lines(tmp_path / "itcont.txt", bulk_lines)
+    with psycopg.connect(db_url) as conn:
+        stage_file(conn, db_url, itcont, file_type="indiv", cycle=2018)
+        run = ops.start_run(conn, "normalize", {"test": True})
+        normalize_cycle(conn, run_id=run, cycle=2018)
+    later = _ingest(db_url, settings, ids=[1229017])  # the next e-filing run supersedes
+    assert later.superseded == 40 and later.preliminary == 0
+    with psycopg.connect(db_url) as conn:
+        superseded = conn.execute(
+            "SELECT t.transaction_id, t.amount, c.amount, c.sub_id = t.superseded_by_sub_id, t.superseded_run_id "
+            "FROM core.efiling_transaction t JOIN core.contribution c ON c.sub_id = t.superseded_by_sub_id "
+            "WHERE t.status = 'superseded'"
+        ).fetchall()
+        after = conn.execute(counted).fetchone()
+        bulk = conn.execute(
+            "SELECT count(*), sum(c.amount) FROM core.contribution c JOIN core.committee k "
+            "ON k.committee_key = c.recipient_committee_key WHERE k.committee_id = 'C00215905' "
+            "AND c.deleted_at IS NULL AND c.counts_as_contribution"
+        ).fetchone()
+        both = conn.execute(
+            "SELECT count(*) FROM core.efiling_preliminary p JOIN core.contribution c "
+            "ON c.transaction_id = p.transaction_id AND c.file_number = p.filing_id AND c.deleted_at IS NULL"
+        ).fetchone()
+    assert len(superseded) == 40 and {r[0] for r in superseded} == set(amounts)
+    assert all(r[1] == r[2] == amounts[r[0]] and r[3] for r in superseded)
+    assert {r[4] for r in superseded} == {later_run_id(db_url)}
+    assert bulk == (40, sum(amounts.values()))
+    assert after is not None and before is not None and bulk is not None
+    assert after[0] + bulk[0] == before[0] and after[1] + bulk[1] == before[1]  # each dollar once
+    assert both == (0,)
+
+
+def later_run_id(db_url: str) -> int:
+    with psycopg.connect(db_url) as conn:
+        row = conn.execute("SELECT max(run_id) FROM ops.ingest_run WHERE command = 'test-efilings'").fetchone()
+    assert row is not None
+    return int(row[0])

@@ -4,7 +4,9 @@ report's summary lines next to its own itemized sums.
 ``staging.efiling`` (one row per staged filing: source, version, sha256, lines = parsed + rejected),
 ``staging.efiling_line`` (every parsed line: record type, version, fields as JSONB, raw bytes),
 ``staging.efiling_reject`` (quarantined lines with a reason), ``core.efiling`` (filer, form, period,
-amends / superseded by) and ``core.efiling_summary`` (reconciliation and unitemized totals).
+amends / superseded by), ``core.efiling_summary`` (reconciliation and unitemized totals),
+``core.efiling_transaction`` (schedule A/B/E rows, preliminary until the processed bulk row of the
+same transaction supersedes them) and the view ``core.efiling_preliminary`` (the ones that count).
 
 Written beside revisions 0006 (scores) and 0007 (employers) of parallel branches: when merging, point
 ``down_revision`` at the head those leave.
@@ -26,6 +28,16 @@ depends_on = None
 
 TS = TIMESTAMP(timezone=True)
 MONEY = sa.Numeric(14, 2)
+
+# The preliminary rows that count today: not superseded by a processed bulk row, and from the latest
+# filing of their amendment chain. Add them to core.contribution's live rows: each dollar once.
+PRELIMINARY_VIEW = """
+CREATE VIEW core.efiling_preliminary AS
+SELECT t.*, f.form_type, f.report_type, f.coverage_from, f.coverage_through
+  FROM core.efiling_transaction t
+  JOIN core.efiling f USING (filing_id)
+ WHERE t.status = 'preliminary' AND f.superseded_by_filing_id IS NULL
+"""
 
 
 def upgrade() -> None:
@@ -150,8 +162,72 @@ def upgrade() -> None:
         comment="A report's summary lines next to its own itemized sums; unitemized totals kept as data.",
     )
 
+    op.create_table(
+        "efiling_transaction",
+        sa.Column("filing_id", sa.BigInteger(), nullable=False),
+        sa.Column("line_number", sa.Integer(), nullable=False),
+        sa.Column("committee_id", sa.Text(), nullable=False, comment="the filer"),
+        sa.Column("transaction_id", sa.Text(), comment="the filer's TRAN_ID, kept in the bulk files"),
+        sa.Column("line", sa.Text(), nullable=False, comment="schedule line as filed: SA11AI, SB23, SE, ..."),
+        sa.Column(
+            "transaction_type", sa.Text(), nullable=False, comment="the type the FEC gives this line in bulk files"
+        ),
+        sa.Column("memo_code", sa.Text()),
+        sa.Column("entity_type", sa.Text()),
+        sa.Column("name", sa.Text()),
+        sa.Column("city", sa.Text()),
+        sa.Column("state", sa.Text()),
+        sa.Column("zip5", sa.Text()),
+        sa.Column("employer", sa.Text()),
+        sa.Column("occupation", sa.Text()),
+        sa.Column("other_id", sa.Text(), comment="donor / beneficiary committee or candidate id"),
+        sa.Column("transaction_date", sa.Date()),
+        sa.Column("transaction_date_raw", sa.Text()),
+        sa.Column("amount", MONEY, nullable=False),
+        sa.Column("rule_version", sa.Text(), nullable=False),
+        sa.Column("category", sa.Text(), nullable=False),
+        sa.Column("counts_as_contribution", sa.Boolean(), nullable=False),
+        sa.Column("is_refund", sa.Boolean(), nullable=False),
+        sa.Column("filer_side", sa.Text(), nullable=False),
+        sa.Column(
+            "status", sa.Text(), nullable=False, comment="preliminary, or superseded by the processed bulk row"
+        ),
+        sa.Column(
+            "superseded_by_sub_id", sa.BigInteger(), comment="SUB_ID of the core.contribution row that replaced it"
+        ),
+        sa.Column("superseded_at", TS),
+        sa.Column("superseded_run_id", sa.BigInteger()),
+        sa.Column("run_id", sa.BigInteger()),
+        sa.CheckConstraint("status IN ('preliminary', 'superseded')", name=op.f("ck_efiling_transaction_status")),
+        sa.CheckConstraint(
+            "status = 'preliminary' OR superseded_by_sub_id IS NOT NULL",
+            name=op.f("ck_efiling_transaction_superseded_has_sub_id"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["filing_id"], ["core.efiling.filing_id"], name=op.f("fk_efiling_transaction_filing_id_efiling"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["superseded_run_id"], ["ops.ingest_run.run_id"],
+            name=op.f("fk_efiling_transaction_superseded_run_id_ingest_run"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["ops.ingest_run.run_id"], name=op.f("fk_efiling_transaction_run_id_ingest_run")
+        ),
+        sa.PrimaryKeyConstraint("filing_id", "line_number", name=op.f("pk_efiling_transaction")),
+        schema="core",
+        comment="E-filed schedule A/B/E rows, preliminary until the processed bulk row of the same transaction arrives.",
+    )
+    op.create_index(
+        op.f("ix_efiling_transaction_committee_id_transaction_id"), "efiling_transaction",
+        ["committee_id", "transaction_id"], schema="core",
+    )
+    op.execute(PRELIMINARY_VIEW)
+
 
 def downgrade() -> None:
+    op.execute("DROP VIEW core.efiling_preliminary")
+    op.drop_table("efiling_transaction", schema="core")
     op.drop_table("efiling_summary", schema="core")
     op.drop_index(op.f("ix_efiling_amends_filing_id"), table_name="efiling", schema="core")
     op.drop_index(op.f("ix_efiling_committee_id_coverage_through"), table_name="efiling", schema="core")
