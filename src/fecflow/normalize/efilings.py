@@ -60,8 +60,14 @@ def _int(value: Any) -> int | None:
 def record_filings(conn: psycopg.Connection, filing_ids: Sequence[int], *, run_id: int) -> int:
     """Upsert ``core.efiling`` for the staged (not quarantined) filings; resolve amendment chains.
 
-    Returns the number of filings written. Commits.
+    Returns the number of filings written. Commits. A filing whose latest staged version is
+    quarantined loses its record (and, by cascade, its summary and preliminary rows).
     """
+    conn.execute(
+        "DELETE FROM core.efiling WHERE filing_id = ANY(%s) AND filing_id IN "
+        "(SELECT filing_id FROM staging.efiling WHERE status = 'quarantined')",
+        (list(filing_ids),),
+    )
     rows = conn.execute(
         f"""
         SELECT DISTINCT ON (e.filing_id) e.filing_id, e.version, e.header, l.record_type, l.fields,

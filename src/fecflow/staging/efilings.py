@@ -172,7 +172,8 @@ class FilingExport:
 def iter_filing_bytes(conn: psycopg.Connection, filing_id: int) -> Iterator[bytes]:
     """The filing's lines in order, parsed and quarantined together (DataError on a gap)."""
     expected = 1
-    with conn.cursor() as cur:
+    with conn.cursor(name=f"fecflow_export_efiling_{filing_id}") as cur:
+        cur.itersize = 2000
         cur.execute(
             "SELECT line_number, raw FROM staging.efiling_line WHERE filing_id = %(id)s "
             "UNION ALL SELECT line_number, raw FROM staging.efiling_reject WHERE filing_id = %(id)s "

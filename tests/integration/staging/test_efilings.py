@@ -26,6 +26,7 @@ from fecflow.sources.storage import RawStorage
 from fecflow.staging.efilings import export_filing
 
 SAMPLE_IDS = [1229017, 1236235, 1260488, 13360, 1385191, 1527862, 1544132, 1550126, 1550548, 27789]
+EFILINGS_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "efilings"
 INVALID_ID = 1509712  # the filing_invalid_version.fec sample, under the id its header names
 
 
@@ -207,6 +208,14 @@ def test_new_bytes_under_a_staged_filing_id_replace_its_lines(db_url: str, tmp_p
         ).fetchone()
     assert replaced == (hashlib.sha256(changed[: -len(b"[BEGINTEXT]\nadded later\n[ENDTEXT]\n")]).hexdigest(),)
 
+    # Replaced again by bytes in an unknown version: quarantined, and no longer a filing record.
+    shutil.copy(mirror / "posted" / f"{INVALID_ID}.fec", path)
+    os.utime(path, (later + 5, later + 5))
+    fourth = _ingest(db_url, settings, ids=[1236235])
+    assert [s.status for s in fourth.staged] == ["quarantined"]
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("SELECT count(*) FROM core.efiling WHERE filing_id = 1236235").fetchone() == (0,)
+
 
 def _bulk_itcont_from(filing: bytes, *, count: int) -> tuple[list[bytes], dict[str, Decimal]]:
     """itcont.txt lines (the FEC's processed format) for the first ``count`` non-memo individual
@@ -286,3 +295,40 @@ def later_run_id(db_url: str) -> int:
         row = conn.execute("SELECT max(run_id) FROM ops.ingest_run WHERE command = 'test-efilings'").fetchone()
     assert row is not None
     return int(row[0])
+
+
+def test_odd_bytes_go_through_the_database_and_come_back_exact(db_url: str) -> None:
+    """A real filing with lines no parser should see: NUL, cp1252, CRLF, a lone CR in a quoted CSV
+    record, an unknown record type, no final LF. Nothing is lost; export is byte-identical."""
+    from fecflow.staging.efilings import stage_filing
+
+    f99 = (EFILINGS_DIR / "1236235.fec").read_bytes().split(b"\n")
+    odd = b"\n".join([
+        f99[0].replace(b"NEA", b"N\xc9A") + b"\r",  # cp1252 in the header, CRLF
+        f99[1],
+        b"ZZ9\x1cno such record",
+        b"TEXT\x1cC00003251\x1cnul \x00 byte",
+        b"",
+        b"F99\x1c\"quoted\rcarriage\"",
+        b"last line without LF \xff",
+    ])
+    quoted = (EFILINGS_DIR / "27789.fec").read_bytes().split(b"\n")
+    odd_csv = b"\n".join([quoted[0], quoted[1], b'"SA11A1","C00097485",IN\rD,"b"', b""])
+    with psycopg.connect(db_url) as conn:
+        run_id = ops.start_run(conn, "test-efilings", {})
+        sf = ops.record_source_file(conn, url="file:///odd", file_type="efiling", status="local", run_id=run_id)
+        for filing_id, data in ((9001, odd), (9002, odd_csv)):
+            staged = stage_filing(conn, run_id=run_id, source_file_id=sf, filing_id=filing_id, member=None, data=data)
+            assert staged.status == "staged" and staged.lines == staged.parsed + staged.rejected
+            out = io.BytesIO()
+            assert export_filing(conn, filing_id, out).matches and out.getvalue() == data
+        reasons = conn.execute(
+            "SELECT filing_id, line_number, reason FROM staging.efiling_reject ORDER BY 1, 2"
+        ).fetchall()
+        recoded = conn.execute(
+            "SELECT filing_id, line_number FROM staging.efiling_line WHERE recoded ORDER BY 1, 2"
+        ).fetchall()
+    assert reasons == [
+        (9001, 3, "unmapped_record"), (9001, 4, "nul_byte"), (9001, 7, "unmapped_record"), (9002, 3, "unparseable"),
+    ]
+    assert recoded == [(9001, 1)]  # line 7 (also cp1252) is quarantined: its raw bytes are what is kept
