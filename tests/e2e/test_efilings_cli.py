@@ -100,3 +100,23 @@ def test_arguments_are_checked_before_any_work(cli, db_url: str) -> None:
     assert backwards.returncode == 2 and "ends before it starts" in backwards.stderr
     with psycopg.connect(db_url) as conn:
         assert conn.execute("SELECT count(*) FROM ops.ingest_run").fetchone() == (0,)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("fetch-efilings", "--date", "2018-02-30"), "Invalid --date '2018-02-30'"),
+        (("fetch-efilings", "--filing-id", "0"), "Invalid value for '--filing-id'"),
+        (("fetch-efilings", "--filing-id", "99999999999999999999"), "Invalid value for '--filing-id'"),
+        (("staging", "export-efiling", "--filing-id", "1", "--output", "/dev/null"), "not a regular file"),
+    ],
+)
+def test_hostile_arguments_are_refused_before_anything_connects(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    from support.cli import run_fecflow
+
+    result = run_fecflow(tmp_path, *args, env={"FECFLOW_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"})
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr

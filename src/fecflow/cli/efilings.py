@@ -13,7 +13,7 @@ from fecflow.db.engine import connect, require_schema, resolve_database_url
 from fecflow.errors import ConfigError, DataError
 from fecflow.normalize.efilings import summary_rows
 from fecflow.pipeline.efilings import ingest_efilings
-from fecflow.sources.efilings import parse_day_range
+from fecflow.sources.efilings import MAX_FILING_ID, parse_day_range
 from fecflow.sources.http import RetryPolicy, build_http_client
 from fecflow.sources.output import atomic_output, check_output_target
 from fecflow.sources.storage import RawStorage
@@ -27,7 +27,9 @@ def fetch_efilings(
     date: str = typer.Option(
         None, "--date", help="A day (YYYY-MM-DD) or a range (YYYY-MM-DD..YYYY-MM-DD) of the FEC's daily archives."
     ),
-    filing_id: list[int] = typer.Option(None, "--filing-id", help="A single filing by its id (repeatable)."),
+    filing_id: list[int] = typer.Option(
+        None, "--filing-id", min=1, max=MAX_FILING_ID, help="A single filing by its id (repeatable)."
+    ),
     stage: bool = typer.Option(
         True, "--stage/--no-stage", help="Stage, record and reconcile what was fetched (default) or only fetch."
     ),
@@ -85,7 +87,7 @@ def fetch_efilings(
 
 def export_efiling(
     ctx: typer.Context,
-    filing_id: int = typer.Option(..., "--filing-id", help="The staged e-filing to rebuild."),
+    filing_id: int = typer.Option(..., "--filing-id", min=1, max=MAX_FILING_ID, help="The staged e-filing to rebuild."),
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the rebuilt .fec file."),
 ) -> None:
     """Rebuild a staged e-filing byte for byte from its staged and quarantined lines.

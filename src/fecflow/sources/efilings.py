@@ -30,6 +30,8 @@ MAX_DAYS = 731
 #: The largest filing read into memory for staging (the biggest conduit reports exceed this: they fail
 #: with a clear error instead of exhausting memory; see docs/data/efilings.md).
 MAX_FILING_BYTES = 512 * 1024 * 1024
+#: Filing ids are stored as BIGINT.
+MAX_FILING_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def plan_efiling_downloads(
             EfilingTarget(DAILY_FILE_TYPE, None, daily_archive_url(daily_base_url, day), name, day=day)
         )
     for filing_id in dict.fromkeys(filing_ids):
-        if isinstance(filing_id, bool) or filing_id <= 0:
+        if isinstance(filing_id, bool) or not 0 < filing_id <= MAX_FILING_ID:
             raise ConfigError(f"Invalid filing id {filing_id!r}: a positive integer (the .fec file name).")
         name = f"{filing_id}.fec"
         targets.append(
@@ -145,4 +147,7 @@ def filing_id_from_name(name: str) -> int | None:
     """``1238371.fec`` (maybe in a folder) -> 1238371; any other name None."""
     base = Path(name).name
     stem, dot, ext = base.partition(".")
-    return int(stem) if dot and ext.lower() == "fec" and stem.isdigit() else None
+    if not (dot and ext.lower() == "fec" and stem.isdigit() and stem.isascii()):
+        return None
+    filing_id = int(stem)
+    return filing_id if 0 < filing_id <= MAX_FILING_ID else None

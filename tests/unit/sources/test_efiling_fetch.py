@@ -137,6 +137,7 @@ def test_filing_ids_come_only_from_digit_names():
     assert filing_id_from_name("day/1238371.FEC") == 1238371
     assert filing_id_from_name("1238371.fec.txt") is None
     assert filing_id_from_name("abc.fec") is None
+    assert filing_id_from_name("0.fec") is None and filing_id_from_name("9" * 20 + ".fec") is None
 
 
 def test_raw_storage_keeps_the_same_bytes_once(tmp_path, http_client, policy):
