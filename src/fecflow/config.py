@@ -17,6 +17,8 @@ from fecflow.errors import ConfigError
 
 DEFAULT_BULK_BASE_URL = "https://www.fec.gov/files/bulk-downloads"
 DEFAULT_OPENFEC_BASE_URL = "https://api.open.fec.gov/v1"
+DEFAULT_EFILING_BASE_URL = "https://www.fec.gov/files/bulk-downloads/electronic"
+DEFAULT_EFILING_FILING_BASE_URL = "https://docquery.fec.gov/dcdev/posted"
 
 
 class Settings(BaseSettings):
@@ -46,6 +48,15 @@ class Settings(BaseSettings):
     bulk_base_url: str = Field(
         default=DEFAULT_BULK_BASE_URL,
         description="Base URL of the FEC bulk files; file:// and http://127.0.0.1 mirrors work.",
+    )
+    efiling_base_url: str = Field(
+        default=DEFAULT_EFILING_BASE_URL,
+        description="Base URL of the FEC's daily electronic-filing archives ({base}/YYYYMMDD.zip); "
+        "file:// and http://127.0.0.1 mirrors work.",
+    )
+    efiling_filing_base_url: str = Field(
+        default=DEFAULT_EFILING_FILING_BASE_URL,
+        description="Base URL of single electronic filings ({base}/FILING_ID.fec); file:// mirrors work.",
     )
     openfec_base_url: str = Field(default=DEFAULT_OPENFEC_BASE_URL, description="OpenFEC API base URL.")
     openfec_api_key: SecretStr | None = Field(

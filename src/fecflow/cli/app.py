@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from fecflow import __version__
 from fecflow.cli import db as db_commands
+from fecflow.cli import efilings as efiling_commands
 from fecflow.cli import fetch as fetch_commands
 from fecflow.cli import normalize as normalize_commands
 from fecflow.cli import pipeline as pipeline_commands
@@ -35,9 +36,11 @@ app = typer.Typer(
 app.add_typer(db_commands.app, name="db")
 app.command("fetch")(fetch_commands.fetch)
 app.command("fetch-api")(fetch_commands.fetch_api)
+app.command("fetch-efilings")(efiling_commands.fetch_efilings)
 app.command("stage")(stage_commands.stage)
 app.add_typer(stage_commands.staging_app, name="staging")
 stage_commands.staging_app.command("prune")(prune_commands.prune)
+stage_commands.staging_app.command("export-efiling")(efiling_commands.export_efiling)
 app.add_typer(runs_commands.app, name="runs")
 app.command("backfill")(pipeline_commands.backfill)
 app.command("ingest-daily")(pipeline_commands.ingest_daily)

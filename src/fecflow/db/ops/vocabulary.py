@@ -10,7 +10,7 @@ scope            text                     written by
 StepScope        ``step``                 the runner, one row per flow step
 FileScope        ``<file type>``          staging batches, prune
 UnitScope        ``<file type>:<cycle>``  fetch (``:header`` for a header file), normalize
-NamedScope       ``<name>``               validate (the gate), normalize (``employer-map``)
+NamedScope       ``<name>``               validate (the gate), normalize (``employer-map``), e-filings
 ScoreScope       ``<method> as_of=<date> <window>``  scores
 ================ ======================== =============================================
 """
@@ -31,6 +31,9 @@ class Stage:
     SCORES: Final = "scores"
     VALIDATE: Final = "validate"
     PRUNE: Final = "prune"
+    STAGE_EFILING: Final = "stage-efiling"  # one .fec filing into staging.efiling_line
+    NORMALIZE_EFILING: Final = "normalize-efiling"  # preliminary rows from staged filings
+    VALIDATE_EFILING: Final = "validate-efiling"  # each report against its own summary page
 
 
 class FlowStep:
