@@ -102,6 +102,27 @@ def _reason(entity_type: str, s: EntitySupport, params: MethodParamsV2) -> str |
     return None
 
 
+def selection_bounds(
+    low: Decimal, high: Decimal, share: float, params: MethodParamsV2 = DEFAULT_PARAMS_V2
+) -> tuple[Decimal, Decimal]:
+    """The candidate-base interval widened for the donors the score does not see.
+
+    A candidate's base lean is ``s * mu_in + (1 - s) * mu_out``, where ``s`` is the share of its
+    dollars from donors who also gave elsewhere (the ones the score rests on) and ``mu_out``, the
+    lean of the others, is not observed: it can be anything in [0, 1]. Without an assumption about
+    it (worst-case bounds, as in Manski's partial identification), the interval is
+    ``[s * low, s * high + (1 - s)]``. It always contains the score (low <= score <= high), is as
+    narrow as the sampled interval only when every dollar is seen, and at the 20% minimum share is
+    at least 0.8 wide: the score says what the overlapping donors do, the interval what that
+    allows about the whole base.
+    """
+    seen = Decimal(repr(min(max(float(share), 0.0), 1.0)))
+    quantum = Decimal(1).scaleb(-params.decimals)
+    wide_low = (seen * low).quantize(quantum, rounding=ROUND_HALF_EVEN)
+    wide_high = min(Decimal(1), (seen * high + (Decimal(1) - seen)).quantize(quantum, rounding=ROUND_HALF_EVEN))
+    return min(wide_low, low), max(wide_high, high)
+
+
 def assess_entity(entity_type: str, s: EntitySupport, params: MethodParamsV2 = DEFAULT_PARAMS_V2) -> ScoreRow:
     """The score row of one entity's support."""
     support = Support(_money(s.dem), _money(s.rep), _money(s.other), s.n_contributions, s.n_donors)
@@ -110,7 +131,9 @@ def assess_entity(entity_type: str, s: EntitySupport, params: MethodParamsV2 = D
     if reason is None:
         m = moments_of(Deciders(s.sum_w, s.sum_wx, s.sum_w2, s.alloc_var), params)
         score, low, high = rounded(m, params)
-        leaning = Leaning(score, low, high, None)  # type: ignore[arg-type]
+        if entity_type == "candidate" and s.base_dollar_share is not None:
+            low, high = selection_bounds(low, high, s.base_dollar_share, params)
+        leaning = Leaning(score, low, high, None)
         n_effective = _money(m.n_effective)
     else:
         leaning = Leaning(None, None, None, reason)

@@ -22,6 +22,7 @@ deciders; the committees' allocation uncertainty widens the interval on top of i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from fecflow.scores.beta import beta_interval
 from fecflow.scores.formula import round_score
@@ -69,7 +70,7 @@ def interval_of(m: Moments, params: MethodParamsV2 = DEFAULT_PARAMS_V2) -> tuple
     return beta_interval(m.mean * m.kappa, (1 - m.mean) * m.kappa, params.credible_level)
 
 
-def rounded(m: Moments, params: MethodParamsV2 = DEFAULT_PARAMS_V2) -> tuple[object, object, object]:
+def rounded(m: Moments, params: MethodParamsV2 = DEFAULT_PARAMS_V2) -> tuple[Decimal, Decimal, Decimal]:
     """(score, ci_low, ci_high) rounded half-even to ``decimals`` places."""
     low, high = interval_of(m, params)
     places = params.decimals

@@ -70,3 +70,10 @@ def test_a_base_above_the_minimum_share_is_scored(core: CoreRows, conn: psycopg.
     assert (float(donor_share), float(dollar_share)) == (0.3, 0.3)
     # Three equal deciders, shares 0, 0, 1: n = 3, S = 1/3, shrunk with k = 2 toward 0.5.
     assert float(score) == pytest.approx((3 * (1 / 3) + 1) / 5, abs=1e-5)
+    # 70% of the dollars are unseen: the interval leaves at least 0.7 of the scale open.
+    low, high = conn.execute(
+        "SELECT ci_low, ci_high FROM scores.leaning_score WHERE entity_type = 'candidate' AND candidate_key = %s "
+        "AND method_version = %s AND valid_to IS NULL",
+        (core.candidates["P8DEM0001"], METHOD_V2),
+    ).fetchone()
+    assert low <= score <= high and float(high - low) >= 0.7
