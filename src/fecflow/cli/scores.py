@@ -198,6 +198,30 @@ def _print_explanation(ex: Explanation) -> None:
         )
     console.print(table)
     _print_flows(ex)
+    _print_strings(ex)
+
+
+def _print_strings(ex: Explanation, shown: int = 25) -> None:
+    """Employers: the raw EMPLOYER strings merged into this one, with their rows and how each joined."""
+    if not ex.strings:
+        return
+    table = Table(
+        "raw EMPLOYER string",
+        "joined by",
+        "score",
+        "evidence",
+        "rows",
+        title=f"Strings merged into this employer ({len(ex.strings):,}; the {min(shown, len(ex.strings))} with most rows)",
+    )
+    for item in ex.strings[:shown]:
+        table.add_row(
+            item.raw_employer,
+            item.method,
+            "-" if item.score is None else str(item.score),
+            item.kind or "-",
+            f"{item.rows:,}",
+        )
+    console.print(table)
 
 
 def _print_flows(ex: Explanation) -> None:

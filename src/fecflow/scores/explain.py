@@ -95,6 +95,36 @@ class RecipientLine:
 
 
 @dataclass(frozen=True)
+class EmployerString:
+    """One raw EMPLOYER string mapped to an employer: how it joined, and the live rows carrying it."""
+
+    raw_employer: str
+    method: str
+    score: Decimal | None  # method similar: how surely it joined
+    kind: str | None  # method similar: the kind of string evidence
+    rows: int
+
+
+_STRINGS_SQL = """
+SELECT a.raw_employer, a.method, a.score, a.evidence ->> 'kind' AS kind, coalesce(c.n, 0) AS rows
+FROM core.employer_alias a
+LEFT JOIN (SELECT raw_employer, count(*) AS n FROM core.contribution
+           WHERE employer_key = %(key)s AND deleted_at IS NULL GROUP BY raw_employer) c USING (raw_employer)
+WHERE a.employer_key = %(key)s
+ORDER BY rows DESC, a.raw_employer
+"""
+
+
+def employer_strings(conn: psycopg.Connection, employer_key: int) -> list[EmployerString]:
+    """Every raw string merged into the employer, most rows first (issue #19: what X is made of)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return [
+            EmployerString(r["raw_employer"], r["method"], r["score"], r["kind"], int(r["rows"]))
+            for r in cur.execute(_STRINGS_SQL, {"key": employer_key})
+        ]
+
+
+@dataclass(frozen=True)
 class Explanation:
     entity: EntityRef
     method_version: str
@@ -104,6 +134,7 @@ class Explanation:
     recipients: list[RecipientLine]
     flows: list[FlowLine] = field(default_factory=list)  # lean-2026.2: committees money went through
     own_pac: dict[str, Any] | None = None  # lean-2026.2, employers: their own PAC and its score
+    strings: list[EmployerString] = field(default_factory=list)  # employers: the raw strings merged into it
 
     @property
     def recipients_title(self) -> str:
@@ -213,4 +244,5 @@ def explain_entity(
                 _LINES_SQL.format(scope=(V2_SCOPE if method_version == METHOD_V2 else _SCOPE)[entity_type]), {"key": entity.key, "top": top}
             )
         ]
-    return Explanation(entity, method_version, row["as_of"], window, row, lines, flows, own_pac)
+    strings = employer_strings(conn, entity.key) if entity_type == "employer" else []
+    return Explanation(entity, method_version, row["as_of"], window, row, lines, flows, own_pac, strings)

@@ -157,3 +157,29 @@ def test_explain_unknown_or_unscored_entity_is_a_clear_error(
         explain_entity(conn, "employer", "MICROSOFT", as_of=dt.date(2020, 6, 30))
     with pytest.raises(DataError, match="Unknown entity type"):
         explain_entity(conn, "donor", "X")
+
+
+def test_explain_employer_lists_the_strings_merged_into_it(scored: CoreRows, conn: psycopg.Connection) -> None:
+    """Issue #19: `explain employer X` shows which raw EMPLOYER strings make up X, with their rows."""
+    key = scored.employers["MICROSOFT"]
+    conn.execute(
+        "INSERT INTO core.employer_alias (raw_employer, employer_key, method, confidence, map_version, score, evidence) "
+        "VALUES ('MICROSOFT CORP', %(k)s, 'alias', 1.0, 'test', NULL, NULL), "
+        "('MICROSFT', %(k)s, 'similar', 0.9, 'test', 0.87, '{\"kind\": \"typo\"}'), "
+        "('MICROSOFT NEVER USED', %(k)s, 'exact', 1.0, 'test', NULL, NULL)",
+        {"k": key},
+    )
+    conn.execute(
+        "UPDATE core.contribution SET raw_employer = CASE WHEN amount >= 250 THEN 'MICROSOFT CORP' ELSE 'MICROSFT' END "
+        "WHERE employer_key = %s",
+        (key,),
+    )
+    conn.commit()
+    strings = explain_entity(conn, "employer", "MICROSOFT").strings
+    assert [(s.raw_employer, s.method, s.kind, s.rows) for s in strings] == [
+        ("MICROSFT", "similar", "typo", 2),
+        ("MICROSOFT CORP", "alias", None, 2),
+        ("MICROSOFT NEVER USED", "exact", None, 0),
+    ]
+    assert strings[0].score == Decimal("0.87")
+    assert explain_entity(conn, "committee", "C00000020", as_of=AS_OF).strings == []
