@@ -398,16 +398,10 @@ def setup_employer_match(ctx: Context) -> Callable[[], int]:
     """Untimed: the file's counted rows (employer, occupation, state, ZIP, recipient) as normalize
     groups them. Timed: the per-string map plus similar-name candidates and decisions
     (``cluster_rows``, the decisions normalize stores). Rows reported: distinct EMPLOYER strings."""
-    from collections import Counter
+    from fecflow.normalize.employer_similarity import cluster_rows, count_itcont_rows
 
-    from fecflow.normalize.employer_similarity import cluster_rows
-
-    counts: Counter[tuple[str, str | None, str | None, str | None, str | None]] = Counter()
     with ctx.path.open(encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            f = line.rstrip("\n").split("|")
-            counts[(f[11], f[12] or None, f[9] or None, f[10] or None, f[0])] += 1
-    rows = [(*key, n) for key, n in counts.items()]
+        rows = count_itcont_rows(fh)
     strings = len({r[0] for r in rows})
 
     def work() -> int:

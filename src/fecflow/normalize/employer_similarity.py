@@ -412,6 +412,16 @@ def resolve(
 RowCounts = tuple[str, str | None, str | None, str | None, str | None, int]
 
 
+def count_itcont_rows(lines: Iterable[str]) -> list[RowCounts]:
+    """Raw itcont lines grouped as :func:`cluster_rows` takes them: (employer, occupation, state, ZIP,
+    recipient committee, n). For tools and tests that read files; normalize groups in SQL."""
+    counts: Counter[tuple[str, str | None, str | None, str | None, str | None]] = Counter()
+    for line in lines:
+        f = line.rstrip("\n").split("|")
+        counts[(f[11], f[12] or None, f[9] or None, f[10] or None, f[0])] += 1
+    return [(*key, n) for key, n in counts.items()]
+
+
 def cluster_rows(
     rows: Iterable[RowCounts], *, corporate_pacs: Iterable[str] = (), fixed: Iterable[str] = ()
 ) -> dict[str, str]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from fecflow.normalize import employers as em
-from fecflow.normalize.employer_similarity import RowCounts, cluster_rows
+from fecflow.normalize.employer_similarity import RowCounts, cluster_rows, count_itcont_rows
 from fecflow.normalize.employers import EmployerMatch
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -95,14 +94,12 @@ GOAL_RECALL = 0.85
 
 def _counted_rows(paths: list[Path]) -> list[RowCounts]:
     """(employer, occupation, state, zip, committee, n) of itcont files, as normalize counts them."""
-    counts: Counter[tuple[str, str | None, str | None, str | None, str | None]] = Counter()
+    lines: list[str] = []
     for path in paths:
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                f = line.rstrip("\n").split("|")
-                counts[(f[11], f[12] or None, f[9] or None, f[10] or None, f[0])] += 1
-    return [(*key, n) for key, n in counts.items()]
+            lines.extend(fh)
+    return count_itcont_rows(lines)
 
 
 def _corporate_pacs(paths: list[Path]) -> set[str]:
