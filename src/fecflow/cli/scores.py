@@ -8,7 +8,6 @@ Registered in ``cli/app.py`` with::
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,8 +45,6 @@ console = Console(highlight=False)
 SIDE_LABEL = {"D": "D", "R": "R", "O": "other party", None: "undetermined"}
 
 
-def _parse_date(text: str) -> dt.date:
-    return parse_date(text, "--as-of")
 
 
 def _lookback_option() -> int:
@@ -96,7 +93,7 @@ def compute(
     docs/data/leaning-score.md.
     """
     state: AppState = ctx.obj
-    day = _parse_date(as_of)
+    day = parse_date(as_of, "--as-of")
     args = ScoreArgs(day, lookback_months, method_version=method)
     recorded = {
         "as_of": day.isoformat(),
@@ -141,7 +138,7 @@ def export(
     method: str = _method_option(),
 ) -> None:
     """Export the current scores of one as-of date, one row per entity (unscored ones with a reason)."""
-    day = _parse_date(as_of)
+    day = parse_date(as_of, "--as-of")
     output = check_output_target(output)  # before connecting: a bad target is the first error
     with _read_connection(ctx) as conn:
         result = export_scores(
@@ -282,7 +279,7 @@ def explain(
 
     Example: fecflow explain employer MICROSOFT
     """
-    day = _parse_date(as_of) if as_of else None
+    day = parse_date(as_of, "--as-of") if as_of else None
     with _read_connection(ctx) as conn:
         explanation = explain_entity(
             conn,
