@@ -70,6 +70,8 @@ DEFAULT_PARAMS = MethodParams()
 # ------------------------------------------------------------------------------- lean-2026.2
 METHOD_V2 = "lean-2026.2"
 METHOD_VERSIONS = (METHOD_VERSION, METHOD_V2)
+# What every entrance (pipeline, CLI, explain, export, explorer) uses when the user names no method.
+METHOD_DEFAULT = METHOD_V2
 
 DESCRIPTION_V2 = (
     "Partisan share R / (D + R) with money to committees that are not candidates or parties passed on "
