@@ -270,9 +270,9 @@ def setup_score(ctx: Context) -> Callable[[], int]:
     from fecflow.db import ops
     from fecflow.pipeline import steps
     from fecflow.pipeline.args import ScoreArgs
-    from fecflow.pipeline.reports import METHOD_VERSION
+    from fecflow.pipeline.reports import METHOD_DEFAULT
 
-    method = ctx.option or METHOD_VERSION
+    method = ctx.option or METHOD_DEFAULT
 
     def work() -> int:
         with psycopg.connect(ctx.url) as conn:

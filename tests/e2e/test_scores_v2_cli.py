@@ -1,4 +1,5 @@
-"""`--method lean-2026.2` on `fecflow scores compute`, `explain` and `export`, in a subprocess."""
+"""lean-2026.2 on `fecflow scores compute`, `explain` and `export`, in a subprocess: the default method
+(no `--method`) and the explicit option give the same rows."""
 
 from __future__ import annotations
 
@@ -29,13 +30,21 @@ def data(db_url: str) -> str:
         core.campaign("H8DEM0001", "DEM", "C00000001")
         core.campaign("H8REP0001", "REP", "C00000003")
         core.committee("C00000020", committee_type="Q", name="ISSUES PAC")
-        core.committee("C00000040", committee_type="Q", name="MICROSOFT CORPORATION POLITICAL ACTION COMMITTEE")
+        core.committee(
+            "C00000040", committee_type="Q", name="MICROSOFT CORPORATION POLITICAL ACTION COMMITTEE"
+        )
         conn.execute("UPDATE core.committee SET organization_type = 'C' WHERE committee_id = 'C00000040'")
         link_sponsors(conn, run_id=core.run())
         core.employer("MICROSOFT")
-        core.give("C00000003", 900, "2018-03-01", source="pas2", contributor="C00000020", candidate="H8REP0001")
-        core.give("C00000001", 100, "2018-03-02", source="pas2", contributor="C00000020", candidate="H8DEM0001")
-        core.give("C00000003", 500, "2018-03-03", source="pas2", contributor="C00000040", candidate="H8REP0001")
+        core.give(
+            "C00000003", 900, "2018-03-01", source="pas2", contributor="C00000020", candidate="H8REP0001"
+        )
+        core.give(
+            "C00000001", 100, "2018-03-02", source="pas2", contributor="C00000020", candidate="H8DEM0001"
+        )
+        core.give(
+            "C00000003", 500, "2018-03-03", source="pas2", contributor="C00000040", candidate="H8REP0001"
+        )
         core.give("C00000040", 2000, "2018-04-01", donor="P", employer="MICROSOFT")  # payroll, own PAC
         core.give("C00000020", 300, "2018-04-01", donor="A", employer="MICROSOFT")
         core.give("C00000001", 200, "2018-04-02", donor="B", employer="MICROSOFT")
@@ -44,11 +53,13 @@ def data(db_url: str) -> str:
 
 
 def test_method_option_end_to_end(tmp_path: Path, data: str) -> None:
-    computed = run(tmp_path, data, "scores", "compute", "--as-of", "2019-03-31", *V2)
+    computed = run(tmp_path, data, "scores", "compute", "--as-of", "2019-03-31")  # the default method
     assert computed.returncode == 0, computed.stderr
     assert "leaning scores lean-2026.2" in computed.stdout
+    explicit = run(tmp_path, data, "scores", "compute", "--as-of", "2019-03-31", *V2)
+    assert explicit.returncode == 0 and "opened 0" in explicit.stdout, explicit.stdout  # the same rows
 
-    explained = run(tmp_path, data, "explain", "employer", "MICROSOFT", *V2)
+    explained = run(tmp_path, data, "explain", "employer", "MICROSOFT")
     assert explained.returncode == 0, explained.stderr
     out = " ".join(explained.stdout.split())
     assert "method lean-2026.2" in out
@@ -61,7 +72,7 @@ def test_method_option_end_to_end(tmp_path: Path, data: str) -> None:
     assert "C00000040" not in recipients  # the own PAC is reported apart, not as a recipient
 
     csv_path = tmp_path / "v2.csv"
-    exported = run(tmp_path, data, "scores", "export", "--as-of", "2019-03-31", "--output", str(csv_path), *V2)
+    exported = run(tmp_path, data, "scores", "export", "--as-of", "2019-03-31", "--output", str(csv_path))
     assert exported.returncode == 0, exported.stderr
     ms = next(r for r in csv.DictReader(csv_path.open(newline="")) if r["entity_id"] == "MICROSOFT")
     assert (ms["method_version"], ms["own_pac_committee_id"], ms["own_pac_amount"]) == (

@@ -25,7 +25,7 @@ from fecflow.pipeline import steps
 from fecflow.pipeline.args import DEFAULT_LOOKBACK_MONTHS, MAX_LOOKBACK_MONTHS, ScoreArgs
 from fecflow.pipeline.reports import (
     ENTITY_TYPES,
-    METHOD_VERSION,
+    METHOD_DEFAULT,
     METHOD_VERSIONS,
     Explanation,
     check_output_target,
@@ -59,7 +59,7 @@ def _lookback_option() -> int:
 
 def _method_option() -> str:
     return typer.Option(
-        METHOD_VERSION,
+        METHOD_DEFAULT,
         "--method",
         help=f"Leaning method version: {' or '.join(METHOD_VERSIONS)} (docs/data/leaning-score.md).",
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from fecflow.catalog import NORMALIZED_FILE_TYPES
-from fecflow.scores.method import METHOD_VERSION
+from fecflow.scores.method import METHOD_DEFAULT
 from fecflow.scores.windows import DEFAULT_LOOKBACK_MONTHS, MAX_LOOKBACK_MONTHS
 
 __all__ = [
@@ -95,7 +95,7 @@ class ScoreArgs:
 
     as_of: dt.date | None = None
     lookback_months: int = DEFAULT_LOOKBACK_MONTHS
-    method_version: str = METHOD_VERSION
+    method_version: str = METHOD_DEFAULT
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from psycopg.rows import dict_row
 
 from fecflow.db import ops
 from fecflow.db.status import DatabaseSummary, database_summary
-from fecflow.scores import METHOD_VERSION, METHOD_VERSIONS
+from fecflow.scores import METHOD_DEFAULT, METHOD_VERSIONS
 from fecflow.scores.explain import Explanation, explain_entity
 from fecflow.scores.export import FORMATS as SCORE_FORMATS
 from fecflow.scores.export import ExportResult, export_scores
@@ -25,7 +25,7 @@ from fecflow.staging.export import export_source_file
 
 __all__ = [
     "ENTITY_TYPES",
-    "METHOD_VERSION",
+    "METHOD_DEFAULT",
     "METHOD_VERSIONS",
     "SCORE_FORMATS",
     "DatabaseSummary",

@@ -2,7 +2,7 @@
 
 Reads ``core`` and ``ref`` tables only (never ``fecflow.normalize``). Modules, one concept each:
 
-``method``      METHOD_VERSION, the parameters, registration in ``scores.method``
+``method``      METHOD_V1/METHOD_V2/METHOD_DEFAULT, the parameters, registration in ``scores.method``
 ``windows``     rolling windows ending at ``as_of`` (inclusive bounds)
 ``beta``        regularized incomplete beta and Beta quantiles (pure Python)
 ``formula``     share, shrinkage, credible interval, minimum support, NULL reasons
@@ -28,6 +28,6 @@ The method is documented in ``docs/data/leaning-score.md``.
 """
 
 from fecflow.scores.engine import ScoreResult, compute_scores
-from fecflow.scores.method import METHOD_DEFAULT, METHOD_V2, METHOD_VERSION, METHOD_VERSIONS
+from fecflow.scores.method import METHOD_DEFAULT, METHOD_V1, METHOD_V2, METHOD_VERSIONS
 
-__all__ = ["METHOD_DEFAULT", "METHOD_V2", "METHOD_VERSION", "METHOD_VERSIONS", "ScoreResult", "compute_scores"]
+__all__ = ["METHOD_DEFAULT", "METHOD_V1", "METHOD_V2", "METHOD_VERSIONS", "ScoreResult", "compute_scores"]

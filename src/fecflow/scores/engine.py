@@ -27,8 +27,8 @@ from fecflow.scores.method import (
     DEFAULT_PARAMS,
     DEFAULT_PARAMS_V2,
     ENTITY_TYPES,
+    METHOD_DEFAULT,
     METHOD_V2,
-    METHOD_VERSION,
     METHOD_VERSIONS,
     MethodParams,
     register_method,
@@ -104,7 +104,7 @@ def compute_scores(
     run_id: int,
     as_of: dt.date,
     lookback_months: int = DEFAULT_LOOKBACK_MONTHS,
-    method_version: str = METHOD_VERSION,
+    method_version: str = METHOD_DEFAULT,
 ) -> ScoreResult:
     """Score every candidate, committee, employer and industry with money in the window ending at ``as_of``."""
     started = time.perf_counter()

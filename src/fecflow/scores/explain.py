@@ -22,7 +22,7 @@ from fecflow.errors import DataError
 from fecflow.scores.alignment import SIDE_BASIS, build_alignment, side_joins
 from fecflow.scores.explain_v2 import V2_SCOPE, FlowLine, explain_flows
 from fecflow.scores.facts import build_facts
-from fecflow.scores.method import DEFAULT_PARAMS, ENTITY_TYPES, METHOD_V2, METHOD_VERSION
+from fecflow.scores.method import DEFAULT_PARAMS, ENTITY_TYPES, METHOD_DEFAULT, METHOD_V2
 from fecflow.scores.store import EXTRA_COLUMNS
 from fecflow.scores.windows import DEFAULT_LOOKBACK_MONTHS, Window, window_ending
 
@@ -199,7 +199,7 @@ def explain_entity(
     *,
     as_of: dt.date | None = None,
     lookback_months: int = DEFAULT_LOOKBACK_MONTHS,
-    method_version: str = METHOD_VERSION,
+    method_version: str = METHOD_DEFAULT,
     top: int = 10,
 ) -> Explanation:
     """The stored score of an entity (latest ``as_of`` unless given) and its top recipients."""

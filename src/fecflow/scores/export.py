@@ -23,7 +23,7 @@ from typing import Any
 import psycopg
 
 from fecflow.errors import ConfigError, DataError
-from fecflow.scores.method import METHOD_VERSION
+from fecflow.scores.method import METHOD_DEFAULT
 from fecflow.scores.windows import DEFAULT_LOOKBACK_MONTHS, Window, window_ending
 from fecflow.sources.output import atomic_output, check_output_target
 
@@ -93,7 +93,7 @@ class ExportResult:
 
 
 def fetch_current_scores(
-    conn: psycopg.Connection, *, as_of: dt.date, window: Window, method_version: str = METHOD_VERSION
+    conn: psycopg.Connection, *, as_of: dt.date, window: Window, method_version: str = METHOD_DEFAULT
 ) -> list[tuple[Any, ...]]:
     """Current rows as tuples in :data:`EXPORT_COLUMNS` order, sorted by entity type and id."""
     params = {"method": method_version, "as_of": as_of, "start": window.start, "end": window.end}
@@ -151,7 +151,7 @@ def export_scores(
     output: Path,
     fmt: str = "csv",
     lookback_months: int = DEFAULT_LOOKBACK_MONTHS,
-    method_version: str = METHOD_VERSION,
+    method_version: str = METHOD_DEFAULT,
 ) -> ExportResult:
     """Write the current scores of ``as_of`` to ``output`` (atomically: a temp file, then rename)."""
     if fmt not in FORMATS:

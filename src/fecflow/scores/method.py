@@ -15,7 +15,7 @@ from psycopg.types.json import Jsonb
 
 from fecflow.errors import DataError
 
-METHOD_VERSION = "lean-2026.1"
+METHOD_V1 = "lean-2026.1"
 
 ENTITY_TYPES = ("candidate", "committee", "employer", "industry")
 
@@ -69,7 +69,7 @@ DEFAULT_PARAMS = MethodParams()
 
 # ------------------------------------------------------------------------------- lean-2026.2
 METHOD_V2 = "lean-2026.2"
-METHOD_VERSIONS = (METHOD_VERSION, METHOD_V2)
+METHOD_VERSIONS = (METHOD_V1, METHOD_V2)
 # What every entrance (pipeline, CLI, explain, export, explorer) uses when the user names no method.
 METHOD_DEFAULT = METHOD_V2
 
@@ -129,6 +129,6 @@ def register_method(
     if row[0] != wanted:
         raise DataError(
             f"Method version {method_version!r} is already registered with different parameters.",
-            hint="A changed formula needs a new METHOD_VERSION (fecflow.scores.method); "
+            hint="A changed formula needs a new method version (fecflow.scores.method); "
             "scores of one version are never rewritten.",
         )

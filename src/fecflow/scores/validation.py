@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from fecflow.scores.method import METHOD_VERSION
+from fecflow.scores.method import METHOD_DEFAULT
 from fecflow.scores.windows import DEFAULT_LOOKBACK_MONTHS, window_ending
 
 
@@ -47,7 +47,7 @@ def candidate_party_auc(
     *,
     as_of: dt.date,
     lookback_months: int = DEFAULT_LOOKBACK_MONTHS,
-    method_version: str = METHOD_VERSION,
+    method_version: str = METHOD_DEFAULT,
     min_donors: int = 20,
 ) -> PartyAuc:
     """AUC of current candidate scores (with >= ``min_donors`` donors) predicting R over D party."""

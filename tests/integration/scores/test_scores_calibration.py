@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from fecflow.scores.method import METHOD_V2, METHOD_VERSION
+from fecflow.scores.method import METHOD_V1, METHOD_V2
 
 pytestmark = pytest.mark.integration
 
@@ -47,8 +47,8 @@ def report(pg_admin_url: str, template_db: str, tmp_path_factory: pytest.TempPat
 
 @pytest.mark.parametrize("entity_type", ["employer", "committee"])
 def test_lean_2026_2_intervals_cover_the_truth(report: dict[str, Any], entity_type: str) -> None:
-    new, old = report["methods"][METHOD_V2][entity_type], report["methods"][METHOD_VERSION][entity_type]
-    print(f"\n{entity_type}: {METHOD_V2} {new}\n{entity_type}: {METHOD_VERSION} {old}")  # lean-2026.1: shown only
+    new, old = report["methods"][METHOD_V2][entity_type], report["methods"][METHOD_V1][entity_type]
+    print(f"\n{entity_type}: {METHOD_V2} {new}\n{entity_type}: {METHOD_V1} {old}")  # lean-2026.1: shown only
     assert new["n"] >= 0.9 * new["truths"]  # almost every entity with a truth is scored
     assert BAND[0] <= new["coverage"] <= BAND[1], new
 

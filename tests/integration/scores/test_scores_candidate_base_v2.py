@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from fecflow.scores import compute_scores
-from fecflow.scores.method import DEFAULT_PARAMS_V2, METHOD_V2, METHOD_VERSION
+from fecflow.scores.method import DEFAULT_PARAMS_V2, METHOD_V1, METHOD_V2
 from integration.scores.core_rows import CoreRows
 
 pytestmark = pytest.mark.integration
@@ -41,11 +41,11 @@ def test_a_base_of_11_donors_out_of_190000_gets_no_score(core: CoreRows, conn: p
     for i in range(1, 12):  # 11 of them also gave to the Republican
         core.give("C00000003", 100, "2018-07-01", donor=f"D{i}")
     core.commit()
-    for method in (METHOD_VERSION, METHOD_V2):
+    for method in (METHOD_V1, METHOD_V2):
         compute_scores(conn, run_id=core.run(), as_of=AS_OF, method_version=method)
 
     key = core.candidates["P8DEM0001"]
-    old_score, _, old_donors, _, _ = _candidate(conn, key, METHOD_VERSION)
+    old_score, _, old_donors, _, _ = _candidate(conn, key, METHOD_V1)
     assert old_score is not None and old_score > 0.5 and old_donors == 11  # confidently inverted
     score, reason, n_donors, donor_share, dollar_share = _candidate(conn, key, METHOD_V2)
     assert score is None and reason.startswith("unrepresentative_base:")

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from fecflow.errors import DataError
-from fecflow.scores import METHOD_VERSION, compute_scores
+from fecflow.scores import METHOD_V1, compute_scores
 from integration.scores.core_rows import CoreRows
 
 pytestmark = pytest.mark.integration
@@ -89,7 +89,7 @@ def test_employer_score_counts_nets_and_shrinks(world: CoreRows, conn: psycopg.C
     )
     world.commit()
 
-    result = compute_scores(conn, run_id=world.run(), as_of=AS_OF)
+    result = compute_scores(conn, run_id=world.run(), as_of=AS_OF, method_version=METHOD_V1)
 
     row = score_row(conn, "employer", world.employers["ACME CORP"])
     # D = 100 + 100 - 50 = 150, R = 300: share 2/3 over 3 donors; Beta(3*2/3 + 1, 3*1/3 + 1) = Beta(3, 2).
@@ -138,7 +138,7 @@ def test_committee_giving_only_to_republicans_scores_near_one(
     )  # the mirror of someone's 24K: never
     world.commit()
 
-    compute_scores(conn, run_id=world.run(), as_of=AS_OF)
+    compute_scores(conn, run_id=world.run(), as_of=AS_OF, method_version=METHOD_V1)
 
     row = score_row(conn, "committee", world.committees["C00000020"])
     # R = 1000 + 2000 + 500 + 300 - 500 = 3300 over 4 contributions (the refund is not evidence):
@@ -178,7 +178,7 @@ def test_no_partisan_money_is_null_with_reason_never_half(world: CoreRows, conn:
     world.give("C00000003", 100, "2018-05-01", donor="R1", employer="RETIRED")
     world.commit()
 
-    compute_scores(conn, run_id=world.run(), as_of=AS_OF)
+    compute_scores(conn, run_id=world.run(), as_of=AS_OF, method_version=METHOD_V1)
 
     green = score_row(conn, "employer", world.employers["GREEN THINGS LLC"])
     assert green["score"] is None and green["reason"].startswith("no_partisan_money:")
@@ -204,7 +204,7 @@ def test_window_bounds_are_inclusive(world: CoreRows, conn: psycopg.Connection) 
     world.give("C00000001", 100, "2017-03-31", donor="M", employer="EDGE LLP")
     world.commit()
 
-    compute_scores(conn, run_id=world.run(), as_of=AS_OF)
+    compute_scores(conn, run_id=world.run(), as_of=AS_OF, method_version=METHOD_V1)
 
     row = score_row(conn, "employer", world.employers["EDGE LLP"])
     assert (row["rep"], row["dem"], row["n_contributions"], row["n_donors"]) == (
@@ -230,7 +230,7 @@ def test_candidate_donor_base_is_leave_one_out(world: CoreRows, conn: psycopg.Co
     give("C00000001", 40, "2018-05-01", donor=None)  # no donor key: excluded
     world.commit()
 
-    compute_scores(conn, run_id=world.run(), as_of=AS_OF)
+    compute_scores(conn, run_id=world.run(), as_of=AS_OF, method_version=METHOD_V1)
 
     row = score_row(conn, "candidate", world.candidates["H8DEM0001"])
     # rep = 100*0.75 + 200*0 + 100*0.5 = 125; dem = 25 + 200 + 50 = 275; share 0.3125 over 3 donors:
@@ -247,7 +247,7 @@ def test_candidate_donor_base_is_leave_one_out(world: CoreRows, conn: psycopg.Co
 def test_candidate_without_donors_elsewhere_is_null(world: CoreRows, conn: psycopg.Connection) -> None:
     world.give("C00000004", 100, "2018-05-01", donor="ONLY")
     world.commit()
-    compute_scores(conn, run_id=world.run(), as_of=AS_OF)
+    compute_scores(conn, run_id=world.run(), as_of=AS_OF, method_version=METHOD_V1)
     row = score_row(conn, "candidate", world.candidates["S8REP0002"])
     assert row["score"] is None and row["reason"].startswith("no_donor_partisan_elsewhere:")
     assert row["other"] == Decimal("100.00")
@@ -271,7 +271,7 @@ def test_unaligned_committees_are_aligned_from_their_giving_to_a_fixed_point(
         world.give("C00000021", 100, "2018-08-01", donor=donor, employer="CHAIN INC")
     world.commit()
 
-    result = compute_scores(conn, run_id=world.run(), as_of=AS_OF)
+    result = compute_scores(conn, run_id=world.run(), as_of=AS_OF, method_version=METHOD_V1)
 
     assert result.alignment.converged and result.alignment.iterations == 4
     assert result.alignment.committees["derived:R"] == 3
@@ -298,7 +298,7 @@ def test_industry_scores_at_mapped_level_and_sector(world: CoreRows, conn: psyco
     world.give("C00000001", 100, "2018-05-02", donor="S1", employer="LAWCO")  # S1 lists both employers
     world.commit()
 
-    compute_scores(conn, run_id=world.run(), as_of=AS_OF)
+    compute_scores(conn, run_id=world.run(), as_of=AS_OF, method_version=METHOD_V1)
 
     sector = score_row(conn, "industry", world.industries["54"])
     # D = 700, R = 600 over 5 distinct donors (S1 counted once).
@@ -318,13 +318,13 @@ def test_missing_party_reference_is_a_clear_error(core: CoreRows, conn: psycopg.
     conn.execute("DELETE FROM ref.party")
     conn.commit()
     with pytest.raises(DataError, match="ref.party"):
-        compute_scores(conn, run_id=core.run(), as_of=AS_OF)
+        compute_scores(conn, run_id=core.run(), as_of=AS_OF, method_version=METHOD_V1)
     status = conn.execute("SELECT status FROM ops.ingest_run_audits WHERE stage = 'scores'").fetchone()
     assert status == ("failed",)
 
 
 def test_method_row_and_audit_are_recorded(world: CoreRows, conn: psycopg.Connection) -> None:
-    result = compute_scores(conn, run_id=world.run(), as_of=AS_OF)
+    result = compute_scores(conn, run_id=world.run(), as_of=AS_OF, method_version=METHOD_V1)
     audit = conn.execute(
         "SELECT status, window_start, window_end, counts FROM ops.ingest_run_audits WHERE audit_id = %s",
         (result.audit_id,),
@@ -332,6 +332,6 @@ def test_method_row_and_audit_are_recorded(world: CoreRows, conn: psycopg.Connec
     assert audit is not None and audit[:3] == ("succeeded", dt.date(2017, 4, 1), AS_OF)
     assert audit[3]["opened"] == result.stored.opened and "employer_scored" in audit[3]
     params = conn.execute(
-        "SELECT params FROM scores.method WHERE method_version = %s", (METHOD_VERSION,)
+        "SELECT params FROM scores.method WHERE method_version = %s", (METHOD_V1,)
     ).fetchone()
     assert params is not None and params[0]["prior_strength"] == 2.0 and params[0]["prior_mean"] == 0.5

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from fecflow.errors import ConfigError, DataError
-from fecflow.scores import compute_scores
+from fecflow.scores import METHOD_V1, compute_scores
 from fecflow.scores.explain import explain_entity
 from fecflow.scores.export import EXPORT_COLUMNS, export_scores
 from integration.scores.core_rows import CoreRows
@@ -43,7 +43,7 @@ def scored(core: CoreRows, conn: psycopg.Connection) -> CoreRows:
     core.give("C00000005", 100, "2018-05-01", donor="Q", employer="QUIET LLC")
     core.give("C00000003", 1000, "2018-05-01", source="pas2", contributor="C00000020", candidate="H8REP0001")
     core.commit()
-    compute_scores(conn, run_id=core.run(), as_of=AS_OF)
+    compute_scores(conn, run_id=core.run(), as_of=AS_OF, method_version=METHOD_V1)
     return core
 
 
@@ -51,7 +51,7 @@ def test_csv_export_has_one_row_per_entity_with_the_documented_columns(
     scored: CoreRows, conn: psycopg.Connection, tmp_path: Path
 ) -> None:
     out = tmp_path / "scores.csv"
-    result = export_scores(conn, as_of=AS_OF, output=out)
+    result = export_scores(conn, as_of=AS_OF, output=out, method_version=METHOD_V1)
     with out.open(newline="") as fh:
         reader = csv.DictReader(fh)
         assert tuple(reader.fieldnames or ()) == EXPORT_COLUMNS
@@ -79,15 +79,15 @@ def test_csv_export_has_one_row_per_entity_with_the_documented_columns(
 
 def test_export_errors_are_clear(scored: CoreRows, conn: psycopg.Connection, tmp_path: Path) -> None:
     with pytest.raises(DataError) as missing:
-        export_scores(conn, as_of=dt.date(2020, 1, 31), output=tmp_path / "x.csv")
+        export_scores(conn, as_of=dt.date(2020, 1, 31), output=tmp_path / "x.csv", method_version=METHOD_V1)
     assert "fecflow scores compute --as-of 2020-01-31" in (missing.value.hint or "")
     assert not (tmp_path / "x.csv").exists()
 
 
 def test_export_parquet_matches_csv(scored: CoreRows, conn: psycopg.Connection, tmp_path: Path) -> None:
     pq: Any = importlib.import_module("pyarrow.parquet")  # a dev dependency: `make test` installs it
-    export_scores(conn, as_of=AS_OF, output=tmp_path / "s.csv")
-    result = export_scores(conn, as_of=AS_OF, output=tmp_path / "s.parquet", fmt="parquet")
+    export_scores(conn, as_of=AS_OF, output=tmp_path / "s.csv", method_version=METHOD_V1)
+    result = export_scores(conn, as_of=AS_OF, output=tmp_path / "s.parquet", fmt="parquet", method_version=METHOD_V1)
     table = pq.read_table(tmp_path / "s.parquet")
     assert table.column_names == list(EXPORT_COLUMNS) and table.num_rows == result.rows
     assert str(table.schema.field("score").type) == "decimal128(6, 5)"
@@ -114,13 +114,13 @@ def test_export_parquet_without_pyarrow_is_a_clear_error(
 
     monkeypatch.setattr(importlib, "import_module", no_pyarrow)
     with pytest.raises(ConfigError) as no_arrow:
-        export_scores(conn, as_of=AS_OF, output=tmp_path / "x.parquet", fmt="parquet")
+        export_scores(conn, as_of=AS_OF, output=tmp_path / "x.parquet", fmt="parquet", method_version=METHOD_V1)
     assert "fecflow[parquet]" in (no_arrow.value.hint or "")
     assert not list(tmp_path.iterdir())
 
 
 def test_explain_employer_lists_recipients_with_alignment(scored: CoreRows, conn: psycopg.Connection) -> None:
-    ex = explain_entity(conn, "employer", "microsoft")
+    ex = explain_entity(conn, "employer", "microsoft", method_version=METHOD_V1)
     assert ex.entity.entity_id == "MICROSOFT" and ex.as_of == AS_OF
     assert ex.score["score"] == Decimal("0.30000")
     lines = [
@@ -134,9 +134,9 @@ def test_explain_employer_lists_recipients_with_alignment(scored: CoreRows, conn
 
 
 def test_explain_committee_and_candidate(scored: CoreRows, conn: psycopg.Connection) -> None:
-    pac = explain_entity(conn, "committee", "C00000020", as_of=AS_OF)
+    pac = explain_entity(conn, "committee", "C00000020", as_of=AS_OF, method_version=METHOD_V1)
     assert [(r.recipient_id, r.side) for r in pac.recipients] == [("H8REP0001", "R")]
-    cand = explain_entity(conn, "candidate", "H8REP0001")
+    cand = explain_entity(conn, "candidate", "H8REP0001", method_version=METHOD_V1)
     # H8REP0001's donors A and C: A also gave 500 to H8DEM0001 (the leave-one-out base).
     assert [(r.recipient_id, r.amount) for r in cand.recipients] == [("C00000001", Decimal("500.00"))]
     assert cand.score["reason"].startswith("insufficient_support")
@@ -146,17 +146,17 @@ def test_explain_unknown_or_unscored_entity_is_a_clear_error(
     scored: CoreRows, conn: psycopg.Connection
 ) -> None:
     with pytest.raises(DataError) as unknown:
-        explain_entity(conn, "employer", "MICRO")
+        explain_entity(conn, "employer", "MICRO", method_version=METHOD_V1)
     assert "No employer 'MICRO'" in unknown.value.message and "MICROSOFT" in (unknown.value.hint or "")
     scored.employer("NO MONEY INC")
     scored.commit()
     with pytest.raises(DataError) as unscored:
-        explain_entity(conn, "employer", "NO MONEY INC")
+        explain_entity(conn, "employer", "NO MONEY INC", method_version=METHOD_V1)
     assert "fecflow scores compute" in (unscored.value.hint or "")
     with pytest.raises(DataError):
-        explain_entity(conn, "employer", "MICROSOFT", as_of=dt.date(2020, 6, 30))
+        explain_entity(conn, "employer", "MICROSOFT", as_of=dt.date(2020, 6, 30), method_version=METHOD_V1)
     with pytest.raises(DataError, match="Unknown entity type"):
-        explain_entity(conn, "donor", "X")
+        explain_entity(conn, "donor", "X", method_version=METHOD_V1)
 
 
 def test_explain_employer_lists_the_strings_merged_into_it(scored: CoreRows, conn: psycopg.Connection) -> None:
@@ -175,11 +175,11 @@ def test_explain_employer_lists_the_strings_merged_into_it(scored: CoreRows, con
         (key,),
     )
     conn.commit()
-    strings = explain_entity(conn, "employer", "MICROSOFT").strings
+    strings = explain_entity(conn, "employer", "MICROSOFT", method_version=METHOD_V1).strings
     assert [(s.raw_employer, s.method, s.kind, s.rows) for s in strings] == [
         ("MICROSFT", "similar", "typo", 2),
         ("MICROSOFT CORP", "alias", None, 2),
         ("MICROSOFT NEVER USED", "exact", None, 0),
     ]
     assert strings[0].score == Decimal("0.87")
-    assert explain_entity(conn, "committee", "C00000020", as_of=AS_OF).strings == []
+    assert explain_entity(conn, "committee", "C00000020", as_of=AS_OF, method_version=METHOD_V1).strings == []

@@ -19,7 +19,7 @@ from fecflow.scores import compute_scores
 from fecflow.scores.beta import beta_interval
 from fecflow.scores.explain import explain_entity
 from fecflow.scores.export import export_scores
-from fecflow.scores.method import METHOD_V2, METHOD_VERSION
+from fecflow.scores.method import METHOD_V1, METHOD_V2
 from integration.scores.core_rows import CoreRows
 
 pytestmark = pytest.mark.integration
@@ -213,8 +213,8 @@ def test_gifts_to_the_employers_own_pac_are_reported_apart(world: CoreRows, conn
     assert (acme["dem_amount"], acme["rep_amount"], acme["flowed_amount"]) == (Decimal("100.00"), 0, 0)
     assert acme["score"] == _q(_shrunk(1.0, 0.0))
     # lean-2026.1 side by side: the payroll money decides its score (the PAC is derived R).
-    _compute(world, METHOD_VERSION)
-    old = row(conn, "employer", world.employers["ACME"], METHOD_VERSION)
+    _compute(world, METHOD_V1)
+    old = row(conn, "employer", world.employers["ACME"], METHOD_V1)
     assert old["rep_amount"] == Decimal("1500.00") and old["own_pac_amount"] is None
 
 

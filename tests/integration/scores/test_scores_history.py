@@ -10,7 +10,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from fecflow.scores import compute_scores
+from fecflow.scores import METHOD_V1, compute_scores
 from integration.scores.core_rows import CoreRows
 
 pytestmark = pytest.mark.integration
@@ -112,7 +112,7 @@ def test_recompute_closes_changed_rows_and_leaves_unchanged_ones(
     core.commit()
 
     first_run = core.run()
-    first = compute_scores(conn, run_id=first_run, as_of=AS_OF)
+    first = compute_scores(conn, run_id=first_run, as_of=AS_OF, method_version=METHOD_V1)
     assert (first.stored.opened, first.stored.closed, first.stored.unchanged) == (
         4,
         0,
@@ -125,13 +125,13 @@ def test_recompute_closes_changed_rows_and_leaves_unchanged_ones(
         )
     }
 
-    same = compute_scores(conn, run_id=core.run(), as_of=AS_OF)
+    same = compute_scores(conn, run_id=core.run(), as_of=AS_OF, method_version=METHOD_V1)
     assert (same.stored.opened, same.stored.closed, same.stored.unchanged) == (0, 0, 4)
 
     core.give("C00000001", 500, "2018-06-01", donor="M4", employer="MOVING LLC")  # MOVING shifts toward D
     core.commit()
     second_run = core.run()
-    second = compute_scores(conn, run_id=second_run, as_of=AS_OF)
+    second = compute_scores(conn, run_id=second_run, as_of=AS_OF, method_version=METHOD_V1)
     # MOVING LLC changed, and so did H8DEM0001 (its receipts from donors with no other giving grew).
     assert (second.stored.opened, second.stored.closed, second.stored.unchanged) == (2, 2, 2)
 
@@ -160,10 +160,10 @@ def test_entity_without_money_any_more_is_closed(core: CoreRows, conn: psycopg.C
         core.give("C00000003", 100, "2018-05-01", donor=d, employer="GONE INC") for d in ("A", "B", "C")
     ]
     core.commit()
-    compute_scores(conn, run_id=core.run(), as_of=AS_OF)
+    compute_scores(conn, run_id=core.run(), as_of=AS_OF, method_version=METHOD_V1)
     conn.execute("UPDATE core.contribution SET deleted_at = now() WHERE sub_id = ANY(%s)", (sub_ids,))
     conn.commit()
-    again = compute_scores(conn, run_id=core.run(), as_of=AS_OF)
+    again = compute_scores(conn, run_id=core.run(), as_of=AS_OF, method_version=METHOD_V1)
     assert again.stored.closed == 2 and again.stored.opened == 0  # the employer and the candidate
     assert conn.execute("SELECT count(*) FROM scores.leaning_score WHERE valid_to IS NULL").fetchone() == (0,)
     assert conn.execute("SELECT count(*) FROM scores.leaning_score").fetchone() == (2,)
@@ -171,9 +171,9 @@ def test_entity_without_money_any_more_is_closed(core: CoreRows, conn: psycopg.C
 
 def test_other_windows_and_as_of_dates_are_kept_apart(core: CoreRows, conn: psycopg.Connection) -> None:
     build_world(core)
-    a = compute_scores(conn, run_id=core.run(), as_of=AS_OF)
-    b = compute_scores(conn, run_id=core.run(), as_of=AS_OF, lookback_months=12)
-    c = compute_scores(conn, run_id=core.run(), as_of=dt.date(2018, 12, 31))
+    a = compute_scores(conn, run_id=core.run(), as_of=AS_OF, method_version=METHOD_V1)
+    b = compute_scores(conn, run_id=core.run(), as_of=AS_OF, lookback_months=12, method_version=METHOD_V1)
+    c = compute_scores(conn, run_id=core.run(), as_of=dt.date(2018, 12, 31), method_version=METHOD_V1)
     assert a.stored.closed == b.stored.closed == c.stored.closed == 0
     windows = conn.execute(
         "SELECT DISTINCT as_of, window_start, window_end FROM scores.leaning_score ORDER BY 1, 2"
@@ -189,7 +189,7 @@ def test_same_inputs_give_identical_rows_whatever_the_insert_order(
     core: CoreRows, conn: psycopg.Connection
 ) -> None:
     build_world(core)
-    compute_scores(conn, run_id=core.run(), as_of=AS_OF)
+    compute_scores(conn, run_id=core.run(), as_of=AS_OF, method_version=METHOD_V1)
     first, count = projection_hash(conn)
     assert count > 10
     scored = conn.execute("SELECT count(*) FROM scores.leaning_score WHERE score IS NOT NULL").fetchone()
@@ -201,5 +201,5 @@ def test_same_inputs_give_identical_rows_whatever_the_insert_order(
     )
     conn.commit()
     build_world(CoreRows(conn), seed=12345)
-    compute_scores(conn, run_id=core.run(), as_of=AS_OF)
+    compute_scores(conn, run_id=core.run(), as_of=AS_OF, method_version=METHOD_V1)
     assert projection_hash(conn) == (first, count)

@@ -20,7 +20,7 @@ import pytest
 from psycopg import sql
 
 from fecflow.db import ops
-from fecflow.scores import compute_scores
+from fecflow.scores import METHOD_V1, compute_scores
 from fecflow.scores.validation import candidate_party_auc
 
 pytestmark = pytest.mark.integration
@@ -75,7 +75,7 @@ def sample_db(
                     path = steps.write(work / path.stem, steps.read(path))
                 steps.stage_file(conn, url, path, file_type=file_type, cycle=2020, run_id=run_id)
             steps.normalize_cycle(conn, run_id=run_id, cycle=2020)
-            compute_scores(conn, run_id=run_id, as_of=AS_OF)
+            compute_scores(conn, run_id=run_id, as_of=AS_OF, method_version=METHOD_V1)
         yield url
     finally:
         with psycopg.connect(pg_admin_url, autocommit=True) as admin:
@@ -85,8 +85,8 @@ def sample_db(
 def _committee_score(conn: psycopg.Connection, committee_id: str) -> tuple:
     row = conn.execute(
         "SELECT s.score, s.n_contributions FROM scores.leaning_score s JOIN core.committee m USING (committee_key) "
-        "WHERE m.committee_id = %s AND s.valid_to IS NULL AND s.as_of = %s",
-        (committee_id, AS_OF),
+        "WHERE m.committee_id = %s AND s.valid_to IS NULL AND s.as_of = %s AND s.method_version = %s",
+        (committee_id, AS_OF, METHOD_V1),
     ).fetchone()
     assert row is not None, committee_id
     return row
@@ -95,7 +95,8 @@ def _committee_score(conn: psycopg.Connection, committee_id: str) -> tuple:
 def test_committee_scores_on_real_giving(sample_db: str) -> None:
     with psycopg.connect(sample_db) as conn:
         n = conn.execute(
-            "SELECT count(*) FROM scores.leaning_score WHERE committee_key IS NOT NULL"
+            "SELECT count(*) FROM scores.leaning_score WHERE committee_key IS NOT NULL AND method_version = %s",
+            (METHOD_V1,),
         ).fetchone()
         assert n is not None and n[0] > 300
         # The machinists' union PAC gives mostly to Democrats, UPS's PAC mostly to Republicans.
@@ -110,7 +111,8 @@ def test_candidate_donor_base_separates_parties(sample_db: str) -> None:
         eligible = conn.execute(
             "SELECT p.alignment, count(*) FROM scores.leaning_score s JOIN core.candidate k USING (candidate_key) "
             "JOIN ref.party p ON p.code = k.party WHERE s.valid_to IS NULL AND s.score IS NOT NULL "
-            "AND s.n_donors >= 20 AND p.alignment IN ('D', 'R') GROUP BY 1"
+            "AND s.n_donors >= 20 AND p.alignment IN ('D', 'R') AND s.method_version = %s GROUP BY 1",
+            (METHOD_V1,),
         ).fetchall()
         counts = dict(eligible)
         if min(counts.get("D", 0), counts.get("R", 0)) < MIN_CANDIDATES_PER_PARTY:
@@ -119,5 +121,5 @@ def test_candidate_donor_base_separates_parties(sample_db: str) -> None:
                 ">= 20 scored donors (it predates the cycle's first quarterly reports): AUC not measurable; "
                 "needs a later 2020 itcont sample"
             )
-        result = candidate_party_auc(conn, as_of=AS_OF, min_donors=20)
+        result = candidate_party_auc(conn, as_of=AS_OF, min_donors=20, method_version=METHOD_V1)
         assert result.auc >= 0.9, result

@@ -18,7 +18,7 @@ from fecflow.checks.tolerances import Tolerances
 from fecflow.db import ops
 from fecflow.scores import compute_scores
 from fecflow.scores.engine_v2 import build_graph_tables
-from fecflow.scores.method import METHOD_V2, METHOD_VERSION
+from fecflow.scores.method import METHOD_V1, METHOD_V2
 from fecflow.scores.windows import window_ending
 from integration.scores.test_scores_real_sample import sample_db  # noqa: F401 - the module's database
 
@@ -56,7 +56,7 @@ def test_both_methods_are_stored_side_by_side(v2_db: str) -> None:
                 "WHERE valid_to IS NULL GROUP BY 1"
             ).fetchall()
         )
-    assert counts[METHOD_VERSION] > 500 and counts[METHOD_V2] > 500, counts
+    assert counts[METHOD_V1] > 500 and counts[METHOD_V2] > 500, counts
 
 
 def test_the_score_checks_pass_on_lean_2026_2_rows(v2_db: str) -> None:
@@ -128,7 +128,7 @@ def test_payroll_gifts_to_the_own_pac_are_absent_from_the_employer_score(v2_db: 
 
 def test_the_four_cases_of_issue_16(v2_db: str) -> None:
     with psycopg.connect(v2_db) as conn:
-        old, new = _employer_rows(conn, METHOD_VERSION), _employer_rows(conn, METHOD_V2)
+        old, new = _employer_rows(conn, METHOD_V1), _employer_rows(conn, METHOD_V2)
         linked = conn.execute(
             "SELECT count(DISTINCT e.employer_key), count(DISTINCT s.committee_key) FROM core.committee_sponsor s "
             "JOIN core.employer e ON e.canonical_name = s.sponsor_name AND NOT e.is_generic WHERE s.valid_to IS NULL"
