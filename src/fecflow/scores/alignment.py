@@ -70,6 +70,14 @@ class AlignmentStats:
     converged: bool = True
 
 
+_PARTY_SQL = (
+    "INSERT INTO _sc_committee_alignment "
+    "SELECT m.committee_key, p.alignment, 'party' FROM core.committee m "
+    "JOIN ref.party p ON p.code = upper(btrim(m.party)) "
+    "WHERE p.alignment IN ('D', 'R') OR m.committee_type = ANY(%(party_types)s) "
+    "ON CONFLICT (committee_key) DO NOTHING"
+)
+
 _FIXED_SQL = (
     # Candidates: the party's alignment.
     "DROP TABLE IF EXISTS _sc_candidate_alignment, _sc_committee_candidate, _sc_committee_alignment",
@@ -108,11 +116,16 @@ _FIXED_SQL = (
     "FROM sides WHERE cardinality(partisan) = 1 OR (partisan IS NULL AND third_party) "
     "ON CONFLICT (committee_key) DO NOTHING",
     # Declared party: D/R for any committee, any alignment for party committees.
-    "INSERT INTO _sc_committee_alignment "
-    "SELECT m.committee_key, p.alignment, 'party' FROM core.committee m "
-    "JOIN ref.party p ON p.code = upper(btrim(m.party)) "
-    "WHERE p.alignment IN ('D', 'R') OR m.committee_type = ANY(%(party_types)s) "
-    "ON CONFLICT (committee_key) DO NOTHING",
+    _PARTY_SQL,
+)
+
+# lean-2026.2: a party committee keeps its own party's side and basis even when cm/ccl link it to a
+# candidate (the 2020 sample links the Republican Party of Texas, C00143743, to S2TX00106): the party
+# rows go in before the candidate links, so "party committees keep their direct alignment" holds.
+_FIXED_SQL_PARTY_FIRST = (
+    *_FIXED_SQL[:7],
+    _PARTY_SQL.replace("WHERE p.alignment IN ('D', 'R') OR", "WHERE"),
+    *_FIXED_SQL[7:],
 )
 
 # Giving by committees without a fixed alignment, per (payer, payee, row candidate). A NULL payee
@@ -189,8 +202,14 @@ def derive_alignments(
     return settled, params.derived_alignment_max_iterations, False
 
 
-def build_fixed_alignment(conn: psycopg.Connection, conduit_ids: Sequence[str]) -> tuple[int, ...]:
-    """Steps 1-3 (conduits, candidates, parties) into the temp tables; return the conduits' keys."""
+def build_fixed_alignment(
+    conn: psycopg.Connection, conduit_ids: Sequence[str], *, party_committees_first: bool = False
+) -> tuple[int, ...]:
+    """Steps 1-3 (conduits, candidates, parties) into the temp tables; return the conduits' keys.
+
+    ``party_committees_first`` (lean-2026.2): party committees take their party's side before any
+    candidate link is looked at; lean-2026.1 keeps its order (candidate links first).
+    """
     _require_parties(conn)
     conduit_rows = conn.execute(
         "SELECT committee_key FROM core.committee WHERE committee_id = ANY(%s) ORDER BY committee_key",
@@ -202,7 +221,7 @@ def build_fixed_alignment(conn: psycopg.Connection, conduit_ids: Sequence[str]) 
         "party_types": list(PARTY_COMMITTEE_TYPES),
         "conduits": list(conduit_ids),
     }
-    for statement in _FIXED_SQL:
+    for statement in _FIXED_SQL_PARTY_FIRST if party_committees_first else _FIXED_SQL:
         conn.execute(statement, fixed_params if "%(" in statement else None)
     return tuple(int(r[0]) for r in conduit_rows)
 

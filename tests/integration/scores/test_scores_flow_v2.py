@@ -284,7 +284,11 @@ def test_explain_and_export_show_what_the_score_rests_on(
         ("C00000020", Decimal("80.00"), Decimal("0.800"))
     ]
     c20 = row(conn, "committee", world.committees["C00000020"])
-    assert (ex.flows[0].score, ex.flows[0].ci_low, ex.flows[0].ci_high) == (c20["score"], c20["ci_low"], c20["ci_high"])
+    assert (ex.flows[0].score, ex.flows[0].ci_low, ex.flows[0].ci_high) == (
+        c20["score"],
+        c20["ci_low"],
+        c20["ci_high"],
+    )
     assert ex.own_pac is not None and ex.own_pac["committee_id"] == "C00000040"
     # Kish over two deciders ($20 direct, $80 through C20): n = 100^2 / (20^2 + 80^2) = 1.47.
     assert ex.score["n_effective"] == Decimal("1.47") and ex.score["n_donors"] == 2
@@ -296,3 +300,26 @@ def test_explain_and_export_show_what_the_score_rests_on(
     assert (acme["own_pac_amount"], acme["own_pac_committee_id"]) == ("900.00", "C00000040")
     assert (acme["own_pac_score"], acme["own_pac_ci_low"]) == (str(pac["score"]), str(pac["ci_low"]))
     assert acme["n_effective"] == str(ex.score["n_effective"])
+
+
+def test_a_party_committee_keeps_its_party_when_linked_to_a_candidate(
+    world: CoreRows, conn: psycopg.Connection
+) -> None:
+    """cm/ccl can link a party committee to a candidate (the 2020 sample: the Republican Party of Texas,
+    C00143743, to S2TX00106). lean-2026.2 keeps the party's side and says so; lean-2026.1 is unchanged."""
+    world.committee("C00000050", committee_type="Y", party="REP", candidate_id="H8DEM0001", name="GOP OF X")
+    world.employer("ACME")
+    for donor in ("A", "B", "C"):
+        world.give("C00000050", 100, "2018-04-01", donor=donor, employer="ACME")
+    world.commit()
+    _compute(world)
+    _compute(world, METHOD_V1)
+
+    new, old = (
+        row(conn, "employer", world.employers["ACME"]),
+        row(conn, "employer", world.employers["ACME"], METHOD_V1),
+    )
+    assert (new["dem_amount"], new["rep_amount"]) == (0, Decimal("300.00"))  # the party's side: R
+    assert (old["dem_amount"], old["rep_amount"]) == (Decimal("300.00"), 0)  # lean-2026.1 as before: the link
+    ex = explain_entity(conn, "employer", "ACME", as_of=AS_OF)
+    assert [(line.recipient_id, line.side, line.basis) for line in ex.recipients] == [("C00000050", "R", "party")]
