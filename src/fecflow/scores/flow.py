@@ -257,7 +257,10 @@ _GIVING_SQL = (
 _JFC_SQL = (
     # JFCs without a fixed side: their receipts attributed to participants through 15J/18J memos of
     # the same donors (fractional, by memo amounts), else through the JFC's transfers (24G / 18G
-    # mirror rows: the larger of the two sides' totals per participant).
+    # mirror rows: the larger of the two sides' totals per participant). A memo that does not name
+    # its JFC belongs to a JFC of that donor only when the donor gave to no other JFC in the window,
+    # or the memo's participant received that JFC's transfers: a donor to two JFCs does not lend one
+    # JFC's participants to the other.
     "WITH jfc AS ("  # noqa: S608 - fixed fragments
     " SELECT m.committee_key FROM core.committee m WHERE m.designation = %(jfc)s"
     " AND NOT EXISTS (SELECT 1 FROM _sc_committee_alignment a WHERE a.committee_key = m.committee_key)"
@@ -269,11 +272,17 @@ _JFC_SQL = (
     "), gave AS ("
     " SELECT DISTINCT f.payee_key AS jfc_key, f.donor_key FROM _sc_fact f JOIN jfc ON jfc.committee_key = f.payee_key"
     " WHERE f.donor_key IS NOT NULL"
+    "), donor_jfcs AS ("
+    " SELECT donor_key, count(*) AS n FROM gave GROUP BY 1"
+    "), participant AS ("
+    " SELECT DISTINCT payer AS jfc_key, payee FROM jfc_rows WHERE category = 'transfer' AND payee IS NOT NULL"
     "), memo AS ("
     " SELECT g.jfc_key, c.recipient_committee_key AS participant, sum(c.amount) AS amount, count(*) AS n"
-    " FROM jfc_rows c JOIN gave g ON g.donor_key = c.donor_key WHERE c.category <> 'transfer'"
+    " FROM jfc_rows c JOIN gave g ON g.donor_key = c.donor_key JOIN donor_jfcs d ON d.donor_key = g.donor_key"
+    " WHERE c.category <> 'transfer'"
     " AND c.recipient_committee_key IS NOT NULL AND c.recipient_committee_key <> g.jfc_key"
-    " AND (c.contributor_committee_key IS NULL OR c.contributor_committee_key = g.jfc_key)"
+    " AND (c.contributor_committee_key = g.jfc_key OR (c.contributor_committee_key IS NULL AND (d.n = 1"
+    " OR EXISTS (SELECT 1 FROM participant p WHERE p.jfc_key = g.jfc_key AND p.payee = c.recipient_committee_key))))"
     " GROUP BY 1, 2"
     "), transfer AS ("
     " SELECT payer, payee, max(amount) AS amount, max(n) AS n FROM (SELECT payer, payee, filer_side,"

@@ -163,6 +163,33 @@ def test_jfc_money_follows_15j_memos_else_transfers(world: CoreRows, conn: psyco
     assert (globex["dem_amount"], globex["rep_amount"]) == (Decimal("150.00"), Decimal("50.00"))
 
 
+def test_a_donor_to_two_jfcs_does_not_lend_one_jfcs_memos_to_the_other(
+    world: CoreRows, conn: psycopg.Connection
+) -> None:
+    """Memos without the JFC's id: a donor to two JFCs matches each JFC only to its own participants
+    (those its transfers reached), not to both JFCs' memos."""
+    world.employer("ACME")
+    world.employer("GLOBEX")
+    world.give("C00000030", 100, "2018-05-01", donor="W", employer="ACME")
+    world.give("C00000031", 100, "2018-05-01", donor="W", employer="GLOBEX")
+    world.give("C00000001", 100, "2018-05-02", donor="W", source="oth", transaction_type="15J", counts=False)
+    world.give("C00000003", 100, "2018-05-02", donor="W", source="oth", transaction_type="15J", counts=False)
+    for jfc, participant in (("C00000030", "C00000001"), ("C00000031", "C00000003")):
+        world.give(
+            participant, 100, "2018-05-10", source="oth", contributor=jfc,
+            transaction_type="24G", counts=False, category="transfer",
+        )  # fmt: skip
+    world.commit()
+    _compute(world)
+
+    acme, globex = (
+        row(conn, "employer", world.employers["ACME"]),
+        row(conn, "employer", world.employers["GLOBEX"]),
+    )
+    assert (acme["dem_amount"], acme["rep_amount"]) == (Decimal("100.00"), 0)  # JFC 30's participant: D
+    assert (globex["dem_amount"], globex["rep_amount"]) == (0, Decimal("100.00"))  # JFC 31's: R
+
+
 def test_conduit_earmark_counts_once_at_the_final_recipient(
     world: CoreRows, conn: psycopg.Connection
 ) -> None:
@@ -322,4 +349,6 @@ def test_a_party_committee_keeps_its_party_when_linked_to_a_candidate(
     assert (new["dem_amount"], new["rep_amount"]) == (0, Decimal("300.00"))  # the party's side: R
     assert (old["dem_amount"], old["rep_amount"]) == (Decimal("300.00"), 0)  # lean-2026.1 as before: the link
     ex = explain_entity(conn, "employer", "ACME", as_of=AS_OF)
-    assert [(line.recipient_id, line.side, line.basis) for line in ex.recipients] == [("C00000050", "R", "party")]
+    assert [(line.recipient_id, line.side, line.basis) for line in ex.recipients] == [
+        ("C00000050", "R", "party")
+    ]
