@@ -31,6 +31,7 @@ import psycopg
 from fecflow.normalize.dimensions import Counts, execute, scalar
 from fecflow.normalize.employer_links import store_industries
 from fecflow.normalize.employers import EMPLOYER_MAP_VERSION, build_employer_map
+from fecflow.normalize.sponsors import link_sponsors
 
 log = logging.getLogger(__name__)
 
@@ -47,21 +48,24 @@ def employer_map_is_stale(conn: psycopg.Connection) -> bool:
         scalar(
             conn,
             "SELECT EXISTS (SELECT 1 FROM core.employer_alias WHERE map_version <> %(v)s) "  # noqa: S608
-            f"OR EXISTS (SELECT 1 {_STALE_EMPLOYERS})",
+            f"OR EXISTS (SELECT 1 {_STALE_EMPLOYERS}) "
+            "OR EXISTS (SELECT 1 FROM core.committee_sponsor WHERE valid_to IS NULL AND map_version <> %(v)s)",
             {"v": EMPLOYER_MAP_VERSION},
         )
     )
 
 
 def refresh_employer_map(conn: psycopg.Connection, *, run_id: int) -> Counts:
-    """Bring aliases, contribution employer keys and industries to the current map version.
+    """Bring aliases, contribution employer keys, industries and PAC sponsor links to the current map
+    version.
 
     Runs in the caller's transaction (call it when :func:`employer_map_is_stale`); returns counts per
-    table.
+    table. Sponsor links are canonicalized by the same map, so they follow it here instead of waiting
+    for the next cm snapshot.
     """
     aliases = _remap_aliases(conn, run_id)
     industries = _redecide_industries(conn)
-    return {**aliases, **industries}
+    return {**aliases, **industries, "core.committee_sponsor": link_sponsors(conn, run_id=run_id)}
 
 
 def _remap_aliases(conn: psycopg.Connection, run_id: int) -> Counts:

@@ -48,6 +48,11 @@ _OPEN_SQL = (
     "ORDER BY x.committee_key"
 )
 
+_RESTAMP_SQL = (
+    "UPDATE core.committee_sponsor SET map_version = %(map_version)s "
+    "WHERE valid_to IS NULL AND map_version IS DISTINCT FROM %(map_version)s"
+)
+
 
 def sponsor_string(connected_organization: str | None, committee_name: str | None) -> tuple[str, str] | None:
     """The sponsor text of an SSF and where it came from (``connected`` or ``name``), or None."""
@@ -83,5 +88,7 @@ def link_sponsors(conn: psycopg.Connection, *, run_id: int) -> dict[str, int]:
     params = {"map_version": EMPLOYER_MAP_VERSION, "run_id": run_id}
     closed = conn.execute(_CLOSE_SQL, params).rowcount
     opened = conn.execute(_OPEN_SQL, params).rowcount
+    # Links the current map decided the same way: re-stamped, so the map is not seen as stale again.
+    conn.execute(_RESTAMP_SQL, params)
     conn.execute("DROP TABLE _sponsor")
     return {"opened": opened, "closed": closed}

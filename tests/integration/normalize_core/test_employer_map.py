@@ -115,3 +115,33 @@ def test_an_older_map_is_mapped_again(conn: psycopg.Connection, stage: Stager, r
     # Current again: a rerun changes nothing.
     third = normalize_cycle(conn, run_id=run_id, cycle=2020, file_types=["cm", "indiv"])
     assert [u.status for u in third.units] == ["skipped", "skipped"] and not third.changed
+
+
+def test_sponsor_links_follow_a_map_bump(conn: psycopg.Connection, stage: Stager, run_id: int) -> None:
+    """PAC sponsor links are canonicalized by the employer map: a map bump re-decides them at once,
+    not at the next cm snapshot (which may be days away)."""
+    stage(EARLY_2020 / "cm.txt", "cm", 2020, EARLY_AT)
+    stage(EARLY_2020 / "itcont.txt.gz", "indiv", 2020, EARLY_AT)
+    normalize_cycle(conn, run_id=run_id, cycle=2020, file_types=["cm", "indiv"])
+    links = _one(conn, "SELECT count(*) FROM core.committee_sponsor WHERE valid_to IS NULL")
+    assert isinstance(links, int) and links > 100
+    # What an older map left: one link under another canonical name, every link stamped with it.
+    key = _one(conn, "SELECT min(committee_key) FROM core.committee_sponsor WHERE valid_to IS NULL")
+    right = _one(conn, "SELECT sponsor_name FROM core.committee_sponsor WHERE committee_key = %s", (key,))
+    conn.execute(
+        "UPDATE core.committee_sponsor SET sponsor_name = 'AN OLDER NAME' WHERE committee_key = %s", (key,)
+    )
+    conn.execute("UPDATE core.committee_sponsor SET map_version = %s", (OLD,))
+    conn.commit()
+    assert employer_map_is_stale(conn)
+
+    again = normalize_cycle(conn, run_id=run_id, cycle=2020, file_types=["cm", "indiv"])
+    assert [(u.file_type, u.status) for u in again.units][0] == ("employers", "remapped")
+    assert again.units[0].tables["core.committee_sponsor"] == {"opened": 1, "closed": 1}
+    current = conn.execute(
+        "SELECT sponsor_name, map_version FROM core.committee_sponsor WHERE committee_key = %s AND valid_to IS NULL",
+        (key,),
+    ).fetchall()
+    assert current == [(right, EMPLOYER_MAP_VERSION)]  # the old link closed, kept as history
+    assert _one(conn, "SELECT count(*) FROM core.committee_sponsor WHERE valid_to IS NULL") == links
+    assert not employer_map_is_stale(conn)
