@@ -25,10 +25,14 @@ from fecflow.normalize.employers import EMPLOYER_MAP_VERSION, build_employer_map
 
 SSF_ORGANIZATION_TYPES = ("C", "L", "M", "T", "V", "W")
 
-# The committee name up to its first PAC word (used when CONNECTED_ORG_NM is blank).
+# The committee name up to its first PAC word (used when CONNECTED_ORG_NM is blank). A hyphen cuts
+# only as a separator ("COMMITTEE- FEDERAL", "X - PAC"), not inside a word ("CO-OPERATIVE",
+# "7-ELEVEN", "MID-AMERICA"), which would leave a fragment ("CO", "7", "MID") as the sponsor.
 _PAC_WORDS = re.compile(
-    r"\s*(\(|-|,|\b(EMPLOYEES?'?|POLITICAL ACTION|POLITICAL|PAC|GOOD GOVERNMENT|FEDERAL PAC|FUND)\b).*$"
+    r"\s*(\(|\s-|-\s|-$|,|\b(EMPLOYEES?'?|POLITICAL ACTION|POLITICAL|PAC|GOOD GOVERNMENT|FEDERAL PAC|FUND)\b).*$"
 )
+# A name-derived stem this short, or only digits, names nobody for sure ("K", "II", "7"): no link.
+_MIN_STEM_LETTERS = 3
 
 _SSF_SQL = (
     "SELECT committee_key, btrim(connected_organization), upper(btrim(name)), organization_type "
@@ -60,7 +64,7 @@ def sponsor_string(connected_organization: str | None, committee_name: str | Non
         return connected_organization, "connected"
     if committee_name:
         stem = _PAC_WORDS.sub("", committee_name).strip()
-        if stem:
+        if sum(ch.isalpha() for ch in stem) >= _MIN_STEM_LETTERS:
             return stem, "name"
     return None
 

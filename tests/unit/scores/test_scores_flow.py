@@ -70,3 +70,11 @@ def test_sponsor_strings() -> None:
         "name",
     )
     assert sponsor_string(None, "PAC") is None
+    # A hyphen inside a word is not a separator; a fragment too short to name anyone links nothing.
+    assert sponsor_string(None, "7-ELEVEN INC PAC") == ("7-ELEVEN INC", "name")
+    assert sponsor_string(None, "THE FARMERS EDUCATION & CO-OPERATIVE UNION OF AMERICA PAC (NATFARMPAC)") == (
+        "THE FARMERS EDUCATION & CO-OPERATIVE UNION OF AMERICA",
+        "name",
+    )
+    assert sponsor_string(None, "ACME - FEDERAL PAC") == ("ACME", "name")
+    assert sponsor_string(None, "K PAC") is None and sponsor_string(None, "II (2) FUND") is None
