@@ -296,18 +296,19 @@ register(
 register(
     BenchStage(
         "score",
-        f"fecflow leaning scores, all entity types, as of {SCORE_AS_OF} (rows = counted rows in the window)",
+        f"fecflow leaning scores, default method (lean-2026.2: flows through committees), all entity types, "
+        f"as of {SCORE_AS_OF} (rows = counted rows in the window)",
         prepare_score,
         setup_score,
     )
 )
 register(
     BenchStage(
-        "score_v2",
-        f"fecflow leaning scores lean-2026.2 (flows through committees), as of {SCORE_AS_OF}",
+        "score_v1",
+        f"fecflow leaning scores lean-2026.1 (the earlier method, for comparison), as of {SCORE_AS_OF}",
         prepare_score,
         setup_score,
-        option="lean-2026.2",
+        option="lean-2026.1",
     )
 )
 
