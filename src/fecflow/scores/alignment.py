@@ -38,15 +38,16 @@ from fecflow.scores.windows import Window
 log = logging.getLogger(__name__)
 
 
-def side_joins(alias: str) -> str:
-    """Joins giving a counted row (``alias`` with row_candidate_key, payee_key) aliases ca and ma."""
-    return (
-        f"LEFT JOIN _sc_candidate_alignment ca ON ca.candidate_key = {alias}.row_candidate_key "
-        f"LEFT JOIN _sc_committee_alignment ma ON ma.committee_key = {alias}.payee_key"
-    )
+# Joins giving a counted row (table alias ``f`` or ``x``, with row_candidate_key and payee_key) the
+# aliases ca and ma.
+SIDE_JOINS = {
+    alias: f"LEFT JOIN _sc_candidate_alignment ca ON ca.candidate_key = {alias}.row_candidate_key "
+    f"LEFT JOIN _sc_committee_alignment ma ON ma.committee_key = {alias}.payee_key"
+    for alias in ("f", "x")
+}
 
 
-# The recipient side of a row, and what decided it (with side_joins).
+# The recipient side of a row, and what decided it (with SIDE_JOINS).
 SIDE = "coalesce(ca.alignment, ma.alignment)"
 SIDE_BASIS = "CASE WHEN ca.alignment IS NOT NULL THEN 'candidate' ELSE ma.basis END"
 
@@ -157,7 +158,8 @@ def _require_parties(conn: psycopg.Connection) -> None:
     row = conn.execute(
         "SELECT count(*) FILTER (WHERE alignment = 'D'), count(*) FILTER (WHERE alignment = 'R') FROM ref.party"
     ).fetchone()
-    if not row or not row[0] or not row[1]:
+    dem, rep = row if row else (0, 0)
+    if not dem or not rep:
         raise DataError(
             "ref.party has no Democratic- and Republican-aligned party codes: no recipient can be aligned.",
             hint="Load the reference data first (normalization loads ref.party).",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import psycopg
@@ -98,6 +98,63 @@ def score_entities(
         yield ScoreRow(entity_type, key, support, assess(support, entity_type, params))
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A method's per-window tables, built: how many counted rows, the alignment, and the rows per type."""
+
+    fact_rows: int
+    alignment: AlignmentStats
+    rows_of: Callable[[str], Iterator[ScoreRow]]
+
+
+def _prepare(
+    conn: psycopg.Connection, method_version: str, window: Window, timings: dict[str, float]
+) -> _Prepared:
+    """Register the method and build its temp tables for ``window`` (timed into ``timings``)."""
+    mark = time.perf_counter()
+    if method_version == METHOD_V2:
+        register_method(conn, method_version, DEFAULT_PARAMS_V2)
+        flows, graph = build_graph_tables(conn, window, DEFAULT_PARAMS_V2)
+        timings["graph"] = time.perf_counter() - mark
+        return _Prepared(
+            graph.fact_rows,
+            AlignmentStats(graph.conduit_keys, graph.alignment, 1, graph.closed == 0),
+            lambda entity_type: iter_rows_v2(conn, entity_type, flows, DEFAULT_PARAMS_V2),
+        )
+    register_method(conn, method_version, DEFAULT_PARAMS)
+    alignment = build_alignment(conn, window, DEFAULT_PARAMS)
+    timings["alignment"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    fact_rows = build_facts(conn, window, alignment)
+    timings["facts"] = time.perf_counter() - mark
+    return _Prepared(
+        fact_rows, alignment, lambda entity_type: score_entities(conn, entity_type, DEFAULT_PARAMS)
+    )
+
+
+def _score_all(
+    prepared: _Prepared, timings: dict[str, float]
+) -> tuple[list[ScoreRow], dict[str, EntityCounts]]:
+    """Every entity type's rows, with scored / unscored counts."""
+    rows: list[ScoreRow] = []
+    entities: dict[str, EntityCounts] = {}
+    for entity_type in ENTITY_TYPES:
+        mark = time.perf_counter()
+        batch = list(prepared.rows_of(entity_type))
+        scored = sum(1 for r in batch if r.leaning.score is not None)
+        entities[entity_type] = EntityCounts(scored, len(batch) - scored)
+        rows.extend(batch)
+        timings[entity_type] = time.perf_counter() - mark
+        log.info(
+            "%s: %d scored, %d without a score (%.1fs)",
+            entity_type,
+            scored,
+            len(batch) - scored,
+            timings[entity_type],
+        )
+    return rows, entities
+
+
 def compute_scores(
     conn: psycopg.Connection,
     *,
@@ -112,44 +169,14 @@ def compute_scores(
         raise ConfigError(
             f"Unknown leaning method {method_version!r}.", hint=f"Use one of: {', '.join(METHOD_VERSIONS)}."
         )
-    params = DEFAULT_PARAMS
     window = window_ending(as_of, lookback_months)
-    audit_id = ops.start_audit(conn, run_id, AUDIT_STAGE, scope=ops.ScoreScope(method_version, as_of, str(window)))
+    audit_id = ops.start_audit(
+        conn, run_id, AUDIT_STAGE, scope=ops.ScoreScope(method_version, as_of, str(window))
+    )
+    timings: dict[str, float] = {}
     try:
-        timings: dict[str, float] = {}
-        mark = time.perf_counter()
-        if method_version == METHOD_V2:
-            register_method(conn, method_version, DEFAULT_PARAMS_V2)
-            flows, graph = build_graph_tables(conn, window, DEFAULT_PARAMS_V2)
-            alignment = AlignmentStats(graph.conduit_keys, graph.alignment, 1, graph.closed == 0)
-            fact_rows = graph.fact_rows
-            timings["graph"] = time.perf_counter() - mark
-        else:
-            register_method(conn, method_version, params)
-            alignment = build_alignment(conn, window, params)
-            timings["alignment"] = time.perf_counter() - mark
-            mark = time.perf_counter()
-            fact_rows = build_facts(conn, window, alignment)
-            timings["facts"] = time.perf_counter() - mark
-        rows: list[ScoreRow] = []
-        entities: dict[str, EntityCounts] = {}
-        for entity_type in ENTITY_TYPES:
-            mark = time.perf_counter()
-            if method_version == METHOD_V2:
-                batch = list(iter_rows_v2(conn, entity_type, flows, DEFAULT_PARAMS_V2))
-            else:
-                batch = list(score_entities(conn, entity_type, params))
-            scored = sum(1 for r in batch if r.leaning.score is not None)
-            entities[entity_type] = EntityCounts(scored, len(batch) - scored)
-            rows.extend(batch)
-            timings[entity_type] = time.perf_counter() - mark
-            log.info(
-                "%s: %d scored, %d without a score (%.1fs)",
-                entity_type,
-                scored,
-                len(batch) - scored,
-                timings[entity_type],
-            )
+        prepared = _prepare(conn, method_version, window, timings)
+        rows, entities = _score_all(prepared, timings)
         mark = time.perf_counter()
         stored = store_scores(
             conn, rows, run_id=run_id, method_version=method_version, as_of=as_of, window=window
@@ -165,10 +192,10 @@ def compute_scores(
         method_version=method_version,
         as_of=as_of,
         window=window,
-        fact_rows=fact_rows,
+        fact_rows=prepared.fact_rows,
         entities=entities,
         stored=stored,
-        alignment=alignment,
+        alignment=prepared.alignment,
         seconds=time.perf_counter() - started,
         audit_id=audit_id,
         timings=timings,
@@ -179,12 +206,6 @@ def compute_scores(
     )
     log.info(
         "scores %s as of %s (%s): %d opened, %d closed, %d unchanged in %.1fs",
-        method_version,
-        as_of,
-        window,
-        stored.opened,
-        stored.closed,
-        stored.unchanged,
-        result.seconds,
-    )
+        method_version, as_of, window, stored.opened, stored.closed, stored.unchanged, result.seconds,
+    )  # fmt: skip
     return result

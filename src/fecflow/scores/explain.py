@@ -17,9 +17,10 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.sql import SQL, Identifier
 
 from fecflow.errors import DataError
-from fecflow.scores.alignment import SIDE_BASIS, build_alignment, side_joins
+from fecflow.scores.alignment import SIDE_BASIS, SIDE_JOINS, build_alignment
 from fecflow.scores.explain_v2 import V2_SCOPE, FlowLine, explain_flows
 from fecflow.scores.facts import build_facts
 from fecflow.scores.method import DEFAULT_PARAMS, ENTITY_TYPES, METHOD_DEFAULT, METHOD_V2
@@ -28,20 +29,23 @@ from fecflow.scores.windows import DEFAULT_LOOKBACK_MONTHS, Window, window_endin
 
 _LOOKUP = {
     "candidate": (
-        "SELECT candidate_key, candidate_id, name, party FROM core.candidate WHERE candidate_id = %s",
+        "SELECT candidate_key AS key, candidate_id AS id, name, party, false AS is_generic FROM core.candidate "
+        "WHERE candidate_id = %s",
         "a candidate id such as H8CA52116",
     ),
     "committee": (
-        "SELECT committee_key, committee_id, name, party FROM core.committee WHERE committee_id = %s",
+        "SELECT committee_key AS key, committee_id AS id, name, party, false AS is_generic FROM core.committee "
+        "WHERE committee_id = %s",
         "a committee id such as C00401224",
     ),
     "employer": (
-        "SELECT employer_key, canonical_name, canonical_name, NULL, is_generic FROM core.employer "
-        "WHERE canonical_name = %s",
+        "SELECT employer_key AS key, canonical_name AS id, canonical_name AS name, NULL AS party, is_generic "
+        "FROM core.employer WHERE canonical_name = %s",
         "a canonical employer name such as MICROSOFT",
     ),
     "industry": (
-        "SELECT industry_key, naics_code, title, NULL FROM core.industry WHERE naics_code = %s",
+        "SELECT industry_key AS key, naics_code AS id, title AS name, NULL AS party, false AS is_generic "
+        "FROM core.industry WHERE naics_code = %s",
         "a NAICS code such as 54 or 5415",
     ),
 }
@@ -67,7 +71,7 @@ _LINES_SQL = (
     f"f.side, {SIDE_BASIS} AS basis, "
     "sum(f.net) AS amount, count(*) FILTER (WHERE NOT f.is_refund) AS n_contributions, "
     "count(DISTINCT f.donor_key) AS n_donors "
-    f"FROM _sc_fact f {side_joins('f')} "
+    f"FROM _sc_fact f {SIDE_JOINS['f']} "
     "LEFT JOIN core.candidate k ON k.candidate_key = f.row_candidate_key "
     "LEFT JOIN core.committee m ON m.committee_key = f.payee_key "
     "WHERE {scope} GROUP BY 1, 2, 3, 4 ORDER BY amount DESC, recipient_id LIMIT %(top)s"
@@ -151,18 +155,19 @@ def resolve_entity(conn: psycopg.Connection, entity_type: str, entity_id: str) -
         )
     wanted = entity_id.strip().upper()
     sql, example = _LOOKUP[entity_type]
-    row = conn.execute(sql, (wanted,)).fetchone()
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(sql, (wanted,)).fetchone()
     if row is None:
         like = f"%{wanted}%"
         suggestions = [r[0] for r in conn.execute(_SUGGEST[entity_type], (like,))]
         hint = f"Similar: {', '.join(suggestions)}." if suggestions else f"Give {example}."
         raise DataError(f"No {entity_type} {entity_id!r} in the database.", hint=hint)
-    if entity_type == "employer" and row[4]:
+    if row["is_generic"]:
         raise DataError(
-            f"{row[1]!r} is a generic employer bucket (retired, self-employed, ...), which is never scored.",
+            f"{row['id']!r} is a generic employer bucket (retired, self-employed, ...), which is never scored.",
             hint="Generic buckets are listed in ref.generic_employer; explain a named employer instead.",
         )
-    return EntityRef(entity_type, int(row[0]), str(row[1]), row[2], row[3])
+    return EntityRef(entity_type, int(row["key"]), str(row["id"]), row["name"], row["party"])
 
 
 def _score_row(
@@ -172,18 +177,17 @@ def _score_row(
     as_of: dt.date | None,
     window: Window | None,
 ) -> dict[str, Any] | None:
-    column = f"{entity.entity_type}_key"
-    sql = (
-        "SELECT as_of, window_start, window_end, score, ci_low, ci_high, dem_amount, rep_amount, other_amount, "  # noqa: S608 - fixed names
-        f"n_contributions, n_donors, reason, valid_from, run_id, {', '.join(EXTRA_COLUMNS)} "
-        f"FROM scores.leaning_score WHERE {column} = %(key)s "
-        "AND method_version = %(method)s AND valid_to IS NULL "
-        + (
-            "AND as_of = %(as_of)s AND window_start = %(start)s AND window_end = %(end)s "
-            if window is not None
-            else ""
-        )
-        + "ORDER BY as_of DESC, window_start LIMIT 1"
+    sql = SQL(
+        "SELECT as_of, window_start, window_end, score, ci_low, ci_high, dem_amount, rep_amount, other_amount, "
+        "n_contributions, n_donors, reason, valid_from, run_id, {extra} FROM scores.leaning_score "
+        "WHERE {column} = %(key)s AND method_version = %(method)s AND valid_to IS NULL {slot}"
+        "ORDER BY as_of DESC, window_start LIMIT 1"
+    ).format(
+        extra=SQL(", ").join(Identifier(c) for c in EXTRA_COLUMNS),
+        column=Identifier(f"{entity.entity_type}_key"),
+        slot=SQL("AND as_of = %(as_of)s AND window_start = %(start)s AND window_end = %(end)s ")
+        if window is not None
+        else SQL(""),
     )
     params = {"key": entity.key, "method": method_version, "as_of": as_of}
     if window is not None:
@@ -241,7 +245,8 @@ def explain_entity(
                 int(r["n_donors"]),
             )
             for r in cur.execute(
-                _LINES_SQL.format(scope=(V2_SCOPE if method_version == METHOD_V2 else _SCOPE)[entity_type]), {"key": entity.key, "top": top}
+                _LINES_SQL.format(scope=(V2_SCOPE if method_version == METHOD_V2 else _SCOPE)[entity_type]),
+                {"key": entity.key, "top": top},
             )
         ]
     strings = employer_strings(conn, entity.key) if entity_type == "employer" else []

@@ -166,5 +166,6 @@ def export_scores(
         )
     with atomic_output(output) as partial:
         (write_csv if fmt == "csv" else write_parquet)(rows, partial)
-    scored = sum(1 for r in rows if isinstance(r[4], Decimal))
+    score_at = EXPORT_COLUMNS.index("score")
+    scored = sum(1 for r in rows if isinstance(r[score_at], Decimal))
     return ExportResult(output, len(rows), scored, window, fmt)

@@ -15,7 +15,7 @@ import logging
 
 import psycopg
 
-from fecflow.scores.alignment import COUNTED_ROWS, SIDE, AlignmentStats, side_joins
+from fecflow.scores.alignment import COUNTED_ROWS, SIDE, SIDE_JOINS, AlignmentStats
 from fecflow.scores.counting import counted_params
 from fecflow.scores.windows import Window
 
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 _FACT_SQL = (
     f"CREATE TEMP TABLE _sc_fact ON COMMIT DROP AS WITH x AS ({COUNTED_ROWS}) "  # noqa: S608 - fixed fragments
-    f"SELECT x.*, cc.candidate_key, {SIDE} AS side FROM x {side_joins('x')} "
+    f"SELECT x.*, cc.candidate_key, {SIDE} AS side FROM x {SIDE_JOINS['x']} "
     "LEFT JOIN _sc_committee_candidate cc ON cc.committee_key = x.payee_key"
 )
 

@@ -115,9 +115,13 @@ def _reaching(givers: Sequence[int], flows: dict[int, CommitteeFlow]) -> set[int
     return seen
 
 
-def solve_flows(edges: Iterable[Edge], params: MethodParamsV2 = DEFAULT_PARAMS_V2) -> FlowResult:
-    """Flow fractions, shares and variances of every giver; deterministic for any edge order."""
-    units: dict[int, dict[tuple[str, str | None], float]] = defaultdict(lambda: defaultdict(float))
+Units = dict[int, dict[tuple[str, str | None], float]]  # giver -> (decision unit, side) -> amount
+
+
+def _aggregate(edges: Iterable[Edge]) -> tuple[Units, dict[int, CommitteeFlow]]:
+    """Per giver: its money per decision unit and side, and a flow with D / R / other and children
+    (children that give nothing on become other: no partisan destination)."""
+    units: Units = defaultdict(lambda: defaultdict(float))
     counts: dict[int, int] = defaultdict(int)
     raw_children: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
     for e in edges:
@@ -127,9 +131,8 @@ def solve_flows(edges: Iterable[Edge], params: MethodParamsV2 = DEFAULT_PARAMS_V
             units[e.giver][(e.unit, e.side)] += e.amount
         if e.side in ("D", "R") or e.child is not None:
             counts[e.giver] += e.n
-    givers = sorted(set(units) | set(raw_children))
     flows: dict[int, CommitteeFlow] = {}
-    for g in givers:
+    for g in sorted(set(units) | set(raw_children)):
         f = CommitteeFlow(n_contributions=counts[g])
         for (_, side), amount in sorted(units[g].items()):
             amount = max(amount, 0.0)
@@ -143,17 +146,14 @@ def solve_flows(edges: Iterable[Edge], params: MethodParamsV2 = DEFAULT_PARAMS_V
             if amount > 0 and child != g:
                 f.children[child] = amount
         flows[g] = f
-    # Children that give nothing on: their money has no partisan destination.
     for f in flows.values():
         for child in [c for c in f.children if c not in flows]:
             f.other += f.children.pop(child)
-    reaching = _reaching(givers, flows)
-    for g in givers:
-        f = flows[g]
-        f.total = f.dem + f.rep + f.other + sum(f.children.values())
-        if g not in reaching and f.total > 0:
-            f.closed = True
-    order = [g for g in givers if g in reaching and flows[g].total > 0]
+    return units, flows
+
+
+def _solve_fractions(flows: dict[int, CommitteeFlow], order: list[int]) -> np.ndarray:
+    """Per-dollar (D, R, other) of each giver in ``order``: one sparse linear system."""
     index = {g: i for i, g in enumerate(order)}
     size = len(order)
     rows: list[int] = []
@@ -170,33 +170,52 @@ def solve_flows(edges: Iterable[Edge], params: MethodParamsV2 = DEFAULT_PARAMS_V
                 vals.append(amount / f.total)
             else:  # a closed child: its money stays other
                 rhs[i, 2] += amount / f.total
-    fractions = _solve(csr_matrix((vals, (rows, cols)), shape=(size, size)), rhs) if size else rhs
-    partisan = {g: float(fractions[index[g], 0] + fractions[index[g], 1]) for g in order}
-    for g in order:
-        f, frac = flows[g], fractions[index[g]]
-        f.partisan = partisan[g]
-        direct_d, direct_r = f.dem, f.rep
-        f.direct = direct_d + direct_r
-        f.dem, f.rep, f.other = (float(x) * f.total for x in frac)
-        weights = [
-            (amount, 1.0 if side == "R" else 0.0)
-            for (_, side), amount in sorted(units[g].items())
-            if side in ("D", "R") and amount > 0
-        ]
-        f.n_units = len(weights)
-        f.sum_w = sum(w for w, _ in weights)
-        f.sum_wx = sum(w * x for w, x in weights)
-        f.sum_w2 = sum(w * w for w, _ in weights)
-        for child, amount in f.children.items():
-            w = amount * partisan.get(child, 0.0)
-            if w > 0:
-                f.flowed += w
-                f.sum_w += w
-                f.sum_w2 += w * w
-                f.n_units += 1
+    return _solve(csr_matrix((vals, (rows, cols)), shape=(size, size)), rhs) if size else rhs
+
+
+def _set_deciders(
+    f: CommitteeFlow, units: dict[tuple[str, str | None], float], partisan: dict[int, float]
+) -> None:
+    """A giver's independent deciders: each terminal unit with D/R money, and each child once."""
+    weights = [
+        (amount, 1.0 if side == "R" else 0.0)
+        for (_, side), amount in sorted(units.items())
+        if side in ("D", "R") and amount > 0
+    ]
+    f.n_units = len(weights)
+    f.sum_w = sum(w for w, _ in weights)
+    f.sum_wx = sum(w * x for w, x in weights)
+    f.sum_w2 = sum(w * w for w, _ in weights)
+    for child, amount in f.children.items():
+        w = amount * partisan.get(child, 0.0)
+        if w > 0:
+            f.flowed += w
+            f.sum_w += w
+            f.sum_w2 += w * w
+            f.n_units += 1
+
+
+def solve_flows(edges: Iterable[Edge], params: MethodParamsV2 = DEFAULT_PARAMS_V2) -> FlowResult:
+    """Flow fractions, shares and variances of every giver; deterministic for any edge order."""
+    units, flows = _aggregate(edges)
+    givers = list(flows)
+    reaching = _reaching(givers, flows)
     for g in givers:
-        if flows[g].closed:
-            f = flows[g]
+        f = flows[g]
+        f.total = f.dem + f.rep + f.other + sum(f.children.values())
+        if g not in reaching and f.total > 0:
+            f.closed = True
+    order = [g for g in givers if g in reaching and flows[g].total > 0]
+    fractions = _solve_fractions(flows, order)
+    partisan = {g: float(fractions[i, 0] + fractions[i, 1]) for i, g in enumerate(order)}
+    for i, g in enumerate(order):
+        f = flows[g]
+        f.partisan = partisan[g]
+        f.direct = f.dem + f.rep
+        f.dem, f.rep, f.other = (float(x) * f.total for x in fractions[i])
+        _set_deciders(f, units[g], partisan)
+    for f in flows.values():
+        if f.closed:
             f.dem = f.rep = 0.0
             f.other = f.total
     _solve_shares(flows, [g for g in order if flows[g].sum_w > 0], params)

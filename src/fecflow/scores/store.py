@@ -93,6 +93,7 @@ class StoreCounts:
 
 
 _VALUES = ", ".join(VALUE_COLUMNS)
+_COPY_NEW_SQL = f"COPY _sc_new (entity_type, entity_key, {_VALUES}) FROM STDIN"
 _SAME_SLOT = (
     "s.method_version = %(method)s AND s.as_of = %(as_of)s AND s.window_start = %(start)s "
     "AND s.window_end = %(end)s AND s.valid_to IS NULL"
@@ -135,7 +136,7 @@ def store_scores(
         "base_dollar_share numeric(6,5), PRIMARY KEY (entity_type, entity_key)) ON COMMIT DROP"
     )
     total = 0
-    with conn.cursor().copy(f"COPY _sc_new (entity_type, entity_key, {_VALUES}) FROM STDIN") as copy:
+    with conn.cursor().copy(_COPY_NEW_SQL) as copy:
         for row in rows:
             copy.write_row((row.entity_type, row.entity_key, *row.values()))
             total += 1
