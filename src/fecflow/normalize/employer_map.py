@@ -68,13 +68,8 @@ def refresh_employer_map(conn: psycopg.Connection, *, run_id: int) -> Counts:
     return {**aliases, **industries, "core.committee_sponsor": link_sponsors(conn, run_id=run_id)}
 
 
-def _remap_aliases(conn: psycopg.Connection, run_id: int) -> Counts:
-    stale = conn.execute(
-        "SELECT raw_employer, employer_key, method = 'similar' FROM core.employer_alias WHERE map_version <> %s",
-        (EMPLOYER_MAP_VERSION,),
-    ).fetchall()
-    if not stale:
-        return {}
+def _fill_remap(conn: psycopg.Connection, stale: list[tuple[str, int, bool]]) -> None:
+    """``_remap``: each stale string with its old employer and what the current map names it."""
     matches = build_employer_map(raw for raw, _, _ in stale)
     execute(
         conn,
@@ -96,6 +91,39 @@ def _remap_aliases(conn: psycopg.Connection, run_id: int) -> Counts:
             copy.write_row(
                 (raw, old_key, name or None, m.bucket is not None, m.bucket, m.method, round(m.confidence, 2))
             )
+
+
+def _move_contributions(conn: psycopg.Connection, run_id: int) -> tuple[int, int]:
+    """Contributions of strings whose alias moved follow it; return (strings moved, rows moved)."""
+    execute(
+        conn,
+        "CREATE TEMP TABLE _remapped ON COMMIT DROP AS SELECT r.raw_employer, r.old_key, a.employer_key AS new_key "
+        "FROM _remap r JOIN core.employer_alias a USING (raw_employer) WHERE a.employer_key <> r.old_key",
+    )
+    moved = int(scalar(conn, "SELECT count(*) FROM _remapped"))
+    rows = 0
+    if moved:
+        execute(conn, "ANALYZE _remapped")
+        rows = execute(
+            conn,
+            "UPDATE core.contribution c SET employer_key = m.new_key, last_run_id = %s FROM _remapped m "
+            "WHERE c.raw_employer = m.raw_employer AND c.employer_key = m.old_key",
+            (run_id,),
+        )
+    return moved, rows
+
+
+def _remap_aliases(conn: psycopg.Connection, run_id: int) -> Counts:
+    stale = [
+        (str(raw), int(key), bool(similar))
+        for raw, key, similar in conn.execute(
+            "SELECT raw_employer, employer_key, method = 'similar' FROM core.employer_alias WHERE map_version <> %s",
+            (EMPLOYER_MAP_VERSION,),
+        )
+    ]
+    if not stale:
+        return {}
+    _fill_remap(conn, stale)
     employers = execute(
         conn,
         "INSERT INTO core.employer (canonical_name, is_generic, bucket) "
@@ -115,21 +143,7 @@ def _remap_aliases(conn: psycopg.Connection, run_id: int) -> Counts:
         "WHERE a.raw_employer = r.raw_employer AND r.name IS NULL",
         (EMPLOYER_MAP_VERSION,),
     )
-    execute(
-        conn,
-        "CREATE TEMP TABLE _remapped ON COMMIT DROP AS SELECT r.raw_employer, r.old_key, a.employer_key AS new_key "
-        "FROM _remap r JOIN core.employer_alias a USING (raw_employer) WHERE a.employer_key <> r.old_key",
-    )
-    moved = int(scalar(conn, "SELECT count(*) FROM _remapped"))
-    rows = 0
-    if moved:
-        execute(conn, "ANALYZE _remapped")
-        rows = execute(
-            conn,
-            "UPDATE core.contribution c SET employer_key = m.new_key, last_run_id = %s FROM _remapped m "
-            "WHERE c.raw_employer = m.raw_employer AND c.employer_key = m.old_key",
-            (run_id,),
-        )
+    moved, rows = _move_contributions(conn, run_id)
     execute(conn, "DROP TABLE _remap, _remapped")
     log.info(
         "employer map %s: %d aliases of older versions checked, %d moved to another employer (%d contributions)",
