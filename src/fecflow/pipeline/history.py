@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 
 from fecflow.db import ops
 from fecflow.errors import DataError
@@ -32,22 +31,11 @@ class RunRow:
 
 
 def list_runs(conn: psycopg.Connection, last: int = 20) -> list[RunRow]:
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(
-            "SELECT run_id, command, args, status, started_at, finished_at, error, resumed_from_run_id "
-            "FROM ops.ingest_run ORDER BY run_id DESC LIMIT %s",
-            (last,),
-        ).fetchall()
-    return [RunRow(**r) for r in rows]
+    return [RunRow(**r) for r in ops.recent_runs(conn, last)]
 
 
 def get_run(conn: psycopg.Connection, run_id: int) -> RunRow:
-    with conn.cursor(row_factory=dict_row) as cur:
-        row = cur.execute(
-            "SELECT run_id, command, args, status, started_at, finished_at, error, resumed_from_run_id "
-            "FROM ops.ingest_run WHERE run_id = %s",
-            (run_id,),
-        ).fetchone()
+    row = ops.run_record(conn, run_id)
     if row is None:
         raise DataError(f"There is no run {run_id}.", hint="List runs with `fecflow runs`.")
     return RunRow(**row)

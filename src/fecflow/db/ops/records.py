@@ -109,6 +109,19 @@ def unfinished_run(conn: psycopg.Connection, command: str, args: Mapping[str, An
 
 
 # --- audit rows -------------------------------------------------------------------------------------------
+_RUN_SELECT = "SELECT run_id, command, args, status, started_at, finished_at, error, resumed_from_run_id FROM ops.ingest_run "
+
+
+def recent_runs(conn: psycopg.Connection, last: int = 20) -> list[dict[str, Any]]:
+    """The ``last`` runs, newest first (run_id, command, args, status, times, error, resumed_from_run_id)."""
+    return every(conn, _RUN_SELECT + "ORDER BY run_id DESC LIMIT %s", (last,))
+
+
+def run_record(conn: psycopg.Connection, run_id: int) -> dict[str, Any] | None:
+    """One run, with the columns of :func:`recent_runs`, or None."""
+    return one(conn, _RUN_SELECT + "WHERE run_id = %s", (run_id,))
+
+
 def start_audit(
     conn: psycopg.Connection,
     run_id: int,
@@ -315,7 +328,9 @@ def open_api_pull(conn: psycopg.Connection, endpoint: str, params: Mapping[str, 
     return ApiPull(**row) if row else None
 
 
-def start_api_pull(conn: psycopg.Connection, endpoint: str, params: Mapping[str, Any], run_id: int | None) -> int:
+def start_api_pull(
+    conn: psycopg.Connection, endpoint: str, params: Mapping[str, Any], run_id: int | None
+) -> int:
     row = one(
         conn,
         "INSERT INTO ops.api_pull (endpoint, params, run_id) VALUES (%(endpoint)s, %(params)s, %(run_id)s) "
