@@ -42,17 +42,16 @@ _STALE_EMPLOYERS = (
 )
 
 
+_STALE_SQL = (
+    "SELECT EXISTS (SELECT 1 FROM core.employer_alias WHERE map_version <> %(v)s) "  # noqa: S608 - constant
+    f"OR EXISTS (SELECT 1 {_STALE_EMPLOYERS}) "
+    "OR EXISTS (SELECT 1 FROM core.committee_sponsor WHERE valid_to IS NULL AND map_version <> %(v)s)"
+)
+
+
 def employer_map_is_stale(conn: psycopg.Connection) -> bool:
-    """True when some alias or some aliased employer was decided by another map version."""
-    return bool(
-        scalar(
-            conn,
-            "SELECT EXISTS (SELECT 1 FROM core.employer_alias WHERE map_version <> %(v)s) "  # noqa: S608
-            f"OR EXISTS (SELECT 1 {_STALE_EMPLOYERS}) "
-            "OR EXISTS (SELECT 1 FROM core.committee_sponsor WHERE valid_to IS NULL AND map_version <> %(v)s)",
-            {"v": EMPLOYER_MAP_VERSION},
-        )
-    )
+    """True when some alias, aliased employer or current sponsor link was decided by another map version."""
+    return bool(scalar(conn, _STALE_SQL, {"v": EMPLOYER_MAP_VERSION}))
 
 
 def refresh_employer_map(conn: psycopg.Connection, *, run_id: int) -> Counts:
