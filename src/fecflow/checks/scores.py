@@ -143,22 +143,23 @@ def _count_violations(
     row = one(conn, query)
     assert row is not None
     found = {
-        name: (int(row[f"{name}_count"]), [str(x) for x in (row[f"{name}_examples"] or [])]) for name in violations
+        name: (int(row[f"{name}_count"]), [str(x) for x in (row[f"{name}_examples"] or [])])
+        for name in violations
     }
     return int(row["total"]), int(row["scored"]), found
 
 
 def _one_open_row(conn: psycopg.Connection, scope: str, where: sql.Composable) -> CheckResult:
     query = sql.SQL(
-        "SELECT count(*), (array_agg(entity ORDER BY entity))[1:{n}] FROM ("
+        "SELECT count(*) AS n, (array_agg(entity ORDER BY entity))[1:{n}] AS examples FROM ("
         "SELECT s.entity_type || ' ' || {k} || ' ' || s.method_version || ' ' || s.as_of AS entity "
         "FROM scores.leaning_score s WHERE {w} "
         "GROUP BY s.entity_type, {k}, s.method_version, s.as_of, s.window_start, s.window_end "
         "HAVING count(*) > 1) d"
     ).format(k=_ENTITY_KEY, w=where, n=sql.Literal(SAMPLE))
-    row = conn.execute(query).fetchone()
+    row = one(conn, query)
     assert row is not None
-    count, examples = int(row[0]), [str(x) for x in (row[1] or [])]
+    count, examples = int(row["n"]), [str(x) for x in (row["examples"] or [])]
     message = f"{count:,} entities have more than one current row for one method, as_of and window"
     if count:
         message += f" (e.g. {'; '.join(examples)})"

@@ -14,6 +14,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from fecflow.db import ops
+from fecflow.db.statements import every
 from fecflow.db.status import DatabaseSummary, database_summary
 from fecflow.scores import METHOD_DEFAULT, METHOD_VERSIONS
 from fecflow.scores.explain import Explanation, explain_entity
@@ -79,8 +80,9 @@ GROUP BY 1
 
 
 def mapping_report(conn: psycopg.Connection, cycle: int | None = None) -> MappingReport:
-    rows = conn.execute(MAPPING_SQL, {"cycle": cycle}).fetchall()
-    by_class = {str(r[0]): (float(r[1]), int(r[2])) for r in rows}
+    by_class = {
+        str(r["cls"]): (float(r["dollars"]), int(r["n"])) for r in every(conn, MAPPING_SQL, {"cycle": cycle})
+    }
     return MappingReport(sum(v[0] for v in by_class.values()), by_class)
 
 
