@@ -31,7 +31,7 @@ from fecflow.pipeline.args import (
 )
 from fecflow.pipeline.reports import (
     ENTITY_TYPES,
-    METHOD_DEFAULT,
+    METHOD_VERSION,
     METHOD_VERSIONS,
     Explanation,
     check_output_target,
@@ -51,8 +51,6 @@ console = Console(highlight=False)
 SIDE_LABEL = {"D": "D", "R": "R", "O": "other party", None: "undetermined"}
 
 
-
-
 def _lookback_option() -> int:
     return typer.Option(
         DEFAULT_LOOKBACK_MONTHS,
@@ -65,7 +63,7 @@ def _lookback_option() -> int:
 
 def _method_option() -> str:
     return typer.Option(
-        METHOD_DEFAULT,
+        METHOD_VERSION,
         "--method",
         help=f"Leaning method version: {' or '.join(METHOD_VERSIONS)} (docs/data/leaning-score.md).",
     )
@@ -108,7 +106,9 @@ def compute(
     """
     state: AppState = ctx.obj
     if (first is None) != (last is None) or (as_of is None) == (first is None):
-        raise typer.BadParameter("give either --as-of, or both --from and --to", param_hint="--as-of/--from/--to")
+        raise typer.BadParameter(
+            "give either --as-of, or both --from and --to", param_hint="--as-of/--from/--to"
+        )
     if as_of is not None:
         days = [parse_date(as_of, "--as-of")]
     else:

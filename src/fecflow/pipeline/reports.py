@@ -137,7 +137,6 @@ def top_leaning(
         return cur.execute(query, {"entity": entity, "limit": limit}).fetchall()
 
 
-
 def recent_runs(conn: psycopg.Connection, *, limit: int = 20, offset: int = 0) -> list[dict[str, Any]]:
     """The newest runs: command, status, times, rows rejected while staging, gates run."""
     return ops.recent_runs(conn, limit=limit, offset=offset)

@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from fecflow.scores.facts import SECTOR_MATCH
 from fecflow.scores.windows import DEFAULT_LOOKBACK_MONTHS, window_ending
 
 SEARCH_KINDS = ("employer", "committee", "candidate", "industry")
@@ -206,14 +207,20 @@ def industry_employers(
 ) -> list[dict[str, Any]]:
     """The industry's scored employers, most Republican first, each with its interval and support."""
     window = window_ending(as_of, lookback_months)
-    sql = (
+    sql = (  # noqa: S608 - fixed fragments
+        # As the score's facts count them: an employer belongs to its industry and to that one's sector.
+        "WITH mapped AS (SELECT ei.employer_key, i.industry_key, i.naics_code FROM core.employer_industry ei "
+        "JOIN core.industry i ON i.industry_key = ei.industry_key), "
+        "members AS (SELECT employer_key FROM mapped WHERE industry_key = %(key)s UNION "
+        f"SELECT m.employer_key FROM mapped m JOIN ref.naics n ON {SECTOR_MATCH} "
+        "JOIN core.industry si ON si.naics_code = n.code WHERE si.industry_key = %(key)s) "
         "SELECT e.canonical_name AS entity_id, s.score, s.ci_low, s.ci_high, s.dem_amount, s.rep_amount, "
-        "s.other_amount, s.n_donors FROM core.employer_industry ei "
-        "JOIN core.employer e ON e.employer_key = ei.employer_key "
+        "s.other_amount, s.n_donors FROM members ei "
+        "JOIN core.employer e ON e.employer_key = ei.employer_key AND NOT e.is_generic "
         "JOIN scores.leaning_score s ON s.employer_key = ei.employer_key AND s.valid_to IS NULL "
         "AND s.method_version = %(method)s AND s.as_of = %(as_of)s AND s.window_start = %(start)s "
         "AND s.window_end = %(end)s "
-        "WHERE ei.industry_key = %(key)s AND s.score IS NOT NULL "
+        "WHERE s.score IS NOT NULL "
         "ORDER BY s.score DESC, s.n_donors DESC, e.canonical_name LIMIT %(limit)s OFFSET %(offset)s"
     )
     params = {
