@@ -207,9 +207,9 @@ def industry_employers(
 ) -> list[dict[str, Any]]:
     """The industry's scored employers, most Republican first, each with its interval and support."""
     window = window_ending(as_of, lookback_months)
-    sql = (  # noqa: S608 - fixed fragments
-        # As the score's facts count them: an employer belongs to its industry and to that one's sector.
-        "WITH mapped AS (SELECT ei.employer_key, i.industry_key, i.naics_code FROM core.employer_industry ei "
+    # As the score's facts count them: an employer belongs to its industry and to that one's sector.
+    sql = (
+        "WITH mapped AS (SELECT ei.employer_key, i.industry_key, i.naics_code FROM core.employer_industry ei "  # noqa: S608 - fixed fragments
         "JOIN core.industry i ON i.industry_key = ei.industry_key), "
         "members AS (SELECT employer_key FROM mapped WHERE industry_key = %(key)s UNION "
         f"SELECT m.employer_key FROM mapped m JOIN ref.naics n ON {SECTOR_MATCH} "
