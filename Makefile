@@ -15,7 +15,7 @@ FILES ?= cm,cn,ccl,indiv,pas2,oth
 BENCH_ROWS ?= 2000000
 FECFLOW := $(VENV)/bin/fecflow
 
-.PHONY: help install demo serve test test-unit test-integration lint format docs docs-check bench calibrate clean \
+.PHONY: help install demo serve test test-unit test-integration lint format docs docs-check bench bench-explorer calibrate clean \
 	ingest-backfill ingest-daily replay-range
 
 help:
@@ -26,6 +26,7 @@ help:
 	@echo "make docs    - regenerate generated docs (docs/cli.md, docs/data/files, schema.md, counting-rules.md)"
 	@echo "make docs-check - fail when a generated doc is stale (what tests/meta checks)"
 	@echo "make bench   - performance benchmark (writes bench/results.json; BENCH_ROWS=$(BENCH_ROWS))"
+	@echo "make bench-explorer - only the explorer row (bench/explorer.json: page p50/p95, 50 clients for 30 s)"
 	@echo "make calibrate - leaning intervals on simulated data with known truth (bench/calibration.json)"
 	@echo "make ingest-backfill CYCLES=2016-2020 [FILES=...]  - fecflow backfill"
 	@echo "make ingest-daily                                  - fecflow ingest-daily"
@@ -91,6 +92,9 @@ replay-range: $(RUNTIME_STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py --rows $(BENCH_ROWS)
+
+bench-explorer: $(STAMP)
+	$(PY) bench/run.py --explorer-only
 
 calibrate: $(STAMP)
 	$(PY) bench/sim.py

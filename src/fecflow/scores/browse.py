@@ -38,10 +38,10 @@ def _search_sql(kind: str) -> str:
     # Exact id first, then names starting with the text, then similar names (pg_trgm, GIN-indexed).
     return (
         f"SELECT '{kind}' AS kind, {ident} AS entity_id, {label} AS name, "  # noqa: S608 - fixed fragments
-        f"CASE WHEN upper({ident}) = %(exact)s THEN 3 WHEN {label} ILIKE %(prefix)s THEN 2 ELSE 1 END AS rank, "
+        f"CASE WHEN {ident} = %(exact)s THEN 3 WHEN {label} ILIKE %(prefix)s THEN 2 ELSE 1 END AS rank, "
         f"similarity({label}, %(q)s) AS similarity "
         f"FROM {table} WHERE {extra} AND {label} IS NOT NULL AND "
-        f"(upper({ident}) = %(exact)s OR {label} ILIKE %(prefix)s OR {label} %% %(q)s)"
+        f"({ident} = %(exact)s OR {label} ILIKE %(prefix)s OR {label} %% %(q)s)"
     )
 
 
