@@ -208,3 +208,27 @@ def test_no_write_methods(client: httpx.Client) -> None:
     for method in ("POST", "PUT", "DELETE"):
         response = client.request(method, "/api/home")
         assert response.status_code == 405 and "read-only" in response.text
+
+
+def test_each_request_is_a_read_only_rolled_back_transaction_with_a_timeout(demo_db: str) -> None:
+    import psycopg
+
+    from fecflow.web.database import ConnectionPool
+
+    pool = ConnectionPool(demo_db, size=1, statement_timeout_ms=1234)
+    try:
+        with pool.transaction() as conn:
+            assert conn.execute("SHOW statement_timeout").fetchone() == ("1234ms",)
+            assert conn.execute("SHOW transaction_read_only").fetchone() == ("on",)
+            with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+                conn.execute("CREATE TEMP TABLE x (a int)")
+        with pool.transaction(read_only=False) as conn:  # explain's temp tables: written, then rolled back
+            conn.execute("CREATE TEMP TABLE x (a int)")
+        with pool.transaction() as conn:
+            assert conn.execute("SELECT to_regclass('pg_temp.x')").fetchone() == (None,)
+            with pytest.raises(psycopg.errors.QueryCanceled):
+                conn.execute("SELECT pg_sleep(3)")
+        with pool.transaction() as conn:  # the pool recovers after a cancelled statement
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        pool.close()

@@ -408,7 +408,13 @@ candidate = Table(
     Column("is_placeholder", Boolean, nullable=False, server_default=text("false")),
     Column("updated_at", TS, nullable=False, server_default=NOW),
     # The explorer's name search (web/): prefix and fuzzy matches through pg_trgm (migration 0009).
-    Index("ix_candidate_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
+    Index(
+        "ix_candidate_name_trgm",
+        "name",
+        postgresql_using="gin",
+        postgresql_ops={"name": "gin_trgm_ops"},
+        postgresql_with={"fastupdate": "off"},
+    ),
     schema="core",
 )
 
@@ -449,7 +455,13 @@ committee = Table(
     Column("is_placeholder", Boolean, nullable=False, server_default=text("false")),
     Column("updated_at", TS, nullable=False, server_default=NOW),
     # The explorer's name search (web/): prefix and fuzzy matches through pg_trgm (migration 0009).
-    Index("ix_committee_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
+    Index(
+        "ix_committee_name_trgm",
+        "name",
+        postgresql_using="gin",
+        postgresql_ops={"name": "gin_trgm_ops"},
+        postgresql_with={"fastupdate": "off"},
+    ),
     schema="core",
 )
 

@@ -33,7 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fecflow import __version__
 from fecflow.pipeline.reports import ENTITY_TYPES, METHOD_DEFAULT, METHOD_VERSIONS, SEARCH_KINDS
 from fecflow.web import charts, views
-from fecflow.web.database import AnswerCache, ConnectionPool, data_version
+from fecflow.web.database import AnswerCache, ConnectionPool, DataVersion
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -163,7 +163,7 @@ Format = Annotated[str, Query(pattern="^(json|csv)$", description="json or csv")
 Table = Annotated[str | None, Query(max_length=40, description="CSV: which table of the page")]
 
 
-def create_app(database_url: str, *, statement_timeout_ms: int = 5000, pool_size: int = 8) -> FastAPI:
+def create_app(database_url: str, *, statement_timeout_ms: int = 5000, pool_size: int = 8) -> SecurityHeaders:
     """The explorer over ``database_url`` (the schema must be migrated; ``fecflow serve`` sees to it)."""
     app = FastAPI(
         title="fecflow score explorer",
@@ -175,20 +175,14 @@ def create_app(database_url: str, *, statement_timeout_ms: int = 5000, pool_size
         redoc_url=None,
     )
     pool = ConnectionPool(database_url, size=pool_size, statement_timeout_ms=statement_timeout_ms)
-    cache = AnswerCache()
+    cache = AnswerCache(size=4096)
+    data_version = DataVersion()
     env = _templates()
     app.state.pool = pool
 
     @app.on_event("shutdown")
     def _close_pool() -> None:
         pool.close()
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
 
     def wants_api(request: Request) -> bool:
         return request.url.path.startswith("/api/")
@@ -266,7 +260,8 @@ def create_app(database_url: str, *, statement_timeout_ms: int = 5000, pool_size
         if kind and kind not in SEARCH_KINDS:
             raise BadInput(f"Unknown kind {kind[:40]!r}; use one of: {', '.join(SEARCH_KINDS)}.")
         with pool.transaction() as conn:
-            return views.search(conn, text, kind or None, page)
+            key = ("search", text.upper(), kind, page, data_version(conn))
+            return cache.get_or_compute(key, lambda: views.search(conn, text, kind or None, page))
 
     def entity_data(entity_type: str, entity_id: str, method: str | None, page: int) -> dict[str, Any]:
         _check_entity_type(entity_type)
@@ -357,4 +352,28 @@ def create_app(database_url: str, *, statement_timeout_ms: int = 5000, pool_size
     def api_runs(page: Page = 1, format: Format = "json", table: Table = None) -> Response:
         return respond("runs", runs_data(page), format, table)
 
-    return app
+    return SecurityHeaders(app)
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: the security headers on every answer (cheaper than BaseHTTPMiddleware)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self.state = app.state
+        self._headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [
+                    (k, v) for k, v in self._headers if k not in present
+                ]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

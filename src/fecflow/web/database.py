@@ -1,6 +1,6 @@
 """Connections for the explorer: a small pool, one rolled-back transaction per request.
 
-Every request gets a transaction with ``statement_timeout`` set and is rolled back at the end, so the
+Every request gets a transaction (each connection carries ``statement_timeout``) rolled back at the end, so the
 explorer never writes. Lookups run ``READ ONLY``; the explanation of an entity (the same code as
 ``fecflow explain``) builds temporary tables, which PostgreSQL refuses in a read-only transaction,
 so that one runs read-write and is rolled back like the rest.
@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
@@ -60,7 +61,10 @@ class ConnectionPool:
                 return conn
         except queue.Empty:
             pass
-        return connect(self.url)
+        conn = connect(self.url, autocommit=True)
+        conn.execute("SELECT set_config('statement_timeout', %s, false)", (str(self.statement_timeout_ms),))
+        conn.autocommit = False
+        return conn
 
     def _give_back(self, conn: psycopg.Connection, healthy: bool) -> None:
         try:
@@ -82,10 +86,28 @@ class ConnectionPool:
                 return
 
 
-def data_version(conn: psycopg.Connection) -> tuple[Any, ...]:
-    """Changes whenever a run starts or finishes: the key under which cached answers stay valid."""
-    row = conn.execute("SELECT max(run_id), max(finished_at), count(*) FROM ops.ingest_run").fetchone()
-    return tuple(row) if row else ()
+class DataVersion:
+    """Changes whenever a run starts or finishes: the key under which cached answers stay valid.
+
+    Read from ``ops.ingest_run`` at most once per ``ttl_s`` seconds: an answer may be that much
+    older than a run that just finished.
+    """
+
+    def __init__(self, ttl_s: float = 1.0) -> None:
+        self._ttl = ttl_s
+        self._value: tuple[Any, ...] = ()
+        self._read_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def __call__(self, conn: psycopg.Connection) -> tuple[Any, ...]:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._read_at < self._ttl:
+                return self._value
+        row = conn.execute("SELECT max(run_id), max(finished_at), count(*) FROM ops.ingest_run").fetchone()
+        with self._lock:
+            self._value, self._read_at = (tuple(row) if row else ()), now
+            return self._value
 
 
 class AnswerCache:
