@@ -94,7 +94,7 @@ def histogram(
 
 def trend(points: Sequence[Mapping[str, Any]], *, width: int = 560, height: int = 220) -> str:
     """Score (line) and 95% interval (band) across as-of dates, oldest on the left."""
-    pad_l, pad_r, pad_t, pad_b = 40, 12, 10, 40
+    pad_l, pad_r, pad_t, pad_b = 40, 36, 10, 40
     plot_w, plot_h = width - pad_l - pad_r, height - pad_t - pad_b
     scored = [p for p in points if p.get("score") is not None]
     n = len(scored)
