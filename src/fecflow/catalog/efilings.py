@@ -78,47 +78,25 @@ class SummaryLine:
 #: same names hold from version 3 to 8.5 for these lines (checked on the bundled samples).
 SUMMARY_LINES: dict[str, tuple[SummaryLine, ...]] = {
     "F3": (
-        SummaryLine(
-            "11(a)(i)",
-            "col_a_individual_contributions_itemized",
-            "individuals, itemized",
-            "equal",
-            ("SA11AI",),
-        ),
-        SummaryLine(
-            "11(a)(ii)", "col_a_individual_contributions_unitemized", "individuals, unitemized", "unitemized"
-        ),
-        SummaryLine(
-            "12",
-            "col_a_transfers_from_authorized",
-            "transfers from other authorized committees",
-            "equal",
-            ("SA12",),
-        ),
+        SummaryLine("11(a)(i)", "col_a_individual_contributions_itemized", "individuals, itemized", "equal",
+                    ("SA11AI",)),
+        SummaryLine("11(a)(ii)", "col_a_individual_contributions_unitemized", "individuals, unitemized",
+                    "unitemized"),
+        SummaryLine("12", "col_a_transfers_from_authorized", "transfers from other authorized committees",
+                    "equal", ("SA12",)),
     ),
     "F3X": (
-        SummaryLine(
-            "11(a)(i)", "col_a_individuals_itemized", "individuals, itemized", "equal", ("SA11AI", "SA11A1")
-        ),
+        SummaryLine("11(a)(i)", "col_a_individuals_itemized", "individuals, itemized", "equal",
+                    ("SA11AI", "SA11A1")),
         SummaryLine("11(a)(ii)", "col_a_individuals_unitemized", "individuals, unitemized", "unitemized"),
-        SummaryLine(
-            "12",
-            "col_a_transfers_from_aff_other_party_cmttees",
-            "transfers from affiliated committees",
-            "equal",
-            ("SA12",),
-        ),
+        SummaryLine("12", "col_a_transfers_from_aff_other_party_cmttees", "transfers from affiliated committees",
+                    "equal", ("SA12",)),
     ),
     "F3P": (
         SummaryLine("17(a)(i)", "col_a_individuals_itemized", "individuals, itemized", "equal", ("SA17A",)),
         SummaryLine("17(a)(ii)", "col_a_individuals_unitemized", "individuals, unitemized", "unitemized"),
-        SummaryLine(
-            "18",
-            "col_a_transfers_from_aff_other_party_cmttees",
-            "transfers from other authorized committees",
-            "equal",
-            ("SA18",),
-        ),
+        SummaryLine("18", "col_a_transfers_from_aff_other_party_cmttees", "transfers from other authorized committees",
+                    "equal", ("SA18",)),
     ),
 }
 
@@ -137,14 +115,8 @@ MEMO_FIELD = "memo_code"
 PRELIMINARY_LINES: dict[str, dict[str, str]] = {
     "F3": {"SA11AI": "15", "SA11B": "18K", "SA11C": "18K", "SA11D": "15C", "SA12": "18G", "SB20A": "22Y"},
     "F3X": {
-        "SA11AI": "15",
-        "SA11A1": "15",
-        "SA11B": "18K",
-        "SA11C": "18K",
-        "SA12": "18G",
-        "SB23": "24K",
-        "SB28A": "22Y",
-        "SE": "24E",
+        "SA11AI": "15", "SA11A1": "15", "SA11B": "18K", "SA11C": "18K", "SA12": "18G", "SB23": "24K",
+        "SB28A": "22Y", "SE": "24E",
     },
     "F3P": {"SA17A": "15", "SA17B": "18K", "SA17C": "18K", "SA17D": "15C", "SA18": "18G", "SB28A": "22Y"},
 }

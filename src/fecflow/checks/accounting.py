@@ -241,14 +241,13 @@ def _check_contributions(
 ) -> list[CheckResult]:
     """One pass over staging LEFT JOIN core (presence and dollars together), one over core (stale rows)."""
     query = _contributions_query(info)
-    rows = every(conn, query, {"sfid": info.source_file_id, "tol": Decimal(str(tol.amount_committee_abs))})
+    rows = every(
+        conn,
+        query, {"sfid": info.source_file_id, "tol": Decimal(str(tol.amount_committee_abs))}
+    )
     total = rows[0]
     assert total["is_total"], "the grand total row comes first"
-    staged_rows, excluded, n_missing = (
-        int(total["staged_rows"]),
-        int(total["excluded"]),
-        int(total["missing"]),
-    )
+    staged_rows, excluded, n_missing = int(total["staged_rows"]), int(total["excluded"]), int(total["missing"])
     examples = [str(v) for v in (total["examples"] or [])]
     expected = staged_rows - excluded
     message = f"{expected - n_missing:,} of {expected:,} staged rows have a live core row"
@@ -286,7 +285,10 @@ def _stale_rows(conn: psycopg.Connection, info: SourceFileInfo) -> CheckResult:
         "EXCEPT SELECT s.sub_id FROM {t} s WHERE s._source_file_id = %(sfid)s) "
         "SELECT count(*) AS stale, (array_agg(k::bigint ORDER BY k::bigint))[1:{n}] AS examples FROM stale"
     ).format(t=staging_table(info.spec), n=sql.Literal(SAMPLE))
-    row = one(conn, query, {"source": info.file_type, "cycle": info.cycle, "sfid": info.source_file_id})
+    row = one(
+        conn,
+        query, {"source": info.file_type, "cycle": info.cycle, "sfid": info.source_file_id}
+    )
     assert row is not None
     stale, examples = int(row["stale"]), [str(v) for v in (row["examples"] or [])]
     message = (

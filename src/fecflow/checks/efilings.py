@@ -36,16 +36,8 @@ def check_efilings(conn: psycopg.Connection, filing_ids: Sequence[int]) -> list[
             verdict = "passed"
             message = f"{parsed} parsed, {rejected} quarantined (version {version})"
         results.append(
-            CheckResult(
-                "efiling.lines_balance",
-                f"efiling:{filing_id}",
-                parsed + rejected,
-                lines,
-                None,
-                verdict,
-                message,
-                {"parsed": parsed, "rejected": rejected},
-            )
+            CheckResult("efiling.lines_balance", f"efiling:{filing_id}", parsed + rejected, lines, None,
+                        verdict, message, {"parsed": parsed, "rejected": rejected})
         )
     for row in summary_rows(conn, filing_ids):
         if row["rule"] != "equal":
@@ -63,16 +55,8 @@ def check_efilings(conn: psycopg.Connection, filing_ids: Sequence[int]) -> list[
                 f"(difference {diff})"
             )
         results.append(
-            CheckResult(
-                "efiling.summary_reconciles",
-                scope,
-                row["itemized_amount"],
-                row["summary_amount"],
-                0.0,
-                verdict,
-                message,
-                {"itemized_rows": row["itemized_rows"], "label": row["label"]},
-            )
+            CheckResult("efiling.summary_reconciles", scope, row["itemized_amount"], row["summary_amount"], 0.0,
+                        verdict, message, {"itemized_rows": row["itemized_rows"], "label": row["label"]})
         )
     conn.commit()
     return results

@@ -147,9 +147,7 @@ def check_gate(
     """Evaluate ``gate``, store its results in a ``validate`` audit of ``run_id`` and log them."""
     if gate not in GATES:
         raise ConfigError(f"Unknown validation gate {gate!r}.", hint=f"Gates: {', '.join(GATES)}.")
-    audit_id = ops.start_audit(
-        conn, run_id, ops.Stage.VALIDATE, scope=ops.NamedScope(gate)
-    )  # commits: the start is on record
+    audit_id = ops.start_audit(conn, run_id, ops.Stage.VALIDATE, scope=ops.NamedScope(gate))  # commits: the start is on record
     started = time.monotonic()
     try:
         results = evaluate_gate(conn, gate=gate, scope=scope, tolerances=tolerances)

@@ -202,9 +202,7 @@ def check_reconciliation(conn: psycopg.Connection, cycle: int, tolerances: Toler
     reconciled = [c for c in committees if c.summary_file is not None]
     over = sorted((c for c in reconciled if c.excess(tol) > 0), key=lambda c: c.excess(tol), reverse=True)
     results = [_over_summary(scope, reconciled, over, tol, snapshot_ids), _total(scope, reconciled, tol)]
-    results += [
-        r for r in (_set_aside(scope, committees), _without_summary(scope, committees)) if r is not None
-    ]
+    results += [r for r in (_set_aside(scope, committees), _without_summary(scope, committees)) if r is not None]
     results += _worst_committees(scope, over, tol)
     return results
 

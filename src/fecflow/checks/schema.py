@@ -78,9 +78,7 @@ def matches(col: sql.Composable, pattern: str) -> sql.Composable:
         length = (
             sql.SQL("length({}) = {}").format(col, sql.Literal(shortest))
             if shortest == longest
-            else sql.SQL("length({}) BETWEEN {} AND {}").format(
-                col, sql.Literal(shortest), sql.Literal(longest)
-            )
+            else sql.SQL("length({}) BETWEEN {} AND {}").format(col, sql.Literal(shortest), sql.Literal(longest))
         )
         return sql.SQL("({} AND {} ~ {})").format(length, col, sql.Literal(regex))
     return sql.SQL("({} ~ {})").format(col, sql.Literal(pattern))
@@ -183,24 +181,9 @@ def _validity(
 ) -> list[CheckResult]:
     """Among non-empty values, the worst column's share that parses: dates, amounts, ids."""
     kinds = (
-        (
-            "schema.valid_dates",
-            dates,
-            tolerances.date_valid_share,
-            "non-empty {col} values that are calendar dates",
-        ),
-        (
-            "schema.valid_amounts",
-            amounts,
-            tolerances.amount_valid_share,
-            "non-empty {col} values that are numbers",
-        ),
-        (
-            "schema.valid_ids",
-            ids,
-            tolerances.id_valid_share,
-            "non-empty {col} values that are well-formed ids",
-        ),
+        ("schema.valid_dates", dates, tolerances.date_valid_share, "non-empty {col} values that are calendar dates"),
+        ("schema.valid_amounts", amounts, tolerances.amount_valid_share, "non-empty {col} values that are numbers"),
+        ("schema.valid_ids", ids, tolerances.id_valid_share, "non-empty {col} values that are well-formed ids"),
     )
     return [
         _worst(

@@ -143,8 +143,7 @@ def _count_violations(
     row = one(conn, query)
     assert row is not None
     found = {
-        name: (int(row[f"{name}_count"]), [str(x) for x in (row[f"{name}_examples"] or [])])
-        for name in violations
+        name: (int(row[f"{name}_count"]), [str(x) for x in (row[f"{name}_examples"] or [])]) for name in violations
     }
     return int(row["total"]), int(row["scored"]), found
 

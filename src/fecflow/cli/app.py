@@ -90,9 +90,7 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except psycopg.OperationalError as exc:  # the server went away mid-command (killed, restarted)
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        err_console.print(
-            f"[bold red]Error:[/] {escape(redact_secrets(f'Lost the database connection: {first}'))}"
-        )
+        err_console.print(f"[bold red]Error:[/] {escape(redact_secrets(f'Lost the database connection: {first}'))}")
         err_console.print(
             "[bold]Hint:[/] Check the server (`fecflow db status`; FECFLOW_HOME/pg/server.log for the embedded "
             "one), then resume the run: `fecflow runs` lists it, `fecflow runs resume RUN_ID` finishes it."

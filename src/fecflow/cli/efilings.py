@@ -30,17 +30,13 @@ console = Console(highlight=False)
 def fetch_efilings(
     ctx: typer.Context,
     date: str = typer.Option(
-        None,
-        "--date",
-        help="A day (YYYY-MM-DD) or a range (YYYY-MM-DD..YYYY-MM-DD) of the FEC's daily archives.",
+        None, "--date", help="A day (YYYY-MM-DD) or a range (YYYY-MM-DD..YYYY-MM-DD) of the FEC's daily archives."
     ),
     filing_id: list[int] = typer.Option(
         None, "--filing-id", min=1, max=MAX_FILING_ID, help="A single filing by its id (repeatable)."
     ),
     stage: bool = typer.Option(
-        True,
-        "--stage/--no-stage",
-        help="Stage, record and reconcile what was fetched (default) or only fetch.",
+        True, "--stage/--no-stage", help="Stage, record and reconcile what was fetched (default) or only fetch."
     ),
 ) -> None:
     """Download FEC electronic filings (.fec) and stage every line of every filing.
@@ -57,23 +53,14 @@ def fetch_efilings(
     days = parse_day_range(date) if date else []
     ids = list(filing_id or [])
     if not days and not ids:
-        raise ConfigError(
-            "Nothing to fetch.", hint="Pass --date YYYY-MM-DD[..YYYY-MM-DD] and/or --filing-id N."
-        )
+        raise ConfigError("Nothing to fetch.", hint="Pass --date YYYY-MM-DD[..YYYY-MM-DD] and/or --filing-id N.")
     settings = state.settings
     args = {"date": date, "filing_ids": ids, "stage": stage}
     with open_run(state, "fetch-efilings", args) as (conn, run_id):
         with build_http_client(settings) as client:
             result = ingest_efilings(
-                conn,
-                settings,
-                run_id=run_id,
-                days=days,
-                filing_ids=ids,
-                client=client,
-                storage=RawStorage.from_settings(settings),
-                policy=RetryPolicy.from_settings(settings),
-                stage=stage,
+                conn, settings, run_id=run_id, days=days, filing_ids=ids, client=client,
+                storage=RawStorage.from_settings(settings), policy=RetryPolicy.from_settings(settings), stage=stage,
             )
         reconciliation = summary_rows(conn, [s.filing_id for s in result.staged]) if stage else []
     fetched = Table("file", "status", "reason", "bytes", "sha256", title="fetch-efilings")
@@ -85,23 +72,15 @@ def fetch_efilings(
         return
     staged = Table("filing", "version", "status", "lines", "parsed", "quarantined", title="staged filings")
     for s in result.staged:
-        staged.add_row(
-            str(s.filing_id), s.version or "-", s.status, str(s.lines), str(s.parsed), str(s.rejected)
-        )
+        staged.add_row(str(s.filing_id), s.version or "-", s.status, str(s.lines), str(s.parsed), str(s.rejected))
     console.print(staged)
     if reconciliation:
-        recon = Table(
-            "filing", "form", "line", "summary", "itemized", "rows", "status", title="reconciliation"
-        )
+        recon = Table("filing", "form", "line", "summary", "itemized", "rows", "status", title="reconciliation")
         for r in reconciliation:
             recon.add_row(
-                str(r["filing_id"]),
-                r["form_type"],
-                r["line"],
-                str(r["summary_amount"]),
+                str(r["filing_id"]), r["form_type"], r["line"], str(r["summary_amount"]),
                 "-" if r["itemized_amount"] is None else str(r["itemized_amount"]),
-                "-" if r["itemized_rows"] is None else str(r["itemized_rows"]),
-                r["status"],
+                "-" if r["itemized_rows"] is None else str(r["itemized_rows"]), r["status"],
             )
         console.print(recon)
     quarantined = sum(1 for s in result.staged if s.status == "quarantined")
@@ -113,9 +92,7 @@ def fetch_efilings(
 
 def export_efiling(
     ctx: typer.Context,
-    filing_id: int = typer.Option(
-        ..., "--filing-id", min=1, max=MAX_FILING_ID, help="The staged e-filing to rebuild."
-    ),
+    filing_id: int = typer.Option(..., "--filing-id", min=1, max=MAX_FILING_ID, help="The staged e-filing to rebuild."),
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the rebuilt .fec file."),
 ) -> None:
     """Rebuild a staged e-filing byte for byte from its staged and quarantined lines.

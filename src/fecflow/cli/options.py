@@ -68,8 +68,7 @@ def parse_date(text: str, option: str = "--as-of") -> dt.date:
             raise ValueError
     except ValueError:
         raise ConfigError(
-            f"Invalid date {text!r} for {option}.",
-            hint=f"Write dates as YYYY-MM-DD, e.g. {option} 2019-03-31.",
+            f"Invalid date {text!r} for {option}.", hint=f"Write dates as YYYY-MM-DD, e.g. {option} 2019-03-31."
         ) from None
     if not EARLIEST_DATE <= day <= LATEST_DATE:
         raise ConfigError(

@@ -51,6 +51,8 @@ console = Console(highlight=False)
 SIDE_LABEL = {"D": "D", "R": "R", "O": "other party", None: "undetermined"}
 
 
+
+
 def _lookback_option() -> int:
     return typer.Option(
         DEFAULT_LOOKBACK_MONTHS,

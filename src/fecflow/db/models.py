@@ -247,16 +247,9 @@ efiling_staged = Table(
 efiling_line = Table(
     "efiling_line",
     metadata,
-    Column(
-        "filing_id", BigInteger, ForeignKey("staging.efiling.filing_id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("filing_id", BigInteger, ForeignKey("staging.efiling.filing_id", ondelete="CASCADE"), primary_key=True),
     Column("line_number", Integer, primary_key=True),
-    Column(
-        "record_type",
-        Text,
-        nullable=False,
-        comment="HDR, TEXT, BLANK or the form/schedule type (SA11AI, ...)",
-    ),
+    Column("record_type", Text, nullable=False, comment="HDR, TEXT, BLANK or the form/schedule type (SA11AI, ...)"),
     Column("version", Text, nullable=False),
     Column("fields", JSONB, nullable=False, comment="the fields as named by the fecfile parser, all text"),
     Column("raw", LargeBinary, nullable=False, comment="the line's bytes, its line end included"),
@@ -269,9 +262,7 @@ efiling_line = Table(
 efiling_reject = Table(
     "efiling_reject",
     metadata,
-    Column(
-        "filing_id", BigInteger, ForeignKey("staging.efiling.filing_id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("filing_id", BigInteger, ForeignKey("staging.efiling.filing_id", ondelete="CASCADE"), primary_key=True),
     Column("line_number", Integer, primary_key=True),
     Column("record_type", Text, nullable=False),
     Column("reason", Text, nullable=False),
@@ -543,7 +534,11 @@ industry = Table(
     Column("level", SmallInteger, nullable=False),
     # The explorer's name search (web/): prefix and fuzzy matches through pg_trgm (migration 0009).
     Index(
-        "ix_industry_title_trgm", "title", postgresql_using="gin", postgresql_ops={"title": "gin_trgm_ops"}
+        "ix_industry_title_trgm",
+        "title",
+        postgresql_using="gin",
+        postgresql_ops={"title": "gin_trgm_ops"},
+        postgresql_with={"fastupdate": "off"},
     ),
     schema="core",
 )
@@ -566,6 +561,7 @@ employer = Table(
         "canonical_name",
         postgresql_using="gin",
         postgresql_ops={"canonical_name": "gin_trgm_ops"},
+        postgresql_with={"fastupdate": "off"},
     ),
     schema="core",
 )
@@ -731,9 +727,7 @@ efiling = Table(
 efiling_summary = Table(
     "efiling_summary",
     metadata,
-    Column(
-        "filing_id", BigInteger, ForeignKey("core.efiling.filing_id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("filing_id", BigInteger, ForeignKey("core.efiling.filing_id", ondelete="CASCADE"), primary_key=True),
     Column("line", Text, primary_key=True, comment="FEC summary line, e.g. 11(a)(i)"),
     Column("field", Text, nullable=False),
     Column("label", Text, nullable=False),
@@ -751,16 +745,12 @@ efiling_summary = Table(
 efiling_transaction = Table(
     "efiling_transaction",
     metadata,
-    Column(
-        "filing_id", BigInteger, ForeignKey("core.efiling.filing_id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("filing_id", BigInteger, ForeignKey("core.efiling.filing_id", ondelete="CASCADE"), primary_key=True),
     Column("line_number", Integer, primary_key=True),
     Column("committee_id", Text, nullable=False, comment="the filer"),
     Column("transaction_id", Text, comment="the filer's TRAN_ID, kept in the bulk files"),
     Column("line", Text, nullable=False, comment="schedule line as filed: SA11AI, SB23, SE, ..."),
-    Column(
-        "transaction_type", Text, nullable=False, comment="the type the FEC gives this line in bulk files"
-    ),
+    Column("transaction_type", Text, nullable=False, comment="the type the FEC gives this line in bulk files"),
     Column("memo_code", Text),
     Column("entity_type", Text),
     Column("name", Text),
@@ -779,16 +769,12 @@ efiling_transaction = Table(
     Column("is_refund", Boolean, nullable=False),
     Column("filer_side", Text, nullable=False),
     Column("status", Text, nullable=False, comment="preliminary, or superseded by the processed bulk row"),
-    Column(
-        "superseded_by_sub_id", BigInteger, comment="SUB_ID of the core.contribution row that replaced it"
-    ),
+    Column("superseded_by_sub_id", BigInteger, comment="SUB_ID of the core.contribution row that replaced it"),
     Column("superseded_at", TS),
     Column("superseded_run_id", BigInteger, ForeignKey("ops.ingest_run.run_id")),
     Column("run_id", BigInteger, ForeignKey("ops.ingest_run.run_id")),
     CheckConstraint("status IN ('preliminary', 'superseded')", name="status"),
-    CheckConstraint(
-        "status = 'preliminary' OR superseded_by_sub_id IS NOT NULL", name="superseded_has_sub_id"
-    ),
+    CheckConstraint("status = 'preliminary' OR superseded_by_sub_id IS NOT NULL", name="superseded_has_sub_id"),
     Index(None, "committee_id", "transaction_id"),
     schema="core",
     comment="E-filed schedule A/B/E rows, preliminary until the processed bulk row of the same transaction arrives.",

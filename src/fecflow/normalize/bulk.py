@@ -153,9 +153,7 @@ def _typed_rows_query(conn: psycopg.Connection, file_type: str, where: str) -> s
     }
     columns = sql.SQL(", ").join(
         sql.SQL("CAST({} AS {}) AS {}").format(
-            sql.SQL(values.get(name) or (default or "NULL").replace("%", "%%")),
-            sql.SQL(typ),
-            sql.Identifier(name),
+            sql.SQL(values.get(name) or (default or "NULL").replace("%", "%%")), sql.SQL(typ), sql.Identifier(name)
         )
         for name, typ, default in _core_columns(conn)
     )
@@ -194,10 +192,7 @@ def _core_constraints(conn: psycopg.Connection) -> sql.Composed:
     ).fetchall()
     return sql.SQL(", ").join(
         not_null
-        + [
-            sql.SQL("ADD CONSTRAINT {} {}").format(sql.Identifier(name), sql.SQL(definition))
-            for name, definition in checks
-        ]
+        + [sql.SQL("ADD CONSTRAINT {} {}").format(sql.Identifier(name), sql.SQL(definition)) for name, definition in checks]
     )
 
 
@@ -240,9 +235,7 @@ def _load_typed_rows(
     rest_where = f"vd.y IS NULL OR vd.y <> ALL('{{{','.join(map(str, years))}}}'::int[])" if years else ""
     rest = execute(
         conn,
-        sql.SQL("CREATE TEMP TABLE _rest ON COMMIT DROP AS {}").format(
-            _typed_rows_query(conn, file_type, rest_where)
-        ),
+        sql.SQL("CREATE TEMP TABLE _rest ON COMMIT DROP AS {}").format(_typed_rows_query(conn, file_type, rest_where)),
         params,
     )
     for setting, _ in TYPING_PLANNER_SETTINGS:
@@ -288,18 +281,14 @@ def _attach_partitions(conn: psycopg.Connection, loaded: dict[int, tuple[str, in
             ).format(table, constraints, sql.Identifier(BOUND_CHECK), start, end),
         )
         target = sql.Identifier("core", partition_name(year))
-        execute(
-            conn, sql.SQL("ALTER TABLE {} RENAME TO {}").format(table, sql.Identifier(partition_name(year)))
-        )
+        execute(conn, sql.SQL("ALTER TABLE {} RENAME TO {}").format(table, sql.Identifier(partition_name(year))))
         execute(
             conn,
             sql.SQL("ALTER TABLE core.contribution ATTACH PARTITION {} FOR VALUES FROM ({}) TO ({})").format(
                 target, start, end
             ),
         )
-        execute(
-            conn, sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(target, sql.Identifier(BOUND_CHECK))
-        )
+        execute(conn, sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(target, sql.Identifier(BOUND_CHECK)))
         # Statistics now, in the unit's transaction: without them the first queries of the new rows
         # (the validation gate, scores) are planned for a few thousand rows and read a 1M-row
         # partition through an index (2M rows: scores 5 -> 12 s, measured). ~0.3 s per million rows.
@@ -356,9 +345,7 @@ def bulk_first_load(
     undated = int(scalar(conn, "SELECT count(*) FROM _rest WHERE transaction_date IS NULL"))
 
     created = _insert_rest(conn, rest) + _attach_partitions(conn, loaded)
-    log.debug(
-        "bulk load of %s: %d rows, %d via insert, partitions created: %s", file_type, inserted, rest, created
-    )
+    log.debug("bulk load of %s: %d rows, %d via insert, partitions created: %s", file_type, inserted, rest, created)
     return {
         "contribution": {
             **first_load_counts(inserted),

@@ -245,7 +245,8 @@ def _write_records(conn: psycopg.Connection, dim: _Dimension, cycle: int) -> tup
         ).format(table=table, natural=natural, cols=col_names, exprs=col_exprs),
     )
     assignments = sql.SQL(", ").join(
-        sql.SQL("{} = {}").format(sql.Identifier(c), sql.SQL(e)) for c, e in columns
+        sql.SQL("{} = {}").format(sql.Identifier(c), sql.SQL(e))
+        for c, e in columns
     )
     updated = execute(
         conn,
@@ -314,9 +315,7 @@ def relink_committee_candidates(conn: psycopg.Connection) -> int:
     )
 
 
-def create_committee_placeholders(
-    conn: psycopg.Connection, ids_query: sql.Composable, params: Any = None
-) -> int:
+def create_committee_placeholders(conn: psycopg.Connection, ids_query: sql.Composable, params: Any = None) -> int:
     """Insert ``core.committee`` placeholders for the ids the query yields that are not known yet.
 
     The new ids are read first and then inserted in id order: a ``SELECT`` over a large staged
@@ -339,9 +338,7 @@ def create_committee_placeholders(
     )
 
 
-def create_candidate_placeholders(
-    conn: psycopg.Connection, ids_query: sql.Composable, params: Any = None
-) -> int:
+def create_candidate_placeholders(conn: psycopg.Connection, ids_query: sql.Composable, params: Any = None) -> int:
     """Insert ``core.candidate`` placeholders for well-formed candidate ids not known yet."""
     return execute(
         conn,
@@ -377,15 +374,11 @@ def normalize_links(
     lines, invalid, distinct_lines, ids, conflicting = _link_line_stats(conn)
     _dedupe_links(conn, cycle)
     committees = create_committee_placeholders(conn, sql.SQL("SELECT cmte_id FROM _link"))
-    candidates = create_candidate_placeholders(
-        conn, sql.SQL("SELECT cand_id FROM _link WHERE anomaly IS NULL")
-    )
+    candidates = create_candidate_placeholders(conn, sql.SQL("SELECT cand_id FROM _link WHERE anomaly IS NULL"))
     inserted, touched = _upsert_links(conn, params)
     closed = _close_missing_links(conn, params)
     anomalies: dict[str, int] = dict(
-        conn.execute(
-            "SELECT anomaly, count(*) FROM _link WHERE anomaly IS NOT NULL GROUP BY anomaly"
-        ).fetchall()
+        conn.execute("SELECT anomaly, count(*) FROM _link WHERE anomaly IS NOT NULL GROUP BY anomaly").fetchall()
     )
     execute(conn, "DROP TABLE _link_lines, _link")
     return {
@@ -420,7 +413,7 @@ def _link_line_stats(conn: psycopg.Connection) -> tuple[int, int, int, int, int]
                    FILTER (WHERE link_id IS NOT NULL AND cmte_id IS NOT NULL) AS distinct_lines,
                count(DISTINCT link_id) FILTER (WHERE cmte_id IS NOT NULL) AS ids
             FROM _link_lines
-        """,
+        """
     )
     assert stats is not None
     conflicting = scalar(

@@ -185,15 +185,9 @@ def write_summaries(conn: psycopg.Connection, filing_ids: Sequence[int]) -> None
                  WHERE f.filing_id = ANY(%(ids)s) AND f.report_family = %(family)s
                 """,  # noqa: S608 - a constant regex
                 {
-                    "line": line.line,
-                    "field": line.field,
-                    "label": line.label,
-                    "rule": line.rule,
-                    "schedules": schedules or ["-"],
-                    "amount_field": amount_field,
-                    "memo": MEMO_FIELD,
-                    "ids": list(filing_ids),
-                    "family": family,
+                    "line": line.line, "field": line.field, "label": line.label, "rule": line.rule,
+                    "schedules": schedules or ["-"], "amount_field": amount_field, "memo": MEMO_FIELD,
+                    "ids": list(filing_ids), "family": family,
                 },
             )
 
@@ -210,3 +204,4 @@ def summary_rows(conn: psycopg.Connection, filing_ids: Sequence[int] | None = No
         )
         names = [d.name for d in cur.description or []]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+

@@ -75,14 +75,8 @@ def load_preliminary(conn: psycopg.Connection, filing_ids: Sequence[int], *, run
                    CASE WHEN left({_text("contributor_zip_code", "payee_zip_code")}, 5) ~ '^[0-9]{{5}}$'
                         THEN left({_text("contributor_zip_code", "payee_zip_code")}, 5) END,
                    {_text("contributor_employer")}, {_text("contributor_occupation")},
-                   {
-                _text(
-                    "donor_committee_fec_id",
-                    "beneficiary_committee_fec_id",
-                    "candidate_id_number",
-                    "beneficiary_candidate_fec_id",
-                )
-            },
+                   {_text("donor_committee_fec_id", "beneficiary_committee_fec_id", "candidate_id_number",
+                          "beneficiary_candidate_fec_id")},
                    {_DATE_RAW},
                    CASE WHEN {_DATE_RAW} ~ '^(19|20)[0-9]{{6}}$' THEN to_date({_DATE_RAW}, 'YYYYMMDD') END,
                    {_AMOUNT_TEXT}::numeric(14, 2),
@@ -94,9 +88,7 @@ def load_preliminary(conn: psycopg.Connection, filing_ids: Sequence[int], *, run
               CROSS JOIN LATERAL (
                   SELECT CASE
                       WHEN m.tp = '15' AND {_text("conduit_name")} IS NOT NULL THEN %(earmarked)s
-                      WHEN upper(l.record_type) = 'SE' AND upper({
-                _text("support_oppose_code")
-            }) = 'O' THEN %(oppose)s
+                      WHEN upper(l.record_type) = 'SE' AND upper({_text("support_oppose_code")}) = 'O' THEN %(oppose)s
                       ELSE m.tp END AS tp
                     FROM (SELECT (x->>1) AS tp FROM jsonb_array_elements(%(mapping)s::jsonb) x
                            WHERE x->>0 = upper(l.record_type)) m) t
@@ -107,13 +99,8 @@ def load_preliminary(conn: psycopg.Connection, filing_ids: Sequence[int], *, run
                AND {_AMOUNT_TEXT} ~ {_AMOUNT}
             """,  # noqa: S608 - field names and a regex are constants
             {
-                "rule_version": RULE_VERSION,
-                "run_id": run_id,
-                "earmarked": EARMARKED_TRANSACTION_TYPE,
-                "oppose": OPPOSE_TRANSACTION_TYPE,
-                "mapping": json.dumps(mapping),
-                "ids": ids,
-                "family": family,
+                "rule_version": RULE_VERSION, "run_id": run_id, "earmarked": EARMARKED_TRANSACTION_TYPE,
+                "oppose": OPPOSE_TRANSACTION_TYPE, "mapping": json.dumps(mapping), "ids": ids, "family": family,
             },
         )
         written += cur.rowcount

@@ -219,9 +219,7 @@ def _build_rules() -> tuple[CountingRule, ...]:
             sign = 1
         side = "giver" if code in GIVER_FILED_TYPES else "recipient"
         rules.append(CountingRule(code, False, category, counts, is_refund, sign, reason, side))
-        rules.append(
-            CountingRule(code, True, "memo", False, is_refund, 0, f"{MEMO_REASON} Type: {reason}", side)
-        )
+        rules.append(CountingRule(code, True, "memo", False, is_refund, 0, f"{MEMO_REASON} Type: {reason}", side))
     return tuple(sorted(rules, key=lambda r: (r.transaction_type, r.memo)))
 
 

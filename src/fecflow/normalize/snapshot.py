@@ -54,9 +54,7 @@ def current_snapshot(conn: psycopg.Connection, *, cycle: int, file_type: str) ->
     file without a gap or an overlap. Only files with a batch that reached the end of the payload, or
     with a duplicate skip, are read at all.
     """
-    for source_file_id, fetched_at, duplicate_of in ops.files_reaching_eof(
-        conn, cycle=cycle, file_type=file_type
-    ):
+    for source_file_id, fetched_at, duplicate_of in ops.files_reaching_eof(conn, cycle=cycle, file_type=file_type):
         for staged_id in (source_file_id, duplicate_of):
             if staged_id is None:
                 continue

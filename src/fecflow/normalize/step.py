@@ -90,9 +90,7 @@ def _fingerprint(file_type: str) -> dict[str, Any]:
 
 def ensure_reference(conn: psycopg.Connection) -> bool:
     """Load the ``ref`` tables when the current counting rules are not there yet; True if loaded."""
-    row = conn.execute(
-        "SELECT count(*) FROM ref.counting_rule WHERE rule_version = %s", (RULE_VERSION,)
-    ).fetchone()
+    row = conn.execute("SELECT count(*) FROM ref.counting_rule WHERE rule_version = %s", (RULE_VERSION,)).fetchone()
     if row and row[0]:
         conn.commit()
         return False
@@ -103,11 +101,7 @@ def ensure_reference(conn: psycopg.Connection) -> bool:
 
 
 def _run_unit(conn: psycopg.Connection, snapshot: Snapshot, *, run_id: int, audit_id: int) -> Counts:
-    common: dict[str, Any] = {
-        "source_file_id": snapshot.source_file_id,
-        "cycle": snapshot.cycle,
-        "run_id": run_id,
-    }
+    common: dict[str, Any] = {"source_file_id": snapshot.source_file_id, "cycle": snapshot.cycle, "run_id": run_id}
     if snapshot.file_type == "cn":
         return normalize_dimension(conn, CANDIDATES, snapshot_at=snapshot.fetched_at, **common)
     if snapshot.file_type == "cm":
@@ -193,9 +187,7 @@ def normalize_file(
         log.info("normalize %s: skipped (%s)", scope, reason)
         return UnitResult(file_type, cycle, "skipped", reason, snapshot.source_file_id, {}, 0.0, audit_id)
 
-    audit_id = ops.start_audit(
-        conn, run_id, ops.Stage.NORMALIZE, scope=scope, source_file_id=snapshot.source_file_id
-    )
+    audit_id = ops.start_audit(conn, run_id, ops.Stage.NORMALIZE, scope=scope, source_file_id=snapshot.source_file_id)
     counts = {**fingerprint, "snapshot_fetched_at": snapshot.fetched_at.isoformat()}
 
     def work() -> Counts:
@@ -218,12 +210,7 @@ def normalize_file(
         snapshot.source_file_id,
         seconds,
         _summary(tables),
-        extra={
-            "run_id": run_id,
-            "stage": ops.Stage.NORMALIZE,
-            "counts": tables,
-            "duration_s": round(seconds, 3),
-        },
+        extra={"run_id": run_id, "stage": ops.Stage.NORMALIZE, "counts": tables, "duration_s": round(seconds, 3)},
     )
     return UnitResult(file_type, cycle, "normalized", "", snapshot.source_file_id, tables, seconds, audit_id)
 
@@ -246,12 +233,7 @@ def refresh_employers(conn: psycopg.Connection, *, run_id: int, cycle: int) -> U
         EMPLOYER_MAP_VERSION,
         _summary(tables),
         seconds,
-        extra={
-            "run_id": run_id,
-            "stage": ops.Stage.NORMALIZE,
-            "counts": tables,
-            "duration_s": round(seconds, 3),
-        },
+        extra={"run_id": run_id, "stage": ops.Stage.NORMALIZE, "counts": tables, "duration_s": round(seconds, 3)},
     )
     reason = f"employer map {EMPLOYER_MAP_VERSION}"
     return UnitResult("employers", cycle, "remapped", reason, None, tables, seconds, audit_id)
@@ -287,8 +269,6 @@ def normalize_cycle(
     if remap is not None:
         result.units.append(remap)
     for file_type in (ft for ft in NORMALIZE_ORDER if ft in wanted):
-        unit = normalize_file(
-            conn, run_id=run_id, cycle=cycle, file_type=file_type, force=force, shrink=shrink
-        )
+        unit = normalize_file(conn, run_id=run_id, cycle=cycle, file_type=file_type, force=force, shrink=shrink)
         result.units.append(unit)
     return result

@@ -124,10 +124,7 @@ def _raw_line_sql(conn: psycopg.Connection, file_type: str) -> str:
     """
     return (
         sql.SQL(" || '|' || ")
-        .join(
-            sql.SQL("coalesce({}, '')").format(sql.Identifier("s", c.staging_name))
-            for c in FILES[file_type].columns
-        )
+        .join(sql.SQL("coalesce({}, '')").format(sql.Identifier("s", c.staging_name)) for c in FILES[file_type].columns)
         .as_string(conn)
     )
 
@@ -241,9 +238,7 @@ def drop_valid_dates(conn: psycopg.Connection) -> None:
     execute(conn, f"DROP TABLE {VALID_DATES}")
 
 
-def reject_untyped(
-    conn: psycopg.Connection, file_type: str, source_file_id: int, audit_id: int | None
-) -> int:
+def reject_untyped(conn: psycopg.Connection, file_type: str, source_file_id: int, audit_id: int | None) -> int:
     """Move ``_snap`` rows without SUB_ID, amount or committee to ops.rejected_row."""
     spec = FILES[file_type]
     raw = sql.SQL(", ").join(sql.Identifier("s", c.staging_name) for c in spec.columns)

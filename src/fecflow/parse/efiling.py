@@ -45,14 +45,7 @@ NUL_BYTE = "nul_byte"
 UNPARSEABLE = "unparseable"
 
 #: What fecfile raises on a line it cannot read (translated here, once, into a quarantined line).
-_PARSER_ERRORS = (
-    csv.Error,
-    IndexError,
-    KeyError,
-    ValueError,
-    TypeError,
-    fecfile.FecParserMissingMappingError,
-)
+_PARSER_ERRORS = (csv.Error, IndexError, KeyError, ValueError, TypeError, fecfile.FecParserMissingMappingError)
 
 
 @dataclass(frozen=True)
@@ -93,11 +86,7 @@ class ParsedFiling:
     def form_line(self) -> FilingLine | None:
         """The first record after the header (the report's cover and summary page)."""
         return next(
-            (
-                ln
-                for ln in self.lines
-                if not ln.rejected and ln.record_type not in (HEADER_RECORD, TEXT_RECORD, BLANK_RECORD)
-            ),
+            (ln for ln in self.lines if not ln.rejected and ln.record_type not in (HEADER_RECORD, TEXT_RECORD, BLANK_RECORD)),
             None,
         )
 
@@ -204,7 +193,5 @@ def _record_type(text: str, version: str) -> str:
 
 
 def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
-    return {
-        str(k): (v if isinstance(v, str | int | float | type(None) | dict) else str(v))
-        for k, v in fields.items()
-    }
+    return {str(k): (v if isinstance(v, str | int | float | type(None) | dict) else str(v)) for k, v in fields.items()}
+

@@ -170,14 +170,8 @@ def iter_blocks(
         yield block
     stats.sha256 = hasher.hexdigest()
     stats.complete = True
-    log.debug(
-        "parsed %d lines (%d rejected, %d recoded) in %d blocks, sha256 %s",
-        stats.lines,
-        stats.rejected,
-        stats.recoded,
-        stats.blocks,
-        stats.sha256,
-    )
+    log.debug("parsed %d lines (%d rejected, %d recoded) in %d blocks, sha256 %s",
+              stats.lines, stats.rejected, stats.recoded, stats.blocks, stats.sha256)
 
 
 # --- reading: cut the stream at line ends -------------------------------------------------------

@@ -85,14 +85,8 @@ def _previous(conn: psycopg.Connection, url: str) -> PreviousVersion | None:
     conn.commit()
     if last is None:
         return None
-    return PreviousVersion(
-        etag=last.etag,
-        last_modified=last.last_modified,
-        sha256=last.sha256,
-        bytes=last.bytes,
-        storage_uri=last.storage_uri,
-        member=last.member,
-    )
+    return PreviousVersion(etag=last.etag, last_modified=last.last_modified, sha256=last.sha256,
+                           bytes=last.bytes, storage_uri=last.storage_uri, member=last.member)
 
 
 def fetch_efiling_files(
@@ -112,18 +106,12 @@ def fetch_efiling_files(
             conn, run_id, ops.Stage.FETCH, scope=ops.NamedScope(f"{target.file_type}:{target.file_name}")
         )
         try:
-            outcome = fetch_bulk_file(
-                client, target, storage, previous=_previous(conn, target.url), policy=policy
-            )
+            outcome = fetch_bulk_file(client, target, storage, previous=_previous(conn, target.url), policy=policy)
         except (FecflowError, OSError) as exc:
             message = exc.message if isinstance(exc, FecflowError) else f"{type(exc).__name__}: {exc}"
             sf_id = ops.record_source_file(
-                conn,
-                url=target.url,
-                file_type=target.file_type,
-                status="failed",
-                http_status=getattr(exc, "status", None),
-                run_id=run_id,
+                conn, url=target.url, file_type=target.file_type, status="failed",
+                http_status=getattr(exc, "status", None), run_id=run_id,
             )
             ops.finish_audit(conn, audit_id, "failed", error=message, counts={"source_file_id": sf_id})
             log.error("fetch %s failed: %s", target.url, message)
@@ -132,42 +120,20 @@ def fetch_efiling_files(
         prev = outcome.previous
         assert outcome.storage_uri is not None
         sf_id = ops.record_source_file(
-            conn,
-            url=target.url,
-            file_type=target.file_type,
-            member=outcome.target.member,
-            status="unchanged" if outcome.status == "unchanged" else "downloaded",
-            http_status=dl.status,
-            bytes=outcome.bytes,
-            sha256=outcome.sha256,
-            etag=dl.etag or (prev.etag if prev else None),
-            last_modified=dl.last_modified or (prev.last_modified if prev else None),
-            attempts=dl.attempts,
-            elapsed_s=dl.elapsed_s,
-            storage_uri=outcome.storage_uri,
-            run_id=run_id,
+            conn, url=target.url, file_type=target.file_type, member=outcome.target.member,
+            status="unchanged" if outcome.status == "unchanged" else "downloaded", http_status=dl.status,
+            bytes=outcome.bytes, sha256=outcome.sha256, etag=dl.etag or (prev.etag if prev else None),
+            last_modified=dl.last_modified or (prev.last_modified if prev else None), attempts=dl.attempts,
+            elapsed_s=dl.elapsed_s, storage_uri=outcome.storage_uri, run_id=run_id,
         )
         ops.finish_audit(
-            conn,
-            audit_id,
-            "succeeded" if outcome.changed else "skipped",
-            source_file_id=sf_id,
-            sha256=outcome.sha256,
-            bytes=outcome.bytes,
-            counts={"status": outcome.status, "reason": outcome.reason, "attempts": dl.attempts},
+            conn, audit_id, "succeeded" if outcome.changed else "skipped", source_file_id=sf_id, sha256=outcome.sha256,
+            bytes=outcome.bytes, counts={"status": outcome.status, "reason": outcome.reason, "attempts": dl.attempts},
         )
         target_done = dataclasses.replace(target, member=outcome.target.member)
         fetched.append(
-            EfilingFetch(
-                target_done,
-                outcome.status,
-                outcome.reason,
-                sf_id,
-                outcome.bytes,
-                outcome.sha256,
-                outcome.storage_uri,
-                time.monotonic() - started,
-            )
+            EfilingFetch(target_done, outcome.status, outcome.reason, sf_id, outcome.bytes, outcome.sha256,
+                         outcome.storage_uri, time.monotonic() - started)
         )
     return fetched
 
@@ -179,27 +145,17 @@ def stage_efiling_file(
     staged = []
     with storage.open(fetched.storage_uri) as stream:
         for payload in iter_filings(
-            stream,
-            file_type=fetched.target.file_type,
-            file_name=fetched.target.file_name,
+            stream, file_type=fetched.target.file_type, file_name=fetched.target.file_name,
             label=fetched.target.url,
         ):
             staged.append(
-                stage_filing(
-                    conn,
-                    run_id=run_id,
-                    source_file_id=fetched.source_file_id,
-                    filing_id=payload.filing_id,
-                    member=payload.member,
-                    data=payload.data,
-                )
+                stage_filing(conn, run_id=run_id, source_file_id=fetched.source_file_id,
+                             filing_id=payload.filing_id, member=payload.member, data=payload.data)
             )
     return staged
 
 
-def normalize_preliminary(
-    conn: psycopg.Connection, filing_ids: Sequence[int], *, run_id: int
-) -> tuple[int, int]:
+def normalize_preliminary(conn: psycopg.Connection, filing_ids: Sequence[int], *, run_id: int) -> tuple[int, int]:
     """Write the filings' preliminary rows, then supersede every one whose bulk row has arrived."""
     audit_id = ops.start_audit(
         conn, run_id, ops.Stage.NORMALIZE_EFILING, scope=ops.NamedScope(f"{len(filing_ids)} filing(s)")
@@ -207,9 +163,7 @@ def normalize_preliminary(
     try:
         written = load_preliminary(conn, filing_ids, run_id=run_id)
         superseded = supersede_preliminary(conn, run_id=run_id)
-        ops.finish_audit(
-            conn, audit_id, "succeeded", counts={"preliminary": written, "superseded": superseded}
-        )
+        ops.finish_audit(conn, audit_id, "succeeded", counts={"preliminary": written, "superseded": superseded})
     except Exception as exc:
         conn.rollback()
         ops.finish_audit(conn, audit_id, "failed", error=f"{type(exc).__name__}: {exc}")
@@ -232,15 +186,12 @@ def ingest_efilings(
 ) -> EfilingRun:
     """Fetch, then (unless ``stage`` is False) stage, record and check; ValidationFailed at the end."""
     targets = plan_efiling_downloads(
-        days,
-        filing_ids,
-        daily_base_url=settings.efiling_base_url,
+        days, filing_ids, daily_base_url=settings.efiling_base_url,
         filing_base_url=settings.efiling_filing_base_url,
     )
     result = EfilingRun()
-    for fetched in fetch_efiling_files(
-        conn, run_id=run_id, targets=targets, client=client, storage=storage, policy=policy
-    ):
+    for fetched in fetch_efiling_files(conn, run_id=run_id, targets=targets, client=client, storage=storage,
+                                       policy=policy):
         result.fetched.append(fetched)
         if on_fetch is not None:
             on_fetch(fetched)
@@ -259,15 +210,10 @@ def ingest_efilings(
     result.checks = check_efilings(conn, ids)
     failed = [c for c in result.checks if c.failed]
     ops.finish_audit(
-        conn,
-        audit_id,
-        "failed" if failed else "succeeded",
+        conn, audit_id, "failed" if failed else "succeeded",
         validation=[c.to_json() for c in result.checks],
-        counts={
-            "passed": sum(c.status == "passed" for c in result.checks),
-            "warning": sum(c.status == "warning" for c in result.checks),
-            "failed": len(failed),
-        },
+        counts={"passed": sum(c.status == "passed" for c in result.checks),
+                "warning": sum(c.status == "warning" for c in result.checks), "failed": len(failed)},
     )
     if failed:
         raise ValidationFailed(

@@ -157,11 +157,7 @@ def _prune_one(
             log.warning("source file %d is being staged: not pruned", staged.source_file_id)
             return None
         audit_id = ops.start_audit(
-            ops_conn,
-            run_id,
-            PRUNE_STAGE,
-            scope=ops.FileScope(staged.file_type),
-            source_file_id=staged.source_file_id,
+            ops_conn, run_id, PRUNE_STAGE, scope=ops.FileScope(staged.file_type), source_file_id=staged.source_file_id
         )
         try:
             deleted = unstage_source_file(

@@ -212,9 +212,7 @@ def _downloaded_targets(
                 continue
             label = spec.zip_for_cycle(cycle)
             targets.append(
-                StageTarget(
-                    label, spec, cycle, record.source_file_id, None, record.storage_uri, record.member
-                )
+                StageTarget(label, spec, cycle, record.source_file_id, None, record.storage_uri, record.member)
             )
     if missing:
         names = ", ".join(f"{f} {c}" for c, f in missing)

@@ -30,11 +30,4 @@ The method is documented in ``docs/data/leaning-score.md``.
 from fecflow.scores.engine import ScoreResult, compute_scores
 from fecflow.scores.method import METHOD_DEFAULT, METHOD_V2, METHOD_VERSION, METHOD_VERSIONS
 
-__all__ = [
-    "METHOD_DEFAULT",
-    "METHOD_V2",
-    "METHOD_VERSION",
-    "METHOD_VERSIONS",
-    "ScoreResult",
-    "compute_scores",
-]
+__all__ = ["METHOD_DEFAULT", "METHOD_V2", "METHOD_VERSION", "METHOD_VERSIONS", "ScoreResult", "compute_scores"]

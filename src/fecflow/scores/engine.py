@@ -114,9 +114,7 @@ def compute_scores(
         )
     params = DEFAULT_PARAMS
     window = window_ending(as_of, lookback_months)
-    audit_id = ops.start_audit(
-        conn, run_id, AUDIT_STAGE, scope=ops.ScoreScope(method_version, as_of, str(window))
-    )
+    audit_id = ops.start_audit(conn, run_id, AUDIT_STAGE, scope=ops.ScoreScope(method_version, as_of, str(window)))
     try:
         timings: dict[str, float] = {}
         mark = time.perf_counter()

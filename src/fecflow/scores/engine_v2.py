@@ -119,9 +119,7 @@ def selection_bounds(
     seen = Decimal(repr(min(max(float(share), 0.0), 1.0)))
     quantum = Decimal(1).scaleb(-params.decimals)
     wide_low = (seen * low).quantize(quantum, rounding=ROUND_HALF_EVEN)
-    wide_high = min(
-        Decimal(1), (seen * high + (Decimal(1) - seen)).quantize(quantum, rounding=ROUND_HALF_EVEN)
-    )
+    wide_high = min(Decimal(1), (seen * high + (Decimal(1) - seen)).quantize(quantum, rounding=ROUND_HALF_EVEN))
     return min(wide_low, low), max(wide_high, high)
 
 

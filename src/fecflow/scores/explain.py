@@ -241,8 +241,7 @@ def explain_entity(
                 int(r["n_donors"]),
             )
             for r in cur.execute(
-                _LINES_SQL.format(scope=(V2_SCOPE if method_version == METHOD_V2 else _SCOPE)[entity_type]),
-                {"key": entity.key, "top": top},
+                _LINES_SQL.format(scope=(V2_SCOPE if method_version == METHOD_V2 else _SCOPE)[entity_type]), {"key": entity.key, "top": top}
             )
         ]
     strings = employer_strings(conn, entity.key) if entity_type == "employer" else []

@@ -160,8 +160,7 @@ def member_info(source: ZipSource, member_name: str, *, label: str | None = None
             info = zf.getinfo(member_name)
         except KeyError:
             raise IntegrityError(
-                f"{where} has no member {member_name!r}",
-                hint=f"Members: {', '.join(zf.namelist()) or 'none'}.",
+                f"{where} has no member {member_name!r}", hint=f"Members: {', '.join(zf.namelist()) or 'none'}."
             ) from None
     return MemberInfo.from_zipinfo(info)
 
@@ -192,8 +191,7 @@ def open_member(
             info = zf.getinfo(member_name)
         except KeyError:
             raise IntegrityError(
-                f"{where} has no member {member_name!r}",
-                hint=f"Members: {', '.join(zf.namelist()) or 'none'}.",
+                f"{where} has no member {member_name!r}", hint=f"Members: {', '.join(zf.namelist()) or 'none'}."
             ) from None
         try:
             # The member stream keeps its own reference to the archive file; closing the ZipFile here

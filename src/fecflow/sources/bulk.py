@@ -56,8 +56,6 @@ def sweep_stale_work_dirs(base: Path | None = None) -> list[Path]:
         removed.append(folder)
         logger.info("removed %s, left by a killed fecflow process (pid %s)", folder, pid_text)
     return removed
-
-
 FetchStatus = Literal["new", "changed", "unchanged"]
 TargetKind = Literal["data", "header"]
 
@@ -213,9 +211,7 @@ def _fetch(
     if result.not_modified:
         assert previous is not None
         target = dataclasses.replace(target, member=previous.member or target.member)
-        return _log(
-            FetchOutcome(target, "unchanged", "304 Not Modified", result, previous.storage_uri, previous)
-        )
+        return _log(FetchOutcome(target, "unchanged", "304 Not Modified", result, previous.storage_uri, previous))
 
     assert result.path is not None and result.sha256 is not None
     if target.file_name.lower().endswith(".zip"):

@@ -104,7 +104,9 @@ class FilingPayload:
     data: bytes
 
 
-def iter_filings(stream: IO[bytes], *, file_type: str, file_name: str, label: str) -> Iterator[FilingPayload]:
+def iter_filings(
+    stream: IO[bytes], *, file_type: str, file_name: str, label: str
+) -> Iterator[FilingPayload]:
     """The filings of a stored download: each ``NNN.fec`` member of a daily archive, or the filing.
 
     Archives are checked first (path traversal, links, encryption, zip-bomb sizes and ratios); a

@@ -338,24 +338,14 @@ def download_file(
             elapsed = time.monotonic() - started
             logger.info("%s: not modified (304) in %.2fs", where, elapsed)
             return DownloadResult(
-                url=where,
-                status=304,
-                bytes=None,
-                sha256=None,
-                etag=nm.etag,
-                last_modified=nm.last_modified,
-                attempts=body.attempts,
-                elapsed_s=elapsed,
-                path=None,
-                not_modified=True,
+                url=where, status=304, bytes=None, sha256=None, etag=nm.etag, last_modified=nm.last_modified,
+                attempts=body.attempts, elapsed_s=elapsed, path=None, not_modified=True,
             )
         fh.flush()
         os.fsync(fh.fileno())
         fh.close()
         sha256 = body.hasher.hexdigest()
-        _verify_and_place(
-            tmp_path, dest, url=url, sha256=sha256, size=body.size, expected_sha256=expected_sha256
-        )
+        _verify_and_place(tmp_path, dest, url=url, sha256=sha256, size=body.size, expected_sha256=expected_sha256)
     except BaseException:
         fh.close()
         tmp_path.unlink(missing_ok=True)
@@ -364,23 +354,12 @@ def download_file(
     elapsed = time.monotonic() - started
     logger.info(
         "downloaded %s: %d bytes, sha256 %s, %d attempt(s)%s in %.2fs",
-        where,
-        body.size,
-        sha256[:16],
-        attempts,
-        f", {body.resumes} resume(s)" if body.resumes else "",
-        elapsed,
+        where, body.size, sha256[:16], attempts,
+        f", {body.resumes} resume(s)" if body.resumes else "", elapsed,
     )
     return DownloadResult(
-        url=where,
-        status=body.status or 200,
-        bytes=body.size,
-        sha256=sha256,
-        etag=body.etag,
-        last_modified=body.last_modified,
-        attempts=attempts,
-        elapsed_s=elapsed,
-        path=dest,
+        url=where, status=body.status or 200, bytes=body.size, sha256=sha256, etag=body.etag,
+        last_modified=body.last_modified, attempts=attempts, elapsed_s=elapsed, path=dest,
     )
 
 
@@ -424,16 +403,8 @@ def _copy_file_url(
             elapsed = time.monotonic() - started
             logger.info("%s: not modified since %s", where, conditional.last_modified)
             return DownloadResult(
-                url=where,
-                status=304,
-                bytes=None,
-                sha256=None,
-                etag=None,
-                last_modified=last_modified,
-                attempts=1,
-                elapsed_s=elapsed,
-                path=None,
-                not_modified=True,
+                url=where, status=304, bytes=None, sha256=None, etag=None, last_modified=last_modified,
+                attempts=1, elapsed_s=elapsed, path=None, not_modified=True,
             )
 
     fh, tmp_path = _new_temp(dest)
@@ -472,15 +443,8 @@ def _copy_file_url(
     elapsed = time.monotonic() - started
     logger.info("copied %s: %d bytes, sha256 %s in %.2fs", where, size, sha256[:16], elapsed)
     return DownloadResult(
-        url=where,
-        status=200,
-        bytes=size,
-        sha256=sha256,
-        etag=None,
-        last_modified=last_modified,
-        attempts=1,
-        elapsed_s=elapsed,
-        path=dest,
+        url=where, status=200, bytes=size, sha256=sha256, etag=None, last_modified=last_modified,
+        attempts=1, elapsed_s=elapsed, path=dest,
     )
 
 

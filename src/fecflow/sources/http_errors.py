@@ -100,3 +100,5 @@ def error_for_status(status: int, url: str, headers: httpx.Headers) -> SourceErr
     elif status in (401, 403):
         hint = "Access was refused; for OpenFEC check FECFLOW_OPENFEC_API_KEY."
     return HttpStatusError(f"HTTP {status} from {where}", status=status, hint=hint)
+
+

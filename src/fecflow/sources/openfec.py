@@ -87,11 +87,8 @@ class Cursor:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - known
         if unknown or "endpoint" not in data:
-            raise SourceError(
-                f"Not an OpenFEC cursor: unexpected keys {sorted(unknown)}"
-                if unknown
-                else "Not an OpenFEC cursor: no endpoint"
-            )
+            raise SourceError(f"Not an OpenFEC cursor: unexpected keys {sorted(unknown)}" if unknown
+                              else "Not an OpenFEC cursor: no endpoint")
         last = data.get("last_indexes")
         return cls(
             endpoint=str(data["endpoint"]),
@@ -224,8 +221,7 @@ class OpenFecClient:
         if remaining is not None and remaining < self.min_remaining:
             logger.warning(
                 "OpenFEC rate limit nearly used up (%d requests left); pausing %.0fs",
-                remaining,
-                self.low_quota_pause,
+                remaining, self.low_quota_pause,
             )
             self._sleep(self.low_quota_pause)
             self.rate_limit_remaining = None  # unknown until the next response says
@@ -333,9 +329,7 @@ class OpenFecClient:
                     if value is not None:  # a NULL sort value is expressed by sort_null_only
                         request_params[key] = _format_value(value)
             data, _attempts = call_with_retries(
-                functools.partial(self._fetch_attempt, url, request_params),
-                self._policy,
-                what=f"GET {ep.path}",
+                functools.partial(self._fetch_attempt, url, request_params), self._policy, what=f"GET {ep.path}"
             )
             results: list[dict[str, Any]] = data["results"]
             next_cursor = (
@@ -346,10 +340,7 @@ class OpenFecClient:
             pages += 1
             rows += len(results)
             logger.debug(
-                "OpenFEC %s pass %d: %d rows (cursor %s)",
-                endpoint,
-                cursor.pass_number,
-                len(results),
+                "OpenFEC %s pass %d: %d rows (cursor %s)", endpoint, cursor.pass_number, len(results),
                 next_cursor.to_json(),
             )
             yield Page(

@@ -84,10 +84,8 @@ def call_with_retries(operation: Callable[[int], T], policy: RetryPolicy, *, wha
                 raise
             logger.warning(
                 "%s failed (attempt %d/%d): %s; retrying in %.1fs",
-                what,
-                attempt,
-                policy.max_attempts,
-                exc,
-                delay,
+                what, attempt, policy.max_attempts, exc, delay,
             )
             policy.sleep(delay)
+
+

@@ -236,11 +236,7 @@ def load_batch(shared: BatchContext, segment: Segment, audit_id: int) -> BatchRe
         stats.recoded,
         seconds,
         stats.lines / seconds if seconds > 0 else 0.0,
-        extra={
-            "stage": ops.Stage.STAGE,
-            "source_file_id": shared.source_file_id,
-            "file_type": shared.spec.file_type,
-        },
+        extra={"stage": ops.Stage.STAGE, "source_file_id": shared.source_file_id, "file_type": shared.spec.file_type},
     )
     return result
 

@@ -63,33 +63,13 @@ def stage_filing(
     ).fetchone()
     conn.commit()
     if previous is not None and previous[0] == sha256:
-        audit_id = ops.start_audit(
-            conn, run_id, STAGE, scope=ops.NamedScope(scope), source_file_id=source_file_id
-        )
-        ops.finish_audit(
-            conn,
-            audit_id,
-            "skipped",
-            sha256=sha256,
-            bytes=len(data),
-            counts={"reason": "same sha256 already staged"},
-        )
-        return StagedFiling(
-            filing_id,
-            "skipped",
-            previous[1],
-            previous[2],
-            previous[3],
-            previous[4],
-            sha256,
-            len(data),
-            previous[6],
-            audit_id,
-        )
+        audit_id = ops.start_audit(conn, run_id, STAGE, scope=ops.NamedScope(scope), source_file_id=source_file_id)
+        ops.finish_audit(conn, audit_id, "skipped", sha256=sha256, bytes=len(data),
+                         counts={"reason": "same sha256 already staged"})
+        return StagedFiling(filing_id, "skipped", previous[1], previous[2], previous[3], previous[4], sha256,
+                            len(data), previous[6], audit_id)
 
-    audit_id = ops.start_audit(
-        conn, run_id, STAGE, scope=ops.NamedScope(scope), source_file_id=source_file_id
-    )
+    audit_id = ops.start_audit(conn, run_id, STAGE, scope=ops.NamedScope(scope), source_file_id=source_file_id)
     try:
         filing = parse_filing(data)
         status = "quarantined" if filing.error else "staged"
@@ -107,15 +87,8 @@ def stage_filing(
             **({"replaced_sha256": previous[0]} if previous is not None else {}),
         }
         ops.finish_audit(
-            conn,
-            audit_id,
-            "succeeded",
-            lines_read=len(filing.lines),
-            rows_loaded=filing.parsed,
-            rows_rejected=filing.rejected,
-            sha256=sha256,
-            bytes=len(data),
-            counts=counts,
+            conn, audit_id, "succeeded", lines_read=len(filing.lines), rows_loaded=filing.parsed,
+            rows_rejected=filing.rejected, sha256=sha256, bytes=len(data), counts=counts,
             error=filing.error,
         )
     except Exception as exc:
@@ -124,25 +97,10 @@ def stage_filing(
         raise
     log.info(
         "staged e-filing %s (%s, version %s): %d lines, %d parsed, %d quarantined",
-        filing_id,
-        status,
-        filing.version,
-        len(filing.lines),
-        filing.parsed,
-        filing.rejected,
+        filing_id, status, filing.version, len(filing.lines), filing.parsed, filing.rejected,
     )
-    return StagedFiling(
-        filing_id,
-        status,
-        filing.version,
-        len(filing.lines),
-        filing.parsed,
-        filing.rejected,
-        sha256,
-        len(data),
-        filing.error,
-        audit_id,
-    )
+    return StagedFiling(filing_id, status, filing.version, len(filing.lines), filing.parsed, filing.rejected,
+                        sha256, len(data), filing.error, audit_id)
 
 
 def _by_reason(filing: ParsedFiling) -> dict[str, int]:
@@ -165,21 +123,8 @@ def _insert(
     conn.execute(
         "INSERT INTO staging.efiling (filing_id, source_file_id, member, version, header, sha256, bytes, lines, "
         "parsed, rejected, status, error, audit_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        (
-            filing_id,
-            source_file_id,
-            member,
-            filing.version,
-            Jsonb(filing.header),
-            filing.sha256,
-            filing.bytes,
-            len(filing.lines),
-            filing.parsed,
-            filing.rejected,
-            status,
-            filing.error,
-            audit_id,
-        ),
+        (filing_id, source_file_id, member, filing.version, Jsonb(filing.header), filing.sha256, filing.bytes,
+         len(filing.lines), filing.parsed, filing.rejected, status, filing.error, audit_id),
     )
     with conn.cursor() as cur:
         with cur.copy(
@@ -188,25 +133,15 @@ def _insert(
         ) as copy:
             for line in filing.lines:
                 if not line.rejected:
-                    copy.write_row(
-                        (
-                            filing_id,
-                            line.line_number,
-                            line.record_type,
-                            filing.version,
-                            Jsonb(line.fields),
-                            line.raw,
-                            line.recoded,
-                        )
-                    )
+                    copy.write_row((filing_id, line.line_number, line.record_type, filing.version,
+                                    Jsonb(line.fields), line.raw, line.recoded))
         with cur.copy(
             "COPY staging.efiling_reject (filing_id, line_number, record_type, reason, detail, raw) FROM STDIN"
         ) as copy:
             for line in filing.lines:
                 if line.rejected:
-                    copy.write_row(
-                        (filing_id, line.line_number, line.record_type, line.reason, line.detail, line.raw)
-                    )
+                    copy.write_row((filing_id, line.line_number, line.record_type, line.reason, line.detail,
+                                    line.raw))
     written = conn.execute(
         "SELECT (SELECT count(*) FROM staging.efiling_line WHERE filing_id = %(id)s), "
         "(SELECT count(*) FROM staging.efiling_reject WHERE filing_id = %(id)s)",
@@ -254,9 +189,7 @@ def iter_filing_bytes(conn: psycopg.Connection, filing_id: int) -> Iterator[byte
 
 def export_filing(conn: psycopg.Connection, filing_id: int, out: BinaryIO) -> FilingExport:
     """Write the staged filing to ``out`` and compare its sha256 with the one recorded at staging."""
-    row = conn.execute(
-        "SELECT sha256, lines FROM staging.efiling WHERE filing_id = %s", (filing_id,)
-    ).fetchone()
+    row = conn.execute("SELECT sha256, lines FROM staging.efiling WHERE filing_id = %s", (filing_id,)).fetchone()
     if row is None:
         raise DataError(
             f"E-filing {filing_id} is not staged.",

@@ -67,8 +67,7 @@ def describe_staged_file(conn: psycopg.Connection, source_file_id: int) -> Stage
     """The staged extent of a source file; raises DataError unless it is fully staged."""
     row = one(
         conn,
-        "SELECT file_type, sha256 FROM ops.source_file WHERE source_file_id = %(id)s",
-        {"id": source_file_id},
+        "SELECT file_type, sha256 FROM ops.source_file WHERE source_file_id = %(id)s", {"id": source_file_id}
     )
     if row is None:
         raise DataError(f"Source file {source_file_id} is not recorded in ops.source_file.")

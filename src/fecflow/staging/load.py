@@ -262,11 +262,7 @@ def _stage_locked(
     )
     audit_ids = [
         ops.start_audit(
-            ops_conn,
-            run_id,
-            ops.Stage.STAGE,
-            scope=ops.FileScope(spec.file_type),
-            source_file_id=source_file_id,
+            ops_conn, run_id, ops.Stage.STAGE, scope=ops.FileScope(spec.file_type), source_file_id=source_file_id
         )
         for _ in segments
     ]
@@ -361,8 +357,8 @@ def _skip(
     started: float,
 ) -> StageResult:
     audit_id = ops.start_audit(
-        ops_conn, run_id, ops.Stage.STAGE, scope=ops.FileScope(spec.file_type), source_file_id=source_file_id
-    )
+            ops_conn, run_id, ops.Stage.STAGE, scope=ops.FileScope(spec.file_type), source_file_id=source_file_id
+        )
     counts: dict[str, Any] = {"reason": reason}
     if duplicate_of is not None:
         counts["duplicate_of"] = duplicate_of

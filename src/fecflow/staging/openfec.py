@@ -82,14 +82,7 @@ def pull_to_staging(
     totals = ops.finish_api_pull(conn, pull_id, done=not stopped_early)
     conn.commit()
     return PullResult(
-        pull_id,
-        endpoint,
-        pages,
-        rows,
-        totals.pages,
-        totals.rows,
-        existing is not None,
-        done=totals.status == "done",
+        pull_id, endpoint, pages, rows, totals.pages, totals.rows, existing is not None, done=totals.status == "done"
     )
 
 
@@ -97,11 +90,7 @@ def _store_page(conn: psycopg.Connection, pull_id: int, endpoint: str, page: Pag
     """One page verbatim and the pull's new cursor, in one transaction: a crash leaves no gap."""
     with conn.transaction():
         number = ops.advance_api_pull(
-            conn,
-            pull_id,
-            rows=len(page.results),
-            cursor=page.next_cursor.to_dict(),
-            done=page.next_cursor.done,
+            conn, pull_id, rows=len(page.results), cursor=page.next_cursor.to_dict(), done=page.next_cursor.done
         )
         conn.execute(
             "INSERT INTO staging.openfec_payload (pull_id, page_number, endpoint, request_params, response, "

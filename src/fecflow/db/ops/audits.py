@@ -223,11 +223,7 @@ def files_reaching_eof(
         _batch_params(cycle=cycle, file_type=file_type, eof=CountKey.EOF, duplicate=CountKey.DUPLICATE_OF),
     )
     return [
-        (
-            int(r["source_file_id"]),
-            r["fetched_at"],
-            None if r["duplicate_of"] is None else int(r["duplicate_of"]),
-        )
+        (int(r["source_file_id"]), r["fetched_at"], None if r["duplicate_of"] is None else int(r["duplicate_of"]))
         for r in rows
     ]
 

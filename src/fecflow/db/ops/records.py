@@ -315,9 +315,7 @@ def open_api_pull(conn: psycopg.Connection, endpoint: str, params: Mapping[str, 
     return ApiPull(**row) if row else None
 
 
-def start_api_pull(
-    conn: psycopg.Connection, endpoint: str, params: Mapping[str, Any], run_id: int | None
-) -> int:
+def start_api_pull(conn: psycopg.Connection, endpoint: str, params: Mapping[str, Any], run_id: int | None) -> int:
     row = one(
         conn,
         "INSERT INTO ops.api_pull (endpoint, params, run_id) VALUES (%(endpoint)s, %(params)s, %(run_id)s) "

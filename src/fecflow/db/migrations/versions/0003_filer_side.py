@@ -65,15 +65,12 @@ def upgrade() -> None:
         schema="ref",
     )
     op.create_check_constraint(
-        op.f("ck_counting_rule_filer_side"),
-        "counting_rule",
-        "filer_side IN ('recipient', 'giver')",
-        schema="ref",
+        op.f("ck_counting_rule_filer_side"), "counting_rule", "filer_side IN ('recipient', 'giver')", schema="ref"
     )
     op.execute(
-        sa.text(
-            "UPDATE ref.counting_rule SET filer_side = 'giver' WHERE transaction_type = ANY(:types)"
-        ).bindparams(types=list(GIVER_FILED_TYPES))
+        sa.text("UPDATE ref.counting_rule SET filer_side = 'giver' WHERE transaction_type = ANY(:types)").bindparams(
+            types=list(GIVER_FILED_TYPES)
+        )
     )
     op.add_column(
         "contribution",
@@ -87,10 +84,7 @@ def upgrade() -> None:
         schema="core",
     )
     op.create_check_constraint(
-        op.f("ck_contribution_filer_side"),
-        "contribution",
-        "filer_side IN ('recipient', 'giver')",
-        schema="core",
+        op.f("ck_contribution_filer_side"), "contribution", "filer_side IN ('recipient', 'giver')", schema="core"
     )
     op.execute(
         sa.text(
@@ -120,11 +114,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP VIEW core.contribution_flow")
     op.alter_column(
-        "contribution",
-        "contributor_committee_key",
-        existing_type=sa.BigInteger(),
-        comment=None,
-        schema="core",
+        "contribution", "contributor_committee_key", existing_type=sa.BigInteger(), comment=None, schema="core"
     )
     op.alter_column(
         "contribution", "recipient_committee_key", existing_type=sa.BigInteger(), comment=None, schema="core"

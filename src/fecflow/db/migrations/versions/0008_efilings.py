@@ -45,9 +45,7 @@ def upgrade() -> None:
         "efiling",
         sa.Column("filing_id", sa.BigInteger(), nullable=False, comment="FEC filing id (the .fec file name)"),
         sa.Column("source_file_id", sa.BigInteger(), nullable=False),
-        sa.Column(
-            "member", sa.Text(), comment="member of a daily archive; NULL for a single downloaded filing"
-        ),
+        sa.Column("member", sa.Text(), comment="member of a daily archive; NULL for a single downloaded filing"),
         sa.Column("version", sa.Text(), comment=".fec format version from the header (NULL when unreadable)"),
         sa.Column("header", JSONB(), server_default=sa.text("'{}'::jsonb"), nullable=False),
         sa.Column("sha256", sa.Text(), nullable=False),
@@ -62,14 +60,10 @@ def upgrade() -> None:
         sa.CheckConstraint("status IN ('staged', 'quarantined')", name=op.f("ck_efiling_status")),
         sa.CheckConstraint("lines = parsed + rejected", name=op.f("ck_efiling_lines_balance")),
         sa.ForeignKeyConstraint(
-            ["source_file_id"],
-            ["ops.source_file.source_file_id"],
-            name=op.f("fk_efiling_source_file_id_source_file"),
+            ["source_file_id"], ["ops.source_file.source_file_id"], name=op.f("fk_efiling_source_file_id_source_file")
         ),
         sa.ForeignKeyConstraint(
-            ["audit_id"],
-            ["ops.ingest_run_audits.audit_id"],
-            name=op.f("fk_efiling_audit_id_ingest_run_audits"),
+            ["audit_id"], ["ops.ingest_run_audits.audit_id"], name=op.f("fk_efiling_audit_id_ingest_run_audits")
         ),
         sa.PrimaryKeyConstraint("filing_id", name=op.f("pk_efiling")),
         schema="staging",
@@ -80,21 +74,14 @@ def upgrade() -> None:
         sa.Column("filing_id", sa.BigInteger(), nullable=False),
         sa.Column("line_number", sa.Integer(), nullable=False),
         sa.Column(
-            "record_type",
-            sa.Text(),
-            nullable=False,
-            comment="HDR, TEXT, BLANK or the form/schedule type (SA11AI, ...)",
+            "record_type", sa.Text(), nullable=False, comment="HDR, TEXT, BLANK or the form/schedule type (SA11AI, ...)"
         ),
         sa.Column("version", sa.Text(), nullable=False),
-        sa.Column(
-            "fields", JSONB(), nullable=False, comment="the fields as named by the fecfile parser, all text"
-        ),
+        sa.Column("fields", JSONB(), nullable=False, comment="the fields as named by the fecfile parser, all text"),
         sa.Column("raw", sa.LargeBinary(), nullable=False, comment="the line's bytes, its line end included"),
         sa.Column("recoded", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.ForeignKeyConstraint(
-            ["filing_id"],
-            ["staging.efiling.filing_id"],
-            name=op.f("fk_efiling_line_filing_id_efiling"),
+            ["filing_id"], ["staging.efiling.filing_id"], name=op.f("fk_efiling_line_filing_id_efiling"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("filing_id", "line_number", name=op.f("pk_efiling_line")),
@@ -111,9 +98,7 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text()),
         sa.Column("raw", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["filing_id"],
-            ["staging.efiling.filing_id"],
-            name=op.f("fk_efiling_reject_filing_id_efiling"),
+            ["filing_id"], ["staging.efiling.filing_id"], name=op.f("fk_efiling_reject_filing_id_efiling"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("filing_id", "line_number", name=op.f("pk_efiling_reject")),
@@ -133,9 +118,7 @@ def upgrade() -> None:
         sa.Column("coverage_through", sa.Date()),
         sa.Column("date_signed", sa.Date()),
         sa.Column(
-            "received_date",
-            sa.Date(),
-            comment="day of the FEC daily archive that carried it (NULL otherwise)",
+            "received_date", sa.Date(), comment="day of the FEC daily archive that carried it (NULL otherwise)"
         ),
         sa.Column("version", sa.Text()),
         sa.Column(
@@ -143,23 +126,16 @@ def upgrade() -> None:
         ),
         sa.Column("amendment_number", sa.Integer()),
         sa.Column(
-            "superseded_by_filing_id",
-            sa.BigInteger(),
-            comment="the latest amendment that replaces this filing",
+            "superseded_by_filing_id", sa.BigInteger(), comment="the latest amendment that replaces this filing"
         ),
         sa.Column("run_id", sa.BigInteger()),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["ops.ingest_run.run_id"], name=op.f("fk_efiling_run_id_ingest_run")
-        ),
+        sa.ForeignKeyConstraint(["run_id"], ["ops.ingest_run.run_id"], name=op.f("fk_efiling_run_id_ingest_run")),
         sa.PrimaryKeyConstraint("filing_id", name=op.f("pk_efiling")),
         schema="core",
         comment="E-filings as records: who filed what, for which period, and which amendment replaces it.",
     )
     op.create_index(
-        op.f("ix_efiling_committee_id_coverage_through"),
-        "efiling",
-        ["committee_id", "coverage_through"],
-        schema="core",
+        op.f("ix_efiling_committee_id_coverage_through"), "efiling", ["committee_id", "coverage_through"], schema="core"
     )
     op.create_index(op.f("ix_efiling_amends_filing_id"), "efiling", ["amends_filing_id"], schema="core")
     op.create_table(
@@ -178,9 +154,7 @@ def upgrade() -> None:
             "status IN ('match', 'mismatch', 'kept', 'missing')", name=op.f("ck_efiling_summary_status")
         ),
         sa.ForeignKeyConstraint(
-            ["filing_id"],
-            ["core.efiling.filing_id"],
-            name=op.f("fk_efiling_summary_filing_id_efiling"),
+            ["filing_id"], ["core.efiling.filing_id"], name=op.f("fk_efiling_summary_filing_id_efiling"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("filing_id", "line", name=op.f("pk_efiling_summary")),
@@ -196,10 +170,7 @@ def upgrade() -> None:
         sa.Column("transaction_id", sa.Text(), comment="the filer's TRAN_ID, kept in the bulk files"),
         sa.Column("line", sa.Text(), nullable=False, comment="schedule line as filed: SA11AI, SB23, SE, ..."),
         sa.Column(
-            "transaction_type",
-            sa.Text(),
-            nullable=False,
-            comment="the type the FEC gives this line in bulk files",
+            "transaction_type", sa.Text(), nullable=False, comment="the type the FEC gives this line in bulk files"
         ),
         sa.Column("memo_code", sa.Text()),
         sa.Column("entity_type", sa.Text()),
@@ -219,35 +190,25 @@ def upgrade() -> None:
         sa.Column("is_refund", sa.Boolean(), nullable=False),
         sa.Column("filer_side", sa.Text(), nullable=False),
         sa.Column(
-            "status",
-            sa.Text(),
-            nullable=False,
-            comment="preliminary, or superseded by the processed bulk row",
+            "status", sa.Text(), nullable=False, comment="preliminary, or superseded by the processed bulk row"
         ),
         sa.Column(
-            "superseded_by_sub_id",
-            sa.BigInteger(),
-            comment="SUB_ID of the core.contribution row that replaced it",
+            "superseded_by_sub_id", sa.BigInteger(), comment="SUB_ID of the core.contribution row that replaced it"
         ),
         sa.Column("superseded_at", TS),
         sa.Column("superseded_run_id", sa.BigInteger()),
         sa.Column("run_id", sa.BigInteger()),
-        sa.CheckConstraint(
-            "status IN ('preliminary', 'superseded')", name=op.f("ck_efiling_transaction_status")
-        ),
+        sa.CheckConstraint("status IN ('preliminary', 'superseded')", name=op.f("ck_efiling_transaction_status")),
         sa.CheckConstraint(
             "status = 'preliminary' OR superseded_by_sub_id IS NOT NULL",
             name=op.f("ck_efiling_transaction_superseded_has_sub_id"),
         ),
         sa.ForeignKeyConstraint(
-            ["filing_id"],
-            ["core.efiling.filing_id"],
-            name=op.f("fk_efiling_transaction_filing_id_efiling"),
+            ["filing_id"], ["core.efiling.filing_id"], name=op.f("fk_efiling_transaction_filing_id_efiling"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["superseded_run_id"],
-            ["ops.ingest_run.run_id"],
+            ["superseded_run_id"], ["ops.ingest_run.run_id"],
             name=op.f("fk_efiling_transaction_superseded_run_id_ingest_run"),
         ),
         sa.ForeignKeyConstraint(
@@ -258,10 +219,8 @@ def upgrade() -> None:
         comment="E-filed schedule A/B/E rows, preliminary until the processed bulk row of the same transaction arrives.",
     )
     op.create_index(
-        op.f("ix_efiling_transaction_committee_id_transaction_id"),
-        "efiling_transaction",
-        ["committee_id", "transaction_id"],
-        schema="core",
+        op.f("ix_efiling_transaction_committee_id_transaction_id"), "efiling_transaction",
+        ["committee_id", "transaction_id"], schema="core",
     )
     op.execute(PRELIMINARY_VIEW)
 
