@@ -15,16 +15,18 @@ FILES ?= cm,cn,ccl,indiv,pas2,oth
 BENCH_ROWS ?= 2000000
 FECFLOW := $(VENV)/bin/fecflow
 
-.PHONY: help install demo test test-unit test-integration lint format docs docs-check bench calibrate clean \
+.PHONY: help install demo serve test test-unit test-integration lint format docs docs-check bench bench-explorer calibrate clean \
 	ingest-backfill ingest-daily replay-range
 
 help:
 	@echo "make demo    - install, start the embedded PostgreSQL, run the demo pipeline"
+	@echo "make serve   - the score explorer on http://127.0.0.1:8000/ (after make demo)"
 	@echo "make test    - install dev extras, run ruff, mypy and pytest"
 	@echo "make lint    - ruff + mypy"
 	@echo "make docs    - regenerate generated docs (docs/cli.md, docs/data/files, schema.md, counting-rules.md)"
 	@echo "make docs-check - fail when a generated doc is stale (what tests/meta checks)"
 	@echo "make bench   - performance benchmark (writes bench/results.json; BENCH_ROWS=$(BENCH_ROWS))"
+	@echo "make bench-explorer - only the explorer row (bench/explorer.json: page p50/p95, 50 clients for 30 s)"
 	@echo "make calibrate - leaning intervals on simulated data with known truth (bench/calibration.json)"
 	@echo "make ingest-backfill CYCLES=2016-2020 [FILES=...]  - fecflow backfill"
 	@echo "make ingest-daily                                  - fecflow ingest-daily"
@@ -69,7 +71,12 @@ demo: $(RUNTIME_STAMP)
 	$(FECFLOW) db start
 	$(FECFLOW) db upgrade
 	FECFLOW_BULK_BASE_URL=$(DEMO_MIRROR) $(FECFLOW) backfill --cycles 2020 --files $(DEMO_FILES) --as-of 2019-03-31
+	$(FECFLOW) scores compute --from 2019-01-31 --to 2019-03-31 --every month
 	$(FECFLOW) report summary
+	@echo "Explore the scores: make serve, then open http://127.0.0.1:8000/"
+
+serve: $(RUNTIME_STAMP)
+	$(FECFLOW) serve $(SERVE_ARGS)
 
 ingest-backfill: $(RUNTIME_STAMP)
 	$(FECFLOW) db upgrade
@@ -85,6 +92,9 @@ replay-range: $(RUNTIME_STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py --rows $(BENCH_ROWS)
+
+bench-explorer: $(STAMP)
+	$(PY) bench/run.py --explorer-only
 
 calibrate: $(STAMP)
 	$(PY) bench/sim.py

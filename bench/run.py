@@ -562,6 +562,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--staging-without-fks", action="store_true", help="drop staging.indiv's foreign keys first"
     )
+    parser.add_argument(
+        "--explorer", action=argparse.BooleanOptionalAction, default=True,
+        help="also the explorer row (bench/explorer.py: page latency and 50 clients for 30 s)",
+    )  # fmt: skip
+    parser.add_argument("--explorer-only", action="store_true", help="only the explorer row")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
@@ -569,6 +574,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.child:
         return child_main(args.child, args.url, args.path, args.rows, args.server_pid)
+    if args.explorer_only:
+        import explorer  # bench/explorer.py, beside this file
+
+        return explorer.main([])
 
     from fecflow.db import migrate
     from fecflow.db.embedded import EmbeddedServer
@@ -631,6 +640,10 @@ def main(argv: list[str] | None = None) -> int:
     print_table(results, path, size, args.repeat)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.output}")
+    if args.explorer:
+        import explorer  # bench/explorer.py, beside this file: writes bench/explorer.json
+
+        explorer.main([])
     return 0
 
 

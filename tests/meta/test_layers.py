@@ -46,11 +46,18 @@ LOWER: dict[str, set[str]] = {
     },
     # The CLI parses arguments, calls pipeline, prints and maps errors to exit codes: it reaches the
     # steps only through pipeline, and of db only the engine, the embedded server and migrations.
-    "cli": {"pipeline", "config", "log", "errors", "catalog", "db"},
+    # `fecflow serve` starts the explorer: of web, only its app factory (web never imports cli).
+    "cli": {"pipeline", "config", "log", "errors", "catalog", "db", "web"},
+    # The explorer sits beside the CLI and reads what `explain` / `scores export` read: the query
+    # functions re-exported by pipeline.reports, and of db only the connection helpers.
+    "web": {"pipeline", "config", "log", "errors", "db"},
 }
 # Where a layer may import only some modules of a lower one.
 ONLY_MODULES: dict[tuple[str, str], set[str]] = {
     ("cli", "db"): {"fecflow.db.engine", "fecflow.db.embedded", "fecflow.db.migrate"},
+    ("cli", "web"): {"fecflow.web.app"},
+    ("web", "db"): {"fecflow.db.engine"},
+    ("web", "pipeline"): {"fecflow.pipeline.reports"},
 }
 # Steps never import each other: normalize and scores are siblings.
 SIBLINGS_FORBIDDEN = {("normalize", "scores"), ("scores", "normalize")}

@@ -19,6 +19,7 @@ from fecflow.cli import prune as prune_commands
 from fecflow.cli import report as report_commands
 from fecflow.cli import runs as runs_commands
 from fecflow.cli import scores as scores_commands
+from fecflow.cli import serve as serve_commands
 from fecflow.cli import stage as stage_commands
 from fecflow.cli import validate as validate_commands
 from fecflow.cli.context import AppState
@@ -51,6 +52,7 @@ app.add_typer(scores_commands.app, name="scores")
 app.command("explain")(scores_commands.explain)
 app.command("validate")(validate_commands.validate)
 app.command("normalize")(normalize_commands.normalize)
+app.command("serve")(serve_commands.serve)
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 

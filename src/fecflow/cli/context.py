@@ -12,6 +12,7 @@ import psycopg
 
 from fecflow.config import Settings
 from fecflow.db.engine import resolve_database_url
+from fecflow.errors import SchemaNotReady
 from fecflow.log import configure_logging
 from fecflow.pipeline.runner import recorded_run
 
@@ -46,3 +47,22 @@ def open_run(state: AppState, command: str, args: dict[str, Any]) -> Iterator[tu
     state.setup_logging()
     with recorded_run(resolve_database_url(state.settings), command, args) as (conn, run_id):
         yield conn, run_id
+
+
+def ready_database_url(state: AppState, *, migrate: bool = False) -> str:
+    """The database URL with the schema at this code's head: the embedded one is migrated by
+    :func:`resolve_database_url`; an external one only with ``migrate`` (``--migrate``), else a
+    SchemaNotReady error names `fecflow db upgrade`."""
+    from fecflow.db import migrate as migrations
+
+    url = resolve_database_url(state.settings)
+    if state.settings.database_url is None:
+        return url
+    if migrate:
+        migrations.upgrade(url)
+    elif migrations.current_revision(url) != migrations.head_revision():
+        raise SchemaNotReady(
+            "The database schema is older than this fecflow (or missing).",
+            hint="Run `fecflow db upgrade` (or `fecflow serve --migrate`) against FECFLOW_DATABASE_URL.",
+        )
+    return url

@@ -71,7 +71,7 @@ def upgrade(
 ) -> None:
     """Apply the schema migrations (Alembic) up to REVISION (default: head)."""
     settings = _state(ctx).settings
-    db_url = resolve_database_url(settings)
+    db_url = resolve_database_url(settings, migrate=False)
     before = migrate.current_revision(db_url)
     migrate.upgrade(db_url, revision)
     after = migrate.current_revision(db_url)
@@ -85,7 +85,7 @@ def status(ctx: typer.Context) -> None:
     Starts the embedded server if it is not running (recovering from a killed server).
     """
     settings = _state(ctx).settings
-    db_url = resolve_database_url(settings)
+    db_url = resolve_database_url(settings, migrate=False)
     table = Table(title="fecflow database", show_header=False)
     if settings.database_url is None:
         st = embedded_server(settings).status()

@@ -22,7 +22,13 @@ from fecflow.cli.gates import run_gate_after, skip_gates_option
 from fecflow.cli.options import parse_date
 from fecflow.db.engine import connect, require_schema, resolve_database_url
 from fecflow.pipeline import steps
-from fecflow.pipeline.args import DEFAULT_LOOKBACK_MONTHS, MAX_LOOKBACK_MONTHS, ScoreArgs
+from fecflow.pipeline.args import (
+    DEFAULT_LOOKBACK_MONTHS,
+    MAX_LOOKBACK_MONTHS,
+    SERIES_STEPS,
+    ScoreArgs,
+    as_of_series,
+)
 from fecflow.pipeline.reports import (
     ENTITY_TYPES,
     METHOD_DEFAULT,
@@ -81,7 +87,14 @@ def _read_connection(ctx: typer.Context) -> Iterator[psycopg.Connection]:
 @app.command("compute")
 def compute(
     ctx: typer.Context,
-    as_of: str = typer.Option(..., "--as-of", help="Last day of the window (YYYY-MM-DD)."),
+    as_of: str = typer.Option(None, "--as-of", help="Last day of the window (YYYY-MM-DD)."),
+    first: str = typer.Option(
+        None, "--from", help="A series of as-of dates instead: the first (YYYY-MM-DD; month ends from there)."
+    ),
+    last: str = typer.Option(None, "--to", help="The last as-of date of the series (YYYY-MM-DD), included."),
+    every: str = typer.Option(
+        "month", "--every", help=f"Step of the series: {' or '.join(SERIES_STEPS)} (month or quarter ends)."
+    ),
     lookback_months: int = _lookback_option(),
     skip_gates: bool = skip_gates_option(),
     method: str = _method_option(),
@@ -89,19 +102,28 @@ def compute(
     """Compute leaning scores for candidates, committees, employers and industries.
 
     Changed scores close the previous row (valid_to) and open a new one; unchanged rows stay as they
-    are. Then the scores gate checks the rows, as in `fecflow backfill`. Method:
-    docs/data/leaning-score.md.
+    are. Then the scores gate checks the rows, as in `fecflow backfill`. With --from/--to, one run
+    computes every month end (or quarter end, --every quarter) from --from to --to, and --to itself,
+    for the explorer's trend charts. Method: docs/data/leaning-score.md.
     """
     state: AppState = ctx.obj
-    day = parse_date(as_of, "--as-of")
-    args = ScoreArgs(day, lookback_months, method_version=method)
-    recorded = {
-        "as_of": day.isoformat(),
-        "lookback_months": lookback_months,
-        "method_version": method,
-    }
+    if (first is None) != (last is None) or (as_of is None) == (first is None):
+        raise typer.BadParameter(
+            "give either --as-of, or both --from and --to", param_hint="--as-of/--from/--to"
+        )
+    if as_of is not None:
+        days = [parse_date(as_of, "--as-of")]
+    else:
+        days = as_of_series(parse_date(first, "--from"), parse_date(last, "--to"), every.lower())
+    recorded: dict[str, object] = {"lookback_months": lookback_months, "method_version": method}
+    if as_of is not None:
+        recorded["as_of"] = days[0].isoformat()
+    else:
+        recorded |= {"from": days[0].isoformat(), "to": days[-1].isoformat(), "every": every.lower()}
     with open_run(state, "scores compute", recorded) as (conn, run_id):
-        _print_computed(steps.score(conn, run_id=run_id, args=args), run_id)
+        for day in days:
+            args = ScoreArgs(day, lookback_months, method_version=method)
+            _print_computed(steps.score(conn, run_id=run_id, args=args), run_id)
         if not skip_gates:
             scope = steps.scores_scope(conn, run_id)
             run_gate_after(console, conn, state.settings, run_id=run_id, gate="scores", scope=scope)

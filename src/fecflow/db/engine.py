@@ -32,8 +32,13 @@ def embedded_server(settings: Settings) -> EmbeddedServer:
     return EmbeddedServer(settings.pg_dir, bin_dir=settings.pg_bin_dir)
 
 
-def resolve_database_url(settings: Settings, *, start: bool = True) -> str:
-    """The URL to use: FECFLOW_DATABASE_URL, or the embedded server (started if ``start``)."""
+def resolve_database_url(settings: Settings, *, start: bool = True, migrate: bool = True) -> str:
+    """The URL to use: FECFLOW_DATABASE_URL, or the embedded server (started if ``start``).
+
+    Zero setup: the embedded database is migrated to this code's head when it is behind (``migrate``;
+    ``fecflow db upgrade`` and ``db status`` pass False to report what they find). An external
+    FECFLOW_DATABASE_URL is never migrated implicitly: ``fecflow db upgrade`` (or ``--migrate``).
+    """
     if settings.database_url is not None:
         return settings.database_url.get_secret_value()
     server = embedded_server(settings)
@@ -41,6 +46,10 @@ def resolve_database_url(settings: Settings, *, start: bool = True) -> str:
     url = status.url()
     if url is None:
         raise DatabaseUnavailable("The embedded PostgreSQL server is not running.")
+    if start and migrate:
+        from fecflow.db.migrate import upgrade_if_behind  # migrate imports this module
+
+        upgrade_if_behind(url)
     return url
 
 

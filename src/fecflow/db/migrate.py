@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import psycopg
@@ -16,6 +17,7 @@ from fecflow.db.engine import sqlalchemy_url
 from fecflow.db.ops import acquire_pipeline_lock, release_pipeline_lock
 from fecflow.errors import ConfigError
 
+log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -41,6 +43,23 @@ def upgrade(url: str, revision: str = "head") -> None:
             command.upgrade(cfg, revision)
         finally:
             release_pipeline_lock(lock_conn)
+
+
+def upgrade_if_behind(url: str) -> bool:
+    """Migrate to head when the database is empty or at an older revision this code knows.
+
+    A revision this code does not know (a newer fecflow migrated the database) is left alone.
+    """
+    script = ScriptDirectory.from_config(alembic_config(url))
+    head = script.get_current_head()
+    current = current_revision(url)
+    if current == head:
+        return False
+    if current is not None and current not in {rev.revision for rev in script.walk_revisions()}:
+        return False
+    log.info("migrating the embedded database from %s to %s", current or "empty", head)
+    upgrade(url)
+    return True
 
 
 def _refuse_downgrade(script: ScriptDirectory, current: str | None, target: str) -> None:

@@ -398,6 +398,14 @@ candidate = Table(
     Column("principal_committee_id", Text),
     Column("is_placeholder", Boolean, nullable=False, server_default=text("false")),
     Column("updated_at", TS, nullable=False, server_default=NOW),
+    # The explorer's name search (web/): prefix and fuzzy matches through pg_trgm (migration 0009).
+    Index(
+        "ix_candidate_name_trgm",
+        "name",
+        postgresql_using="gin",
+        postgresql_ops={"name": "gin_trgm_ops"},
+        postgresql_with={"fastupdate": "off"},
+    ),
     schema="core",
 )
 
@@ -437,6 +445,14 @@ committee = Table(
     Column("candidate_key", BigInteger, ForeignKey("core.candidate.candidate_key")),
     Column("is_placeholder", Boolean, nullable=False, server_default=text("false")),
     Column("updated_at", TS, nullable=False, server_default=NOW),
+    # The explorer's name search (web/): prefix and fuzzy matches through pg_trgm (migration 0009).
+    Index(
+        "ix_committee_name_trgm",
+        "name",
+        postgresql_using="gin",
+        postgresql_ops={"name": "gin_trgm_ops"},
+        postgresql_with={"fastupdate": "off"},
+    ),
     schema="core",
 )
 
@@ -516,6 +532,14 @@ industry = Table(
     Column("naics_code", Text, ForeignKey("ref.naics.code"), nullable=False, unique=True),
     Column("title", Text, nullable=False),
     Column("level", SmallInteger, nullable=False),
+    # The explorer's name search (web/): prefix and fuzzy matches through pg_trgm (migration 0009).
+    Index(
+        "ix_industry_title_trgm",
+        "title",
+        postgresql_using="gin",
+        postgresql_ops={"title": "gin_trgm_ops"},
+        postgresql_with={"fastupdate": "off"},
+    ),
     schema="core",
 )
 
@@ -530,6 +554,14 @@ employer = Table(
         "map_version",
         Text,
         comment="EMPLOYER_MAP_VERSION that decided this employer's industry (found or not)",
+    ),
+    # The explorer's name search (web/): prefix and fuzzy matches through pg_trgm (migration 0009).
+    Index(
+        "ix_employer_canonical_name_trgm",
+        "canonical_name",
+        postgresql_using="gin",
+        postgresql_ops={"canonical_name": "gin_trgm_ops"},
+        postgresql_with={"fastupdate": "off"},
     ),
     schema="core",
 )

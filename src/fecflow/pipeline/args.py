@@ -16,7 +16,7 @@ from typing import Any
 
 from fecflow.catalog import NORMALIZED_FILE_TYPES
 from fecflow.scores.method import METHOD_DEFAULT
-from fecflow.scores.windows import DEFAULT_LOOKBACK_MONTHS, MAX_LOOKBACK_MONTHS
+from fecflow.scores.windows import DEFAULT_LOOKBACK_MONTHS, MAX_LOOKBACK_MONTHS, SERIES_STEPS, as_of_series
 
 __all__ = [
     "DEFAULT_LOOKBACK_MONTHS",
@@ -24,9 +24,11 @@ __all__ = [
     "MAX_LOOKBACK_MONTHS",
     "FetchArgs",
     "NormalizeArgs",
+    "SERIES_STEPS",
     "RunArgs",
     "ScoreArgs",
     "StageArgs",
+    "as_of_series",
     "to_json",
 ]
 

@@ -17,7 +17,18 @@ from fecflow.db import ops
 from fecflow.db.statements import every
 from fecflow.db.status import DatabaseSummary, database_summary
 from fecflow.scores import METHOD_DEFAULT, METHOD_VERSIONS
-from fecflow.scores.explain import Explanation, explain_entity
+from fecflow.scores.browse import (
+    SEARCH_KINDS,
+    freshness,
+    industry_employers,
+    latest_as_of,
+    most_evidence,
+    score_distribution,
+    score_history,
+    score_trend,
+    search_entities,
+)
+from fecflow.scores.explain import EntityRef, Explanation, explain_entity, resolve_entity
 from fecflow.scores.export import FORMATS as SCORE_FORMATS
 from fecflow.scores.export import ExportResult, export_scores
 from fecflow.scores.method import ENTITY_TYPES
@@ -29,7 +40,9 @@ __all__ = [
     "METHOD_DEFAULT",
     "METHOD_VERSIONS",
     "SCORE_FORMATS",
+    "SEARCH_KINDS",
     "DatabaseSummary",
+    "EntityRef",
     "ExportResult",
     "Explanation",
     "MappingReport",
@@ -37,6 +50,17 @@ __all__ = [
     "check_output_target",
     "database_summary",
     "explain_entity",
+    "freshness",
+    "industry_employers",
+    "latest_as_of",
+    "most_evidence",
+    "recent_runs",
+    "resolve_entity",
+    "run_validations",
+    "score_distribution",
+    "score_history",
+    "score_trend",
+    "search_entities",
     "export_scores",
     "export_source_file",
     "mapping_report",
@@ -112,3 +136,13 @@ def top_leaning(
     query = TOP_SQL.format(direction="DESC" if republican else "ASC")
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(query, {"entity": entity, "limit": limit}).fetchall()
+
+
+def recent_runs(conn: psycopg.Connection, *, limit: int = 20, offset: int = 0) -> list[dict[str, Any]]:
+    """The newest runs: command, status, times, rows rejected while staging, gates run."""
+    return ops.runs_with_totals(conn, limit=limit, offset=offset)
+
+
+def run_validations(conn: psycopg.Connection, run_ids: list[int]) -> list[dict[str, Any]]:
+    """The validation results recorded by the gates of ``run_ids`` (failures and warnings first)."""
+    return ops.run_validations(conn, run_ids)

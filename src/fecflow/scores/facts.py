@@ -27,7 +27,7 @@ _FACT_SQL = (
     "LEFT JOIN _sc_committee_candidate cc ON cc.committee_key = x.payee_key"
 )
 
-_SECTOR_MATCH = (
+SECTOR_MATCH = (
     "n.level = 2 AND (n.code = left(m.naics_code, 2) OR (n.code ~ '^[0-9]{2}-[0-9]{2}$' "
     "AND left(m.naics_code, 2) BETWEEN left(n.code, 2) AND right(n.code, 2)))"
 )
@@ -40,7 +40,7 @@ _EMPLOYER_INDUSTRY_SQL = (
     " JOIN core.industry i ON i.industry_key = ei.industry_key"
     " JOIN core.employer e ON e.employer_key = ei.employer_key WHERE NOT e.is_generic"
     "), sector AS ("
-    f" SELECT m.employer_key, si.industry_key FROM mapped m JOIN ref.naics n ON {_SECTOR_MATCH}"
+    f" SELECT m.employer_key, si.industry_key FROM mapped m JOIN ref.naics n ON {SECTOR_MATCH}"
     " JOIN core.industry si ON si.naics_code = n.code"
     ") SELECT employer_key, industry_key FROM mapped UNION SELECT employer_key, industry_key FROM sector",
     "CREATE INDEX ON _sc_employer_industry (employer_key)",

@@ -54,3 +54,33 @@ def window_ending(as_of: dt.date, lookback_months: int = DEFAULT_LOOKBACK_MONTHS
         )
     start = months_before(as_of, lookback_months) + dt.timedelta(days=1)
     return Window(start, as_of)
+
+
+SERIES_STEPS = {"month": 1, "quarter": 3}
+MAX_SERIES = 240
+
+
+def as_of_series(first: dt.date, last: dt.date, every: str) -> list[dt.date]:
+    """Month-end (or quarter-end) as-of dates from ``first`` to ``last``, both ends inclusive.
+
+    The first date is the month end (quarter end) on or after ``first``; ``last`` itself is always
+    included, so ``--to`` names the newest window even when it is not a month end.
+    """
+    if every not in SERIES_STEPS:
+        raise ConfigError(f"Unknown --every {every!r}.", hint=f"Use one of: {', '.join(SERIES_STEPS)}.")
+    if last < first:
+        raise ConfigError(f"--from {first} is after --to {last}.", hint="Give --from on or before --to.")
+    step = SERIES_STEPS[every]
+    month = first.month + (-first.month) % step if every == "quarter" else first.month
+    day = dt.date(first.year, month, _last_day(first.year, month))
+    days: list[dt.date] = []
+    while day < last:
+        days.append(day)
+        day = months_before(day, -step)
+    days.append(last)
+    if len(days) > MAX_SERIES:
+        raise ConfigError(
+            f"{len(days)} as-of dates from {first} to {last} every {every}; at most {MAX_SERIES} per run.",
+            hint="Use --every quarter, or split the range into several runs.",
+        )
+    return days

@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from fecflow.db.ops.vocabulary import STEP, CountKey, Scope, Stage, UnitScope
@@ -378,3 +379,32 @@ def has_succeeded(conn: psycopg.Connection, stage: str, scope: Scope) -> bool:
 
 def delete_audits(conn: psycopg.Connection, stages: Sequence[str]) -> None:
     conn.execute("DELETE FROM ops.ingest_run_audits WHERE stage = ANY(%(stages)s)", {"stages": list(stages)})
+
+
+def runs_with_totals(conn: psycopg.Connection, *, limit: int = 20, offset: int = 0) -> list[dict[str, Any]]:
+    """The newest runs with the lines staged, rows rejected and gates run of each (the explorer)."""
+    query = sql.SQL(
+        "SELECT r.run_id, r.command, r.status, r.started_at, r.finished_at, r.error, "
+        "coalesce(sum(a.rows_rejected) FILTER (WHERE a.stage = {stage} AND a.scope <> {step}), 0) AS rows_rejected, "
+        "coalesce(sum(a.lines_read) FILTER (WHERE a.stage = {stage} AND a.scope <> {step}), 0) AS lines_read, "
+        "count(*) FILTER (WHERE a.stage = {validate}) AS gates "
+        "FROM ops.ingest_run r LEFT JOIN ops.ingest_run_audits a ON a.run_id = r.run_id "
+        "GROUP BY r.run_id ORDER BY r.run_id DESC LIMIT %(limit)s OFFSET %(offset)s"
+    ).format(
+        stage=sql.Literal(Stage.STAGE), step=sql.Literal(str(STEP)), validate=sql.Literal(Stage.VALIDATE)
+    )
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, {"limit": limit, "offset": offset}).fetchall()
+
+
+def run_validations(conn: psycopg.Connection, run_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Each check result the gates of ``run_ids`` recorded, failures and warnings first per run."""
+    query = sql.SQL(
+        "SELECT a.run_id, a.scope AS gate, v ->> 'name' AS name, v ->> 'scope' AS scope, "
+        "v ->> 'status' AS status, v ->> 'message' AS message "
+        "FROM ops.ingest_run_audits a CROSS JOIN LATERAL jsonb_array_elements(a.validation) v "
+        "WHERE a.stage = {validate} AND a.run_id = ANY(%(runs)s) AND jsonb_typeof(a.validation) = 'array' "
+        "ORDER BY a.run_id DESC, a.audit_id, (v ->> 'status') = 'passed', name, scope"
+    ).format(validate=sql.Literal(Stage.VALIDATE))
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, {"runs": list(run_ids)}).fetchall()
