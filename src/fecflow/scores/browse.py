@@ -12,6 +12,7 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from fecflow.scores.facts import SECTOR_MATCH
 from fecflow.scores.windows import DEFAULT_LOOKBACK_MONTHS, window_ending
@@ -21,11 +22,19 @@ DISTRIBUTION_BINS = 20
 
 # One branch per kind: (label column, id column, table, extra condition). Fixed fragments only.
 _SEARCH_BRANCH = {
-    "employer": ("canonical_name", "canonical_name", "core.employer", "NOT is_generic"),
-    "committee": ("name", "committee_id", "core.committee", "TRUE"),
-    "candidate": ("name", "candidate_id", "core.candidate", "TRUE"),
-    "industry": ("title", "naics_code", "core.industry", "TRUE"),
+    "employer": ("canonical_name", "canonical_name", "employer", "NOT is_generic"),
+    "committee": ("name", "committee_id", "committee", "TRUE"),
+    "candidate": ("name", "candidate_id", "candidate", "TRUE"),
+    "industry": ("title", "naics_code", "industry", "TRUE"),
 }
+_SEARCH_SQL = SQL(
+    # Exact id first, then names starting with the text, then similar names (pg_trgm, GIN-indexed).
+    "SELECT {kind} AS kind, {ident} AS entity_id, {label} AS name, "
+    "CASE WHEN {ident} = %(exact)s THEN 3 WHEN {label} ILIKE %(prefix)s THEN 2 ELSE 1 END AS rank, "
+    "similarity({label}, %(q)s) AS similarity "
+    "FROM {table} WHERE {extra} AND {label} IS NOT NULL AND "
+    "({ident} = %(exact)s OR {label} ILIKE %(prefix)s OR {label} %% %(q)s)"
+)
 
 
 def escape_like(text: str) -> str:
@@ -33,15 +42,14 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _search_sql(kind: str) -> str:
+def _search_sql(kind: str) -> Composed:
     label, ident, table, extra = _SEARCH_BRANCH[kind]
-    # Exact id first, then names starting with the text, then similar names (pg_trgm, GIN-indexed).
-    return (
-        f"SELECT '{kind}' AS kind, {ident} AS entity_id, {label} AS name, "  # noqa: S608 - fixed fragments
-        f"CASE WHEN {ident} = %(exact)s THEN 3 WHEN {label} ILIKE %(prefix)s THEN 2 ELSE 1 END AS rank, "
-        f"similarity({label}, %(q)s) AS similarity "
-        f"FROM {table} WHERE {extra} AND {label} IS NOT NULL AND "
-        f"({ident} = %(exact)s OR {label} ILIKE %(prefix)s OR {label} %% %(q)s)"
+    return _SEARCH_SQL.format(
+        kind=Literal(kind),
+        ident=Identifier(ident),
+        label=Identifier(label),
+        table=Identifier("core", table),
+        extra=SQL(extra),  # a fixed fragment of _SEARCH_BRANCH
     )
 
 
@@ -57,13 +65,13 @@ def search_entities(
     text = q.strip()
     if not text:
         return []
-    branches = " UNION ALL ".join(_search_sql(k) for k in kinds if k in _SEARCH_BRANCH)
-    if not branches:
+    wanted = [k for k in kinds if k in _SEARCH_BRANCH]
+    if not wanted:
         return []
-    sql = (
-        f"SELECT kind, entity_id, name, rank, round(similarity::numeric, 3) AS similarity FROM ({branches}) s "  # noqa: S608
+    sql = SQL(
+        "SELECT kind, entity_id, name, rank, round(similarity::numeric, 3) AS similarity FROM ({branches}) s "
         "ORDER BY rank DESC, similarity DESC, name, entity_id LIMIT %(limit)s OFFSET %(offset)s"
-    )
+    ).format(branches=SQL(" UNION ALL ").join(_search_sql(k) for k in wanted))
     params = {
         "q": text,
         "exact": text.upper(),
@@ -112,10 +120,9 @@ def score_distribution(
         "AND valid_to IS NULL AND score IS NOT NULL AND entity_type IN ('employer', 'industry') "
         "GROUP BY 1, 2"
     )
-    counts = {
-        (r[0], int(r[1])): int(r[2])
-        for r in conn.execute(sql, {"bins": bins, "method": method_version, "as_of": as_of})
-    }
+    with conn.cursor(row_factory=dict_row) as cur:
+        found = cur.execute(sql, {"bins": bins, "method": method_version, "as_of": as_of}).fetchall()
+    counts = {(r["entity_type"], int(r["bin"])): int(r["n"]) for r in found}
     return [
         {
             "bin": b,
@@ -140,20 +147,24 @@ _ENTITY_JOINS = (
 )
 
 
+_MOST_EVIDENCE_SQL = (
+    f"SELECT s.entity_type, {_ENTITY_ID} AS entity_id, coalesce(k.name, m.name, e.canonical_name, i.title) AS name, "  # noqa: S608 - constant
+    "s.score, s.ci_low, s.ci_high, s.n_donors, s.n_contributions, s.dem_amount, s.rep_amount, s.other_amount "
+    f"FROM scores.leaning_score s {_ENTITY_JOINS}"
+    "WHERE s.method_version = %(method)s AND s.as_of = %(as_of)s AND s.valid_to IS NULL "
+    "AND s.score IS NOT NULL AND s.entity_type IN ('employer', 'industry', 'candidate') "
+    "ORDER BY s.n_donors DESC, s.n_contributions DESC, entity_id LIMIT %(limit)s"
+)
+
+
 def most_evidence(
     conn: psycopg.Connection, method_version: str, as_of: dt.date, *, limit: int = 10
 ) -> list[dict[str, Any]]:
     """The scored entities resting on the most donors (contributions for committees)."""
-    sql = (
-        f"SELECT s.entity_type, {_ENTITY_ID} AS entity_id, coalesce(k.name, m.name, e.canonical_name, i.title) AS name, "  # noqa: S608
-        "s.score, s.ci_low, s.ci_high, s.n_donors, s.n_contributions, s.dem_amount, s.rep_amount, s.other_amount "
-        f"FROM scores.leaning_score s {_ENTITY_JOINS}"
-        "WHERE s.method_version = %(method)s AND s.as_of = %(as_of)s AND s.valid_to IS NULL "
-        "AND s.score IS NOT NULL AND s.entity_type IN ('employer', 'industry', 'candidate') "
-        "ORDER BY s.n_donors DESC, s.n_contributions DESC, entity_id LIMIT %(limit)s"
-    )
     with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(sql, {"method": method_version, "as_of": as_of, "limit": limit}).fetchall()
+        return cur.execute(
+            _MOST_EVIDENCE_SQL, {"method": method_version, "as_of": as_of, "limit": limit}
+        ).fetchall()
 
 
 def score_trend(
@@ -165,12 +176,11 @@ def score_trend(
     lookback_months: int = DEFAULT_LOOKBACK_MONTHS,
 ) -> list[dict[str, Any]]:
     """The current score and interval of each as-of date (windows of ``lookback_months``), oldest first."""
-    column = f"{entity_type}_key"
-    sql = (
-        "SELECT as_of, window_start, window_end, score, ci_low, ci_high, dem_amount, rep_amount, "  # noqa: S608 - fixed names
-        f"other_amount, n_donors FROM scores.leaning_score WHERE {column} = %(key)s "
+    sql = SQL(
+        "SELECT as_of, window_start, window_end, score, ci_low, ci_high, dem_amount, rep_amount, "
+        "other_amount, n_donors FROM scores.leaning_score WHERE {column} = %(key)s "
         "AND method_version = %(method)s AND valid_to IS NULL ORDER BY as_of, window_start"
-    )
+    ).format(column=Identifier(f"{entity_type}_key"))
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(sql, {"key": key, "method": method_version}).fetchall()
     wanted = {r["as_of"]: window_ending(r["as_of"], lookback_months) for r in rows}
@@ -185,14 +195,31 @@ def score_history(
     conn: psycopg.Connection, entity_type: str, key: int, method_version: str, *, limit: int = 200
 ) -> list[dict[str, Any]]:
     """Every published value (current and closed), with its validity range, newest first."""
-    column = f"{entity_type}_key"
-    sql = (
-        "SELECT as_of, window_start, window_end, valid_from, valid_to, score, ci_low, ci_high, run_id "  # noqa: S608
-        f"FROM scores.leaning_score WHERE {column} = %(key)s AND method_version = %(method)s "
+    sql = SQL(
+        "SELECT as_of, window_start, window_end, valid_from, valid_to, score, ci_low, ci_high, run_id "
+        "FROM scores.leaning_score WHERE {column} = %(key)s AND method_version = %(method)s "
         "ORDER BY valid_from DESC, as_of DESC LIMIT %(limit)s"
-    )
+    ).format(column=Identifier(f"{entity_type}_key"))
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(sql, {"key": key, "method": method_version, "limit": limit}).fetchall()
+
+
+# As the score's facts count them: an employer belongs to its industry and to that one's sector.
+_INDUSTRY_EMPLOYERS_SQL = (
+    "WITH mapped AS (SELECT ei.employer_key, i.industry_key, i.naics_code FROM core.employer_industry ei "  # noqa: S608 - fixed fragments
+    "JOIN core.industry i ON i.industry_key = ei.industry_key), "
+    "members AS (SELECT employer_key FROM mapped WHERE industry_key = %(key)s UNION "
+    f"SELECT m.employer_key FROM mapped m JOIN ref.naics n ON {SECTOR_MATCH} "
+    "JOIN core.industry si ON si.naics_code = n.code WHERE si.industry_key = %(key)s) "
+    "SELECT e.canonical_name AS entity_id, s.score, s.ci_low, s.ci_high, s.dem_amount, s.rep_amount, "
+    "s.other_amount, s.n_donors FROM members ei "
+    "JOIN core.employer e ON e.employer_key = ei.employer_key AND NOT e.is_generic "
+    "JOIN scores.leaning_score s ON s.employer_key = ei.employer_key AND s.valid_to IS NULL "
+    "AND s.method_version = %(method)s AND s.as_of = %(as_of)s AND s.window_start = %(start)s "
+    "AND s.window_end = %(end)s "
+    "WHERE s.score IS NOT NULL "
+    "ORDER BY s.score DESC, s.n_donors DESC, e.canonical_name LIMIT %(limit)s OFFSET %(offset)s"
+)
 
 
 def industry_employers(
@@ -207,22 +234,6 @@ def industry_employers(
 ) -> list[dict[str, Any]]:
     """The industry's scored employers, most Republican first, each with its interval and support."""
     window = window_ending(as_of, lookback_months)
-    # As the score's facts count them: an employer belongs to its industry and to that one's sector.
-    sql = (
-        "WITH mapped AS (SELECT ei.employer_key, i.industry_key, i.naics_code FROM core.employer_industry ei "  # noqa: S608 - fixed fragments
-        "JOIN core.industry i ON i.industry_key = ei.industry_key), "
-        "members AS (SELECT employer_key FROM mapped WHERE industry_key = %(key)s UNION "
-        f"SELECT m.employer_key FROM mapped m JOIN ref.naics n ON {SECTOR_MATCH} "
-        "JOIN core.industry si ON si.naics_code = n.code WHERE si.industry_key = %(key)s) "
-        "SELECT e.canonical_name AS entity_id, s.score, s.ci_low, s.ci_high, s.dem_amount, s.rep_amount, "
-        "s.other_amount, s.n_donors FROM members ei "
-        "JOIN core.employer e ON e.employer_key = ei.employer_key AND NOT e.is_generic "
-        "JOIN scores.leaning_score s ON s.employer_key = ei.employer_key AND s.valid_to IS NULL "
-        "AND s.method_version = %(method)s AND s.as_of = %(as_of)s AND s.window_start = %(start)s "
-        "AND s.window_end = %(end)s "
-        "WHERE s.score IS NOT NULL "
-        "ORDER BY s.score DESC, s.n_donors DESC, e.canonical_name LIMIT %(limit)s OFFSET %(offset)s"
-    )
     params = {
         "key": industry_key,
         "method": method_version,
@@ -233,4 +244,4 @@ def industry_employers(
         "offset": offset,
     }
     with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(sql, params).fetchall()
+        return cur.execute(_INDUSTRY_EMPLOYERS_SQL, params).fetchall()
