@@ -17,9 +17,10 @@ import datetime as dt
 import io
 import json
 import logging
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from urllib.parse import quote
 
 import psycopg
@@ -250,26 +251,42 @@ def create_app(database_url: str, *, statement_timeout_ms: int = 5000, pool_size
         return Response(to_json(data), media_type="application/json")
 
     # --- data --------------------------------------------------------------------------------------------
+    def answer(
+        key: tuple[Any, ...],
+        compute: Callable[[psycopg.Connection], dict[str, Any]],
+        *,
+        read_only: bool = True,
+    ) -> dict[str, Any]:
+        """A cached answer without touching the database while the data version is fresh; else one
+        transaction (rolled back) that reads the version and computes what is missing."""
+        version = data_version.fresh()
+        if version is not None:
+            hit = cache.get((*key, version))
+            if hit is not None:
+                return cast(dict[str, Any], hit)
+        with pool.transaction(read_only=read_only) as conn:
+            return cache.get_or_compute((*key, data_version(conn)), lambda: compute(conn))
+
     def home_data(method: str) -> dict[str, Any]:
-        with pool.transaction() as conn:
-            key = ("home", method, data_version(conn))
-            return cache.get_or_compute(key, lambda: views.home(conn, method))
+        return answer(("home", method), lambda conn: views.home(conn, method))
 
     def search_data(q: str | None, kind: str | None, page: int) -> dict[str, Any]:
         text = _clean_text(q, "search text")
         if kind and kind not in SEARCH_KINDS:
             raise BadInput(f"Unknown kind {kind[:40]!r}; use one of: {', '.join(SEARCH_KINDS)}.")
-        with pool.transaction() as conn:
-            key = ("search", text.upper(), kind, page, data_version(conn))
-            return cache.get_or_compute(key, lambda: views.search(conn, text, kind or None, page))
+        return answer(
+            ("search", text.upper(), kind, page), lambda conn: views.search(conn, text, kind or None, page)
+        )
 
     def entity_data(entity_type: str, entity_id: str, method: str | None, page: int) -> dict[str, Any]:
         _check_entity_type(entity_type)
         ident = _clean_text(entity_id, "id")
         chosen = _check_method(method)
-        with pool.transaction(read_only=False) as conn:  # explain builds temp tables; rolled back
-            key = ("entity", entity_type, ident.upper(), chosen, page, data_version(conn))
-            return cache.get_or_compute(key, lambda: views.entity(conn, entity_type, ident, chosen, page))
+        return answer(
+            ("entity", entity_type, ident.upper(), chosen, page),
+            lambda conn: views.entity(conn, entity_type, ident, chosen, page),
+            read_only=False,  # explain builds temp tables; rolled back
+        )
 
     def runs_data(page: int) -> dict[str, Any]:
         with pool.transaction() as conn:

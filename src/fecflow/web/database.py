@@ -99,6 +99,11 @@ class DataVersion:
         self._read_at = float("-inf")
         self._lock = threading.Lock()
 
+    def fresh(self) -> tuple[Any, ...] | None:
+        """The version when it was read less than ``ttl_s`` ago (no database needed), else None."""
+        with self._lock:
+            return self._value if time.monotonic() - self._read_at < self._ttl else None
+
     def __call__(self, conn: psycopg.Connection) -> tuple[Any, ...]:
         now = time.monotonic()
         with self._lock:
@@ -117,6 +122,14 @@ class AnswerCache:
         self._size = size
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any | None:
+        """The cached answer under ``key``, or None."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
         with self._lock:
