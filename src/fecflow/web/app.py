@@ -289,8 +289,7 @@ def create_app(database_url: str, *, statement_timeout_ms: int = 5000, pool_size
         )
 
     def runs_data(page: int) -> dict[str, Any]:
-        with pool.transaction() as conn:
-            return views.runs(conn, page)
+        return answer(("runs", page), lambda conn: views.runs(conn, page))
 
     # --- HTML pages --------------------------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
