@@ -39,6 +39,8 @@ columns carry no foreign keys: see migration 0004). Exact.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -236,15 +238,31 @@ def _contributions_query(info: SourceFileInfo) -> sql.Composed:
     return query
 
 
+@contextmanager
+def _without_nested_loops(conn: psycopg.Connection) -> Iterator[None]:
+    """Plan the staging-to-core join as a hash join. Without statistics on core.contribution as a
+    whole (its partitions have them; ANALYZE of the parent re-samples every partition, which the
+    normalize step no longer pays), the planner chose one index probe per staged row into every
+    partition: 300k rows 4.4 s instead of ~1 s (measured)."""
+    before = conn.execute("SELECT current_setting('enable_nestloop')").fetchone()
+    conn.execute("SELECT set_config('enable_nestloop', 'off', true)")
+    try:
+        yield
+    finally:
+        if before and conn.info.transaction_status != psycopg.pq.TransactionStatus.INERROR:
+            conn.execute("SELECT set_config('enable_nestloop', %(v)s, true)", {"v": before[0]})
+
+
 def _check_contributions(
     conn: psycopg.Connection, info: SourceFileInfo, tol: Tolerances
 ) -> list[CheckResult]:
     """One pass over staging LEFT JOIN core (presence and dollars together), one over core (stale rows)."""
     query = _contributions_query(info)
-    rows = every(
-        conn,
-        query, {"sfid": info.source_file_id, "tol": Decimal(str(tol.amount_committee_abs))}
-    )
+    with _without_nested_loops(conn):
+        rows = every(
+            conn,
+            query, {"sfid": info.source_file_id, "tol": Decimal(str(tol.amount_committee_abs))}
+        )
     total = rows[0]
     assert total["is_total"], "the grand total row comes first"
     staged_rows, excluded, n_missing = int(total["staged_rows"]), int(total["excluded"]), int(total["missing"])
