@@ -238,13 +238,12 @@ def _contributions_query(info: SourceFileInfo) -> sql.Composed:
     return query
 
 
-#: Planner settings for the staging-to-core join, for that query only. No nested loops: without
-#: statistics on core.contribution as a whole (PostgreSQL < 17 never has them now that the normalize
-#: step no longer re-analyzes every partition through the parent) the planner probed every
-#: partition's index once per staged row (300k rows: 4.4 s instead of ~1 s, measured). A larger
-#: work_mem keeps the hash of the file's core rows and the per-committee sort in memory instead of
-#: spilling to temp files (the default 4 MB spills at a few hundred thousand rows).
-_JOIN_SETTINGS = {"enable_nestloop": "off", "work_mem": "128MB"}
+#: Planner settings for the staging-to-core queries, for those queries only. No nested loops:
+#: without statistics on core.contribution as a whole (PostgreSQL < 17 never has them now that the
+#: normalize step no longer re-analyzes every partition through the parent) the planner probed every
+#: partition's index once per staged row (300k rows: 4.4 s instead of ~1 s, measured). A 128 MB
+#: work_mem was tried against temp-file spills and measured no gain at 2M rows (2026-12-05).
+_JOIN_SETTINGS = {"enable_nestloop": "off"}
 
 
 @contextmanager
