@@ -249,18 +249,21 @@ _JOIN_SETTINGS = {"enable_nestloop": "off"}
 @contextmanager
 def _join_settings(conn: psycopg.Connection) -> Iterator[None]:
     """Apply :data:`_JOIN_SETTINGS` in this transaction; restore the previous values after."""
-    before = {
-        name: conn.execute("SELECT current_setting(%(n)s)", {"n": name}).fetchone() for name in _JOIN_SETTINGS
-    }
+    before: dict[str, str] = {}
     for name, value in _JOIN_SETTINGS.items():
-        conn.execute("SELECT set_config(%(n)s, %(v)s, true)", {"n": name, "v": value})
+        row = one(
+            conn,
+            "SELECT current_setting(%(name)s) AS before, set_config(%(name)s, %(value)s, true) AS now",
+            {"name": name, "value": value},
+        )
+        if row is not None:
+            before[name] = row["before"]
     try:
         yield
     finally:
         if conn.info.transaction_status != psycopg.pq.TransactionStatus.INERROR:
-            for name, row in before.items():
-                if row is not None:
-                    conn.execute("SELECT set_config(%(n)s, %(v)s, true)", {"n": name, "v": row[0]})
+            for name, value in before.items():
+                conn.execute("SELECT set_config(%(name)s, %(value)s, true)", {"name": name, "value": value})
 
 
 def _check_contributions(
