@@ -417,10 +417,13 @@ def mirror_zip(path: Path) -> Path:
     return mirror
 
 
+def _backfill_home(server_pid: int) -> Path:
+    return Path(tempfile.gettempdir()) / f"fecflow-bench-home-{server_pid}"
+
+
 def _backfill_env(ctx: Context) -> dict[str, str]:
-    home = Path(tempfile.gettempdir()) / f"fecflow-bench-home-{ctx.server_pid}"
     return {
-        "FECFLOW_HOME": str(home),
+        "FECFLOW_HOME": str(_backfill_home(ctx.server_pid)),
         "FECFLOW_BULK_BASE_URL": mirror_zip(ctx.path).as_uri(),
         "FECFLOW_DATABASE_URL": ctx.url,
     }
@@ -431,7 +434,7 @@ def prepare_backfill(ctx: Context) -> None:
     copies and hashes it, as from any mirror)."""
     import shutil
 
-    shutil.rmtree(Path(_backfill_env(ctx)["FECFLOW_HOME"]), ignore_errors=True)
+    shutil.rmtree(_backfill_home(ctx.server_pid), ignore_errors=True)
     _execute(ctx.url, STAGING_RESET)
     _reset_core(ctx)
     _execute(ctx.url, "TRUNCATE scores.leaning_score", "CHECKPOINT")
@@ -836,8 +839,10 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(tempfile.mkdtemp(prefix="fecflow-bench-pg-"))
     server = EmbeddedServer(root, fast_unsafe=False)
     results: list[dict[str, Any]] = []
+    server_pid = 0
     try:
         status = server.start()
+        server_pid = status.pid or 0
         url = status.url()
         assert url is not None and status.pid is not None
         migrate.upgrade(url)
@@ -882,6 +887,10 @@ def main(argv: list[str] | None = None) -> int:
             )
     finally:
         server.destroy()
+        if server_pid:  # the backfill row's FECFLOW_HOME (its raw store holds a copy of the zip)
+            import shutil
+
+            shutil.rmtree(_backfill_home(server_pid), ignore_errors=True)
     print_table(results, path, size, args.repeat)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.output}")
