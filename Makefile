@@ -90,7 +90,13 @@ replay-range: $(RUNTIME_STAMP)
 	@test -n "$(START)" -a -n "$(END)" || { echo "usage: make replay-range START=YYYY-MM-DD END=YYYY-MM-DD"; exit 2; }
 	$(FECFLOW) replay-range --start $(START) --end $(END)
 
-bench: $(STAMP)
+# The bench extra (pandas, for the peer_pandas row) is installed for make bench only.
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]' 2>&1 | grep -v '^WARNING: Location' || true
+	@$(PY) -c 'import pandas' && touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(PY) bench/run.py --rows $(BENCH_ROWS)
 
 bench-explorer: $(STAMP)

@@ -22,6 +22,12 @@ Stages: ``copy_baseline``, ``stage_w1``, ``stage_w2``, ``normalize`` (first load
 the diff path of a daily ingest). They are a registry (:data:`STAGES`): a step adds a :class:`BenchStage`
 with a ``prepare`` run in the parent before each measurement and a ``setup`` run in the child that
 returns the work to time.
+``backfill`` is the end-to-end row (issue #18): ``fecflow backfill --cycles 2020 --files indiv`` through
+the flow the CLI runs (fetch from a ``file://`` mirror of the zipped file, stage, normalize, score and
+the three gates), with each step's seconds and share, and per-column digests of the loaded
+``core.contribution`` (every run must load the same data). ``peer_copy_insert`` and ``peer_pandas``
+are what a user would write instead: a typed table by COPY + ``INSERT ... SELECT`` casts, and by pandas
+``read_csv`` + ``to_sql`` (the ``bench`` extra).
 ``--staging-without-fks`` drops the two foreign keys of ``staging.indiv`` in the benchmark database
 first, to show what they cost (stage names get a ``[no-fk]`` suffix).
 
@@ -388,6 +394,253 @@ register(
 )
 
 
+# --- end to end: `fecflow backfill` of the benchmark file (issue #18) ---------------------------------
+
+#: Per-run details a stage's work may add to its report (e.g. the end-to-end row's step seconds).
+EXTRA: dict[str, Any] = {}
+
+
+def mirror_zip(path: Path) -> Path:
+    """``bench/data/mirror_{N}/2020/indiv20.zip`` holding the benchmark file as ``itcont.txt``, the
+    layout of FEC's bulk site (deflated, as FEC's are); cached by the file's sidecar."""
+    import zipfile
+
+    mirror = path.with_name(f"mirror_{path.stem.split('_', 1)[1]}")
+    target = mirror / "2020" / "indiv20.zip"
+    sidecar = target.with_name(target.name + ".json")
+    wanted = path.with_name(path.name + ".json").read_text()
+    if target.exists() and sidecar.exists() and sidecar.read_text() == wanted:
+        return mirror
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.write(path, "itcont.txt")
+    sidecar.write_text(wanted)
+    return mirror
+
+
+def _backfill_home(server_pid: int) -> Path:
+    return Path(tempfile.gettempdir()) / f"fecflow-bench-home-{server_pid}"
+
+
+def _backfill_env(ctx: Context) -> dict[str, str]:
+    return {
+        "FECFLOW_HOME": str(_backfill_home(ctx.server_pid)),
+        "FECFLOW_BULK_BASE_URL": mirror_zip(ctx.path).as_uri(),
+        "FECFLOW_DATABASE_URL": ctx.url,
+    }
+
+
+def prepare_backfill(ctx: Context) -> None:
+    """Empty staging, core, scores and the raw store; the zip in a local mirror (so the timed fetch
+    copies and hashes it, as from any mirror)."""
+    import shutil
+
+    shutil.rmtree(_backfill_home(ctx.server_pid), ignore_errors=True)
+    _execute(ctx.url, STAGING_RESET)
+    _reset_core(ctx)
+    _execute(ctx.url, "TRUNCATE scores.leaning_score", "CHECKPOINT")
+    os.environ.update(_backfill_env(ctx))
+
+
+def setup_backfill(ctx: Context) -> Callable[[], int]:
+    """Timed: the backfill flow of ``fecflow backfill --cycles 2020 --files indiv --as-of SCORE_AS_OF``
+    (fetch from a file:// mirror, stage, gate, normalize, gate, score, gate), through the same
+    :func:`~fecflow.pipeline.runner.run_steps` and :func:`~fecflow.pipeline.flows.steps_for` the CLI
+    calls. Rows: the contributions loaded."""
+    import datetime as dt
+
+    os.environ.update(_backfill_env(ctx))
+    from fecflow.config import Settings
+    from fecflow.pipeline.args import DEFAULT_LOOKBACK_MONTHS
+    from fecflow.pipeline.flows import backfill_args, steps_for
+    from fecflow.pipeline.runner import run_steps
+
+    settings = Settings.from_env()
+    args = backfill_args(
+        [2020],
+        ["indiv"],
+        as_of=dt.date.fromisoformat(SCORE_AS_OF),
+        lookback_months=DEFAULT_LOOKBACK_MONTHS,
+        workers=1,
+    )
+
+    def work() -> int:
+        summary = run_steps(
+            ctx.url, settings, command="backfill", args=args.to_json(), steps=steps_for("backfill", args)
+        )
+        EXTRA["steps"] = {o.name: round(o.seconds, 3) for o in summary.steps}
+        with psycopg.connect(ctx.url) as conn:
+            row = conn.execute("SELECT count(*) FROM core.contribution").fetchone()
+        return int(row[0]) if row else 0
+
+    return work
+
+
+#: Columns whose values are serials of this database (ids, runs), not loaded data.
+DIGEST_SKIPPED = {"contribution_id", "source_file_id", "first_run_id", "last_run_id", "deleted_by_run_id"}
+
+
+def contribution_digests(url: str) -> dict[str, str]:
+    """md5 of each column of core.contribution in SUB_ID order: equal digests, identical loaded data.
+
+    A ``*_key`` column is compared as the grouping it makes (each key replaced by the smallest SUB_ID
+    carrying it), so serial keys numbered from another sequence position still compare equal.
+    """
+    digests: dict[str, str] = {}
+    with psycopg.connect(url) as conn:
+        columns = [
+            r[0]
+            for r in conn.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = 'core.contribution'::regclass "
+                "AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+            ).fetchall()
+            if r[0] not in DIGEST_SKIPPED
+        ]
+        for column in columns:
+            col = psycopg.sql.Identifier(column)
+            if column.endswith("_key"):
+                query = psycopg.sql.SQL(
+                    "SELECT md5(string_agg(coalesce(m.canon::text, '-'), ',' ORDER BY c.sub_id, c.source)) "
+                    "FROM core.contribution c LEFT JOIN (SELECT {k} AS k, min(sub_id) AS canon "
+                    "FROM core.contribution GROUP BY {k}) m ON m.k = c.{k}"
+                ).format(k=col)
+            else:
+                query = psycopg.sql.SQL(
+                    "SELECT md5(string_agg(coalesce({k}::text, '-'), ',' ORDER BY sub_id, source)) "
+                    "FROM core.contribution"
+                ).format(k=col)
+            row = conn.execute(query).fetchone()
+            digests[column] = row[0] if row else ""
+    return digests
+
+
+def setup_backfill_checked(ctx: Context) -> Callable[[], int]:
+    """:func:`setup_backfill`, then (untimed) the per-column digests of what it loaded."""
+    timed = setup_backfill(ctx)
+
+    def work() -> int:
+        rows = timed()
+        EXTRA["untimed_after"] = lambda: {"digests": contribution_digests(ctx.url)}
+        return rows
+
+    return work
+
+
+register(
+    BenchStage(
+        "backfill",
+        "fecflow backfill --cycles 2020 --files indiv (fetch from a file:// mirror, stage, normalize, "
+        "score, all gates): the end-to-end row; rows = contributions loaded",
+        prepare_backfill,
+        setup_backfill_checked,
+    )
+)
+
+
+# --- what users would do instead (issue #18): typed loads without fecflow ----------------------------
+
+PEER_TABLE = "public.bench_peer_typed"
+#: The itcont columns, readable names and the types a user would give them.
+PEER_COLUMNS = (
+    ("committee_id", "text"),
+    ("amendment_indicator", "text"),
+    ("report_type", "text"),
+    ("election_type", "text"),
+    ("image_number", "text"),
+    ("transaction_type", "text"),
+    ("entity_type", "text"),
+    ("contributor_name", "text"),
+    ("city", "text"),
+    ("state", "text"),
+    ("zip_code", "text"),
+    ("employer", "text"),
+    ("occupation", "text"),
+    ("transaction_date", "date"),
+    ("amount", "numeric(14,2)"),
+    ("other_id", "text"),
+    ("transaction_id", "text"),
+    ("file_number", "bigint"),
+    ("memo_code", "text"),
+    ("memo_text", "text"),
+    ("sub_id", "bigint"),
+)
+
+
+def prepare_peer(ctx: Context) -> None:
+    columns = ", ".join(f"{name} {kind}" for name, kind in PEER_COLUMNS)
+    prepare_baseline(ctx)
+    _execute(
+        ctx.url, f"DROP TABLE IF EXISTS {PEER_TABLE}", f"CREATE TABLE {PEER_TABLE} ({columns})", "CHECKPOINT"
+    )
+
+
+def setup_peer_copy_insert(ctx: Context) -> Callable[[], int]:
+    """A hand-written typed load: COPY into an all-text table, one ``INSERT ... SELECT`` with casts
+    (dates MMDDYYYY, amounts numeric), no cleaning, no audit, no gate."""
+    casts = ", ".join(
+        f"to_date(nullif(c{i}, ''), 'MMDDYYYY')"
+        if kind == "date"
+        else (f"nullif(c{i}, '')::{kind}" if kind != "text" else f"c{i}")
+        for i, (_, kind) in enumerate(PEER_COLUMNS, start=1)
+    )
+    copy = setup_baseline(ctx)
+
+    def work() -> int:
+        copy()
+        with psycopg.connect(ctx.url) as conn:
+            rows = conn.execute(
+                f"INSERT INTO {PEER_TABLE} SELECT {casts} FROM {BASELINE_TABLE}"  # noqa: S608 (fixed text)
+            ).rowcount
+            conn.execute(f"TRUNCATE {BASELINE_TABLE}")
+        return rows
+
+    return work
+
+
+def setup_peer_pandas(ctx: Context) -> Callable[[], int]:
+    """pandas as its documentation shows it: ``read_csv`` (typed columns, dates parsed) then
+    ``DataFrame.to_sql`` (SQLAlchemy + psycopg, default insert method, chunks of 10,000) into the typed
+    table. Needs the ``bench`` extra (``pip install -e '.[bench]'``)."""
+    import pandas as pd
+    import sqlalchemy
+
+    names = [name for name, _ in PEER_COLUMNS]
+    text = {name: "string" for name, kind in PEER_COLUMNS if kind == "text"}
+    engine = sqlalchemy.create_engine(ctx.url.replace("postgresql://", "postgresql+psycopg://", 1))
+
+    def work() -> int:
+        frame = pd.read_csv(
+            ctx.path, sep="|", header=None, names=names, quoting=3, dtype=text, encoding_errors="replace"
+        )
+        frame["transaction_date"] = pd.to_datetime(
+            frame["transaction_date"], format="%m%d%Y", errors="coerce"
+        ).dt.date
+        schema, table = PEER_TABLE.split(".")
+        with engine.begin() as conn:
+            frame.to_sql(table, conn, schema=schema, if_exists="append", index=False, chunksize=10_000)
+        return len(frame)
+
+    return work
+
+
+register(
+    BenchStage(
+        "peer_copy_insert",
+        "what a user would write: COPY to text + one INSERT ... SELECT with casts into a typed table",
+        prepare_peer,
+        setup_peer_copy_insert,
+    )
+)
+register(
+    BenchStage(
+        "peer_pandas",
+        "what a user would write: pandas read_csv + to_sql into the same typed table",
+        prepare_peer,
+        setup_peer_pandas,
+    )
+)
+
+
 # --- the employer matching step alone (issue #19) --------------------------------------------------
 
 
@@ -540,6 +793,9 @@ def child_main(name: str, url: str, path: Path, rows: int, server_pid: int) -> i
     time.sleep(0.3)  # let the backends of closed connections exit and be reaped
     server_after = cluster_cpu_seconds(server_pid)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    untimed_after = EXTRA.pop("untimed_after", None)
+    if untimed_after is not None:
+        EXTRA.update(untimed_after())
     report = {
         "rows": loaded,
         "seconds": seconds,
@@ -547,6 +803,7 @@ def child_main(name: str, url: str, path: Path, rows: int, server_pid: int) -> i
         "cpu_client_s": client_after - client_before,
         "cpu_server_s": server_after - server_before,
         "loadavg_1m": os.getloadavg()[0],
+        **EXTRA,
     }
     print(json.dumps(report))
     return 0
@@ -592,8 +849,10 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(tempfile.mkdtemp(prefix="fecflow-bench-pg-"))
     server = EmbeddedServer(root, fast_unsafe=False)
     results: list[dict[str, Any]] = []
+    server_pid = 0
     try:
         status = server.start()
+        server_pid = status.pid or 0
         url = status.url()
         assert url is not None and status.pid is not None
         migrate.upgrade(url)
@@ -633,10 +892,15 @@ def main(argv: list[str] | None = None) -> int:
                     "cpu_client_s": round(statistics.median(r["cpu_client_s"] for r in runs), 2),
                     "cpu_server_s": round(statistics.median(r["cpu_server_s"] for r in runs), 2),
                     "loadavg_1m": [round(r["loadavg_1m"], 1) for r in runs],
+                    **_step_shares(runs),
                 }
             )
     finally:
         server.destroy()
+        if server_pid:  # the backfill row's FECFLOW_HOME (its raw store holds a copy of the zip)
+            import shutil
+
+            shutil.rmtree(_backfill_home(server_pid), ignore_errors=True)
     print_table(results, path, size, args.repeat)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.output}")
@@ -645,6 +909,23 @@ def main(argv: list[str] | None = None) -> int:
 
         explorer.main([])
     return 0
+
+
+def _step_shares(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """A flow's steps: median seconds of each and its share of the median total (end-to-end rows);
+    the loaded data's digests, the same in every run (or the benchmark fails)."""
+    if any(r.get("digests") != runs[0].get("digests") for r in runs):
+        raise SystemExit("the runs loaded different data: per-column digests differ")
+    extra: dict[str, Any] = {"digests": runs[0]["digests"]} if "digests" in runs[0] else {}
+    if not all("steps" in r for r in runs):
+        return extra
+    names = list(runs[0]["steps"])
+    seconds = {n: statistics.median(r["steps"][n] for r in runs) for n in names}
+    total = sum(seconds.values()) or 1.0
+    return {
+        **extra,
+        "steps": {n: {"seconds": round(s, 3), "share": round(s / total, 3)} for n, s in seconds.items()},
+    }
 
 
 def print_table(results: list[dict[str, Any]], path: Path, size: int, repeat: int) -> None:
@@ -663,6 +944,10 @@ def print_table(results: list[dict[str, Any]], path: Path, size: int, repeat: in
             f"{max(r['loadavg_1m']):>5.1f}"
         )
     print("cpu server s: the whole PostgreSQL cluster; load: the highest 1-minute load average seen")
+    for r in results:
+        if "steps" in r:
+            shares = ", ".join(f"{n} {v['seconds']:.2f}s ({v['share']:.0%})" for n, v in r["steps"].items())
+            print(f"{r['stage']} steps (median s, share): {shares}")
 
 
 if __name__ == "__main__":

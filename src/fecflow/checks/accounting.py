@@ -39,6 +39,8 @@ columns carry no foreign keys: see migration 0004). Exact.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -236,18 +238,50 @@ def _contributions_query(info: SourceFileInfo) -> sql.Composed:
     return query
 
 
+#: Planner settings for the staging-to-core queries, for those queries only. No nested loops:
+#: without statistics on core.contribution as a whole (PostgreSQL < 17 never has them now that the
+#: normalize step no longer re-analyzes every partition through the parent) the planner probed every
+#: partition's index once per staged row (300k rows: 4.4 s instead of ~1 s, measured). A 128 MB
+#: work_mem was tried against temp-file spills and measured no gain at 2M rows (2026-12-05).
+_JOIN_SETTINGS = {"enable_nestloop": "off"}
+
+
+@contextmanager
+def _join_settings(conn: psycopg.Connection) -> Iterator[None]:
+    """Apply :data:`_JOIN_SETTINGS` in this transaction; restore the previous values after."""
+    before: dict[str, str] = {}
+    for name, value in _JOIN_SETTINGS.items():
+        row = one(
+            conn,
+            "SELECT current_setting(%(name)s) AS before, set_config(%(name)s, %(value)s, true) AS now",
+            {"name": name, "value": value},
+        )
+        if row is not None:
+            before[name] = row["before"]
+    try:
+        yield
+    finally:
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.INERROR:
+            for name, value in before.items():
+                conn.execute("SELECT set_config(%(name)s, %(value)s, true)", {"name": name, "value": value})
+
+
 def _check_contributions(
     conn: psycopg.Connection, info: SourceFileInfo, tol: Tolerances
 ) -> list[CheckResult]:
     """One pass over staging LEFT JOIN core (presence and dollars together), one over core (stale rows)."""
     query = _contributions_query(info)
-    rows = every(
-        conn,
-        query, {"sfid": info.source_file_id, "tol": Decimal(str(tol.amount_committee_abs))}
-    )
+    with _join_settings(conn):
+        rows = every(
+            conn, query, {"sfid": info.source_file_id, "tol": Decimal(str(tol.amount_committee_abs))}
+        )
     total = rows[0]
     assert total["is_total"], "the grand total row comes first"
-    staged_rows, excluded, n_missing = int(total["staged_rows"]), int(total["excluded"]), int(total["missing"])
+    staged_rows, excluded, n_missing = (
+        int(total["staged_rows"]),
+        int(total["excluded"]),
+        int(total["missing"]),
+    )
     examples = [str(v) for v in (total["examples"] or [])]
     expected = staged_rows - excluded
     message = f"{expected - n_missing:,} of {expected:,} staged rows have a live core row"
@@ -285,10 +319,8 @@ def _stale_rows(conn: psycopg.Connection, info: SourceFileInfo) -> CheckResult:
         "EXCEPT SELECT s.sub_id FROM {t} s WHERE s._source_file_id = %(sfid)s) "
         "SELECT count(*) AS stale, (array_agg(k::bigint ORDER BY k::bigint))[1:{n}] AS examples FROM stale"
     ).format(t=staging_table(info.spec), n=sql.Literal(SAMPLE))
-    row = one(
-        conn,
-        query, {"source": info.file_type, "cycle": info.cycle, "sfid": info.source_file_id}
-    )
+    with _join_settings(conn):
+        row = one(conn, query, {"source": info.file_type, "cycle": info.cycle, "sfid": info.source_file_id})
     assert row is not None
     stale, examples = int(row["stale"]), [str(v) for v in (row["examples"] or [])]
     message = (

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import dict_row
 
 from fecflow.catalog import FILES, FileSpec, get_file_spec
 from fecflow.checks.gate import GateName, GateScope, run_gate, scope_of_run
@@ -143,11 +144,13 @@ def stage(
     progress: FileProgress | None = None,
     on_file: Callable[[StagedFile], None] | None = None,
 ) -> list[StagedFile]:
-    """COPY every target of ``args`` into staging (files staged already are skipped), then ANALYZE.
+    """COPY every target of ``args`` into staging (files staged already are skipped), then ANALYZE
+    the staging tables loaded if their statistics are stale (:func:`analyze_stale`).
 
     ``targets``: already resolved by :func:`stage_targets` (the benchmark registers its file untimed).
     """
     staged: list[StagedFile] = []
+    started = _now()
     if targets is None:
         targets = stage_targets(conn, settings, run_id=run_id, args=args)
     for target in targets:
@@ -166,9 +169,14 @@ def stage(
         staged.append(StagedFile(target, result))
         if on_file is not None:
             on_file(staged[-1])
-    if staged:
-        analyze(conn, [f"staging.{ft}" for ft in sorted({s.target.spec.staging_table for s in staged})])
+    loaded = sorted({s.target.spec.staging_table for s in staged if not s.result.skipped})
+    if loaded:
+        analyze_stale(conn, [f"staging.{table}" for table in loaded], since=started)
     return staged
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def _local_targets(paths: Sequence[Path], files: Sequence[str], cycles: Sequence[int]) -> list[StageTarget]:
@@ -212,7 +220,9 @@ def _downloaded_targets(
                 continue
             label = spec.zip_for_cycle(cycle)
             targets.append(
-                StageTarget(label, spec, cycle, record.source_file_id, None, record.storage_uri, record.member)
+                StageTarget(
+                    label, spec, cycle, record.source_file_id, None, record.storage_uri, record.member
+                )
             )
     if missing:
         names = ", ".join(f"{f} {c}" for c, f in missing)
@@ -239,6 +249,55 @@ def _payload(settings: Settings, target: StageTarget) -> Payload:
     return open_payload(Path(uri.removeprefix("file://")), member=member, spec=target.spec)
 
 
+#: Statistics count as stale when more than this share of a table's rows changed since its last
+#: ANALYZE (autovacuum's default ``autovacuum_analyze_scale_factor``).
+STALE_SHARE = 0.1
+
+_LEAVES_NEEDING_ANALYZE = sql.SQL(
+    """
+    WITH target AS (
+        SELECT c.oid FROM pg_class c WHERE c.oid = ANY (%(tables)s::regclass[]) AND c.relkind = 'r'
+        UNION ALL
+        SELECT t.relid FROM unnest(%(tables)s::regclass[]) AS p(oid)
+        CROSS JOIN LATERAL pg_partition_tree(p.oid) AS t
+        WHERE t.isleaf
+    )
+    SELECT DISTINCT n.nspname AS schema_name, c.relname AS table_name
+    FROM target JOIN pg_class c ON c.oid = target.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_stat_user_tables s ON s.relid = c.oid
+    WHERE s.n_live_tup + s.n_mod_since_analyze > 0
+      AND (
+        coalesce(s.last_analyze, s.last_autoanalyze) IS NULL
+        OR (s.n_mod_since_analyze > %(share)s * greatest(s.n_live_tup, 1000)
+            AND NOT (s.last_analyze >= %(since)s
+                     AND abs(s.n_live_tup - c.reltuples) <= %(share)s * greatest(s.n_live_tup, 1000)))
+      )
+    ORDER BY 1, 2
+    """
+)
+
+
+def stale_tables(conn: psycopg.Connection, tables: Sequence[str], *, since: dt.datetime) -> list[str]:
+    """The tables of ``tables`` (the leaf partitions of a partitioned one) whose planner statistics
+    are stale: never analyzed, or more than :data:`STALE_SHARE` of their rows changed since the last
+    ANALYZE. A table analyzed after ``since`` whose row count still matches that ANALYZE is fresh
+    even though its change counter says otherwise: a first load ANALYZEs the partitions it attaches
+    inside its own transaction, and the rows it inserted are only counted as changes at commit.
+
+    Reads the cumulative statistics after flushing this session's pending counts.
+    """
+    conn.commit()
+    conn.execute("SELECT pg_stat_force_next_flush()")
+    conn.commit()  # the flush happens when the session goes idle
+    conn.execute("SELECT pg_stat_clear_snapshot()")
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            _LEAVES_NEEDING_ANALYZE, {"tables": list(tables), "share": STALE_SHARE, "since": since}
+        ).fetchall()
+    conn.commit()
+    return [f"{r['schema_name']}.{r['table_name']}" for r in rows]
+
+
 def analyze(conn: psycopg.Connection, tables: Iterable[str]) -> None:
     """Fresh planner statistics after a bulk load: stale ones gave a 14-minute nested-loop plan."""
     conn.commit()
@@ -246,6 +305,50 @@ def analyze(conn: psycopg.Connection, tables: Iterable[str]) -> None:
         schema, name = table.split(".")
         conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(schema, name)))
     conn.commit()
+
+
+def analyze_stale(conn: psycopg.Connection, tables: Sequence[str], *, since: dt.datetime) -> list[str]:
+    """ANALYZE what :func:`stale_tables` finds among ``tables``; return what was analyzed.
+
+    A partitioned table's leaves are analyzed one by one, never through the parent: an ANALYZE of
+    the parent samples every partition again (it doubled a first normalize, which analyzes the
+    partitions it attaches already). The parent's own statistics (the table as a whole, which the
+    planner uses for joins over all partitions) come from ``ANALYZE ONLY`` (PostgreSQL 17 or newer,
+    one sample), when any of its partitions was analyzed since ``since``. PostgreSQL 15 and 16 have
+    no ``ANALYZE ONLY``: there the parent gets a whole ``ANALYZE`` (which samples the partitions
+    again, as before this function existed) rather than no table-wide statistics at all.
+    """
+    stale = stale_tables(conn, tables, since=since)
+    analyze(conn, stale)
+    parents = _parents_analyzed_since(conn, tables, since)
+    statement = sql.SQL("ANALYZE ONLY {}" if conn.info.server_version >= 170000 else "ANALYZE {}")
+    for parent in parents:
+        schema, name = parent.split(".")
+        conn.execute(statement.format(sql.Identifier(schema, name)))
+    conn.commit()
+    if stale or parents:
+        log.info("analyzed %s", ", ".join(stale + [f"{p} (only)" for p in parents]))
+    return stale + parents
+
+
+def _parents_analyzed_since(conn: psycopg.Connection, tables: Sequence[str], since: dt.datetime) -> list[str]:
+    """The partitioned tables of ``tables`` with a partition analyzed since ``since``."""
+    conn.execute("SELECT pg_stat_clear_snapshot()")
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            """
+        SELECT n.nspname AS schema_name, c.relname AS table_name
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.oid = ANY (%(tables)s::regclass[]) AND c.relkind = 'p'
+          AND EXISTS (SELECT 1 FROM pg_partition_tree(c.oid) t
+                      JOIN pg_stat_user_tables s ON s.relid = t.relid
+                      WHERE t.isleaf AND s.last_analyze >= %(since)s)
+        ORDER BY 1, 2
+        """,
+            {"tables": list(tables), "since": since},
+        ).fetchall()
+    conn.commit()
+    return [f"{r['schema_name']}.{r['table_name']}" for r in rows]
 
 
 # --- validate ---------------------------------------------------------------------------------------------
@@ -308,7 +411,8 @@ def gate_counts(results: Sequence[CheckResult]) -> dict[str, int]:
 def normalize(
     conn: psycopg.Connection, *, run_id: int, args: NormalizeArgs, settings: Settings | None = None
 ) -> list[NormalizeResult]:
-    """Normalize the current staged snapshots of ``args`` into core, cycle by cycle, then ANALYZE.
+    """Normalize the current staged snapshots of ``args`` into core, cycle by cycle, then ANALYZE
+    what is stale (:func:`analyze_stale`: a first load analyzed the partitions it attached already).
 
     What one snapshot may remove comes from the tolerances (``settings``' checks file, then
     ``args.tolerances``) and ``args.accept_shrink``.
@@ -317,6 +421,7 @@ def normalize(
     if not args.files:
         return results
     shrink = load_tolerances(settings, args.tolerances).shrink_policy(accept=args.accept_shrink)
+    started = _now()
     for cycle in args.cycles:
         results.append(
             normalize_cycle(
@@ -325,7 +430,9 @@ def normalize(
         )
         conn.commit()
     if any(u.status in ("normalized", "remapped") for r in results for u in r.units):
-        analyze(conn, ["core.contribution", "core.committee", "core.candidate", "core.employer"])
+        analyze_stale(
+            conn, ["core.contribution", "core.committee", "core.candidate", "core.employer"], since=started
+        )
     return results
 
 
