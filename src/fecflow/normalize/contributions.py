@@ -102,7 +102,9 @@ def _create_placeholders(
     candidates = 0
     if file_type == "pas2":
         candidates = create_candidate_placeholders(
-            conn, sql.SQL("SELECT s.cand_id FROM {} s WHERE s._source_file_id = %(sf)s").format(staging), params
+            conn,
+            sql.SQL("SELECT s.cand_id FROM {} s WHERE s._source_file_id = %(sf)s").format(staging),
+            params,
         )
     counts: Counts = {"core.committee": {"placeholders_created": committees}}
     if file_type == "pas2":
@@ -216,20 +218,25 @@ def _keep_last_line(conn: psycopg.Connection, table: str) -> int:
 
     ``count(*) = count(DISTINCT ...)`` first: a sort, cheaper than the grouping when nothing repeats.
     """
-    if scalar(conn, f"SELECT count(*) = count(DISTINCT sub_id) FROM {table}"):  # noqa: S608 (a constant)
+    name = sql.Identifier(table)
+    if scalar(conn, sql.SQL("SELECT count(*) = count(DISTINCT sub_id) FROM {}").format(name)):
         return 0
     return execute(
         conn,
-        f"DELETE FROM {table} n USING (SELECT sub_id, max(line) AS keep FROM {table} GROUP BY sub_id "  # noqa: S608
-        "HAVING count(*) > 1) d WHERE n.sub_id = d.sub_id AND n.line <> d.keep",
+        sql.SQL(
+            "DELETE FROM {t} n USING (SELECT sub_id, max(line) AS keep FROM {t} GROUP BY sub_id "
+            "HAVING count(*) > 1) d WHERE n.sub_id = d.sub_id AND n.line <> d.keep"
+        ).format(t=name),
     )
 
 
-def _type_all_lines(conn: psycopg.Connection, file_type: str, params: dict[str, Any], audit_id: int | None) -> _Typed:
-    """Type every line into ``_snap`` (first loads, repeated SUB_IDs): rejects out, last line per SUB_ID.
-
-    """
-    lines = execute(conn, "CREATE TEMP TABLE _snap ON COMMIT DROP AS " + snapshot_select(conn, file_type), params)
+def _type_all_lines(
+    conn: psycopg.Connection, file_type: str, params: dict[str, Any], audit_id: int | None
+) -> _Typed:
+    """Type every line into ``_snap`` (first loads, repeated SUB_IDs): rejects out, last line per SUB_ID."""
+    lines = execute(
+        conn, "CREATE TEMP TABLE _snap ON COMMIT DROP AS " + snapshot_select(conn, file_type), params
+    )
     rejected = reject_untyped(conn, file_type, params["sf"], audit_id)
     duplicates = _keep_last_line(conn, "_snap")
     execute(conn, "ANALYZE _snap")
@@ -256,7 +263,9 @@ def _type_changed_lines(
     an unchanged hash under the same rule version types to the same values (committee, candidate and
     employer keys are stable; an employer map change is handled by ``employer_map``).
     """
-    lines = execute(conn, "CREATE TEMP TABLE _keys ON COMMIT DROP AS " + snapshot_keys_select(conn, file_type), params)
+    lines = execute(
+        conn, "CREATE TEMP TABLE _keys ON COMMIT DROP AS " + snapshot_keys_select(conn, file_type), params
+    )
     execute(conn, "CREATE TEMP TABLE _type_lines ON COMMIT DROP AS SELECT line FROM _keys WHERE NOT typed")
     if int(scalar(conn, "SELECT count(*) FROM _type_lines")):
         execute(conn, "DELETE FROM _keys WHERE NOT typed")
@@ -279,14 +288,19 @@ def _type_changed_lines(
         params,
     )
     execute(conn, "INSERT INTO _type_lines SELECT line FROM _cmp WHERE line IS NOT NULL")
-    execute(conn, "CREATE TEMP TABLE _gone ON COMMIT DROP AS SELECT gone AS sub_id FROM _cmp WHERE gone IS NOT NULL")
+    execute(
+        conn,
+        "CREATE TEMP TABLE _gone ON COMMIT DROP AS SELECT gone AS sub_id FROM _cmp WHERE gone IS NOT NULL",
+    )
     changed = int(scalar(conn, "SELECT count(*) FROM _type_lines"))
     if changed > KEYED_DIFF_MAX_SHARE * max(lines, 1):
         where = ""  # most lines changed (a new rule version...): one parallel pass over everything
     else:
         execute(conn, "ANALYZE _type_lines")
         where = "s._line_number IN (SELECT line FROM _type_lines)"
-    execute(conn, "CREATE TEMP TABLE _snap ON COMMIT DROP AS " + snapshot_select(conn, file_type, where), params)
+    execute(
+        conn, "CREATE TEMP TABLE _snap ON COMMIT DROP AS " + snapshot_select(conn, file_type, where), params
+    )
     rejected = reject_untyped(conn, file_type, params["sf"], audit_id)
     if not where:  # every line typed: keep the kept line of each SUB_ID, nothing pas2 owns (as _keys)
         execute(conn, "DELETE FROM _snap n WHERE NOT EXISTS (SELECT 1 FROM _keys k WHERE k.line = n.line)")

@@ -27,7 +27,9 @@ ALWAYS_SHOWN = ["amount", "transaction_date"]
 HIDDEN = ["line", "sub_id", "row_hash", "rule_missing", "committee_id_raw", "key", "status"]
 
 
-def resolve_overlaps(conn: psycopg.Connection, params: dict[str, Any], *, snap: str = "_snap") -> dict[str, int]:
+def resolve_overlaps(
+    conn: psycopg.Connection, params: dict[str, Any], *, snap: str = "_snap"
+) -> dict[str, int]:
     """One row per SUB_ID: itpas2 rows are also in itoth (same SUB_ID); the pas2 row owns them.
 
     ``snap``: the table with the snapshot's SUB_IDs (``_snap``, or ``_keys`` for a keyed diff).
@@ -40,22 +42,28 @@ def resolve_overlaps(conn: psycopg.Connection, params: dict[str, Any], *, snap: 
     if source == "pas2":
         taken = execute(
             conn,
-            f"UPDATE core.contribution c SET source = 'pas2' FROM {snap} n "  # noqa: S608
-            "WHERE c.sub_id = n.sub_id AND c.source = 'oth' AND c.cycle = %(cycle)s",
+            sql.SQL(
+                "UPDATE core.contribution c SET source = 'pas2' FROM {} n "
+                "WHERE c.sub_id = n.sub_id AND c.source = 'oth' AND c.cycle = %(cycle)s"
+            ).format(sql.Identifier(snap)),
             params,
         )
         return {"taken_over_from_oth": taken}
     if source == "oth":
         owned = execute(
             conn,
-            f"DELETE FROM {snap} n USING core.contribution c WHERE c.sub_id = n.sub_id AND c.source = 'pas2' "  # noqa: S608
-            "AND c.cycle = %(cycle)s AND c.deleted_at IS NULL",
+            sql.SQL(
+                "DELETE FROM {} n USING core.contribution c WHERE c.sub_id = n.sub_id AND c.source = 'pas2' "
+                "AND c.cycle = %(cycle)s AND c.deleted_at IS NULL"
+            ).format(sql.Identifier(snap)),
             params,
         )
         taken = execute(
             conn,
-            f"UPDATE core.contribution c SET source = 'oth' FROM {snap} n "  # noqa: S608
-            "WHERE c.sub_id = n.sub_id AND c.source = 'pas2' AND c.cycle = %(cycle)s",
+            sql.SQL(
+                "UPDATE core.contribution c SET source = 'oth' FROM {} n "
+                "WHERE c.sub_id = n.sub_id AND c.source = 'pas2' AND c.cycle = %(cycle)s"
+            ).format(sql.Identifier(snap)),
             params,
         )
         return {"owned_by_pas2": owned, "taken_over_from_pas2": taken}
@@ -64,7 +72,14 @@ def resolve_overlaps(conn: psycopg.Connection, params: dict[str, Any], *, snap: 
 
 def first_load_counts(inserted: int) -> dict[str, int]:
     """``core.contribution`` counts of a scope's first load: all inserted, nothing there before."""
-    return {"inserted": inserted, "updated": 0, "deleted": 0, "restored": 0, "unchanged": 0, "scope_rows_before": 0}
+    return {
+        "inserted": inserted,
+        "updated": 0,
+        "deleted": 0,
+        "restored": 0,
+        "unchanged": 0,
+        "scope_rows_before": 0,
+    }
 
 
 def no_history() -> dict[str, int]:
@@ -173,9 +188,13 @@ def _build_delta(conn: psycopg.Connection, gone: str | None) -> dict[str, int]:
         "INSERT INTO _delta (key, status) SELECT o.sub_id, 'gone' FROM _old o "
         "WHERE o.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM _snap k WHERE k.sub_id = o.sub_id)"
         if gone is None
-        else sql.SQL("INSERT INTO _delta (key, status) SELECT g.sub_id, 'gone' FROM {} g").format(sql.Identifier(gone)),
+        else sql.SQL("INSERT INTO _delta (key, status) SELECT g.sub_id, 'gone' FROM {} g").format(
+            sql.Identifier(gone)
+        ),
     )
-    by_status: dict[str, int] = dict(conn.execute("SELECT status, count(*) FROM _delta GROUP BY status").fetchall())
+    by_status: dict[str, int] = dict(
+        conn.execute("SELECT status, count(*) FROM _delta GROUP BY status").fetchall()
+    )
     execute(conn, "CREATE INDEX ON _delta (status)")
     execute(conn, "ANALYZE _delta")
     return by_status
@@ -229,7 +248,9 @@ def _update_changed(conn: psycopg.Connection, params: dict[str, Any], history: d
     history["update"] = sum(1 for (change,) in history_rows if change == "update")
     history["restore"] = sum(1 for (change,) in history_rows if change == "restore")
     assignments = sql.SQL(", ").join(
-        sql.SQL("{} = {}").format(sql.Identifier(c), sql.Identifier("n", c)) for c in CONTENT_COLUMNS if c != "sub_id"
+        sql.SQL("{} = {}").format(sql.Identifier(c), sql.Identifier("n", c))
+        for c in CONTENT_COLUMNS
+        if c != "sub_id"
     )
     changed = execute(
         conn,
@@ -261,4 +282,3 @@ def _soft_delete_gone(conn: psycopg.Connection, params: dict[str, Any], history:
         "WHERE g.status = 'gone' AND c.sub_id = g.key AND c.cycle = %(cycle)s AND c.source = %(source)s",
         params,
     )
-

@@ -217,32 +217,38 @@ def snapshot_select(conn: psycopg.Connection, file_type: str, where: str = "") -
     return query
 
 
+_CREATE_VALID_DATES = (
+    f"CREATE TABLE {VALID_DATES} AS "  # noqa: S608 - a constant
+    "SELECT to_char(g, 'MMDDYYYY') AS raw, g::date AS d, extract(year FROM g)::int AS y "
+    "FROM generate_series(make_date(%s, 1, 1), make_date(%s, 12, 31), interval '1 day') g"
+)
+_INDEX_VALID_DATES = f"CREATE UNIQUE INDEX ON {VALID_DATES} (raw)"
+_ANALYZE_VALID_DATES = f"ANALYZE {VALID_DATES}"
+_DROP_VALID_DATES = f"DROP TABLE {VALID_DATES}"
+_COUNT_UNTYPED = f"SELECT count(*) FROM _snap n WHERE {UNTYPED}"  # noqa: S608 - constants
+_DELETE_UNTYPED = f"DELETE FROM _snap n WHERE {UNTYPED}"  # noqa: S608 - constants
+
+
 def create_valid_dates(conn: psycopg.Connection, last_year: int) -> None:
     """:data:`VALID_DATES`: every valid MMDDYYYY string 1975-01-01 .. last_year-12-31, its date and year.
 
     A plain table (not a temp one, which only the leader of a parallel query can read), created
     inside the caller's transaction and dropped before it ends (:func:`drop_valid_dates`).
     """
-    execute(
-        conn,
-        f"CREATE TABLE {VALID_DATES} AS "  # noqa: S608 (a constant)
-        "SELECT to_char(g, 'MMDDYYYY') AS raw, g::date AS d, extract(year FROM g)::int AS y "
-        "FROM generate_series(make_date(%s, 1, 1), make_date(%s, 12, 31), interval '1 day') g",
-        (FIRST_VALID_YEAR, last_year),
-    )
-    execute(conn, f"CREATE UNIQUE INDEX ON {VALID_DATES} (raw)")
-    execute(conn, f"ANALYZE {VALID_DATES}")
+    execute(conn, _CREATE_VALID_DATES, (FIRST_VALID_YEAR, last_year))
+    execute(conn, _INDEX_VALID_DATES)
+    execute(conn, _ANALYZE_VALID_DATES)
 
 
 def drop_valid_dates(conn: psycopg.Connection) -> None:
-    execute(conn, f"DROP TABLE {VALID_DATES}")
+    execute(conn, _DROP_VALID_DATES)
 
 
 def reject_untyped(conn: psycopg.Connection, file_type: str, source_file_id: int, audit_id: int | None) -> int:
     """Move ``_snap`` rows without SUB_ID, amount or committee to ops.rejected_row."""
     spec = FILES[file_type]
     raw = sql.SQL(", ").join(sql.Identifier("s", c.staging_name) for c in spec.columns)
-    bad = scalar(conn, f"SELECT count(*) FROM _snap n WHERE {UNTYPED}")  # noqa: S608
+    bad = scalar(conn, _COUNT_UNTYPED)
     if not bad:
         return 0
     execute(
@@ -263,4 +269,4 @@ def reject_untyped(conn: psycopg.Connection, file_type: str, source_file_id: int
         ).format(raw=raw, staging=sql.Identifier("staging", spec.staging_table), untyped=sql.SQL(UNTYPED)),
         {"sf": source_file_id, "audit": audit_id},
     )
-    return execute(conn, f"DELETE FROM _snap n WHERE {UNTYPED}")  # noqa: S608
+    return execute(conn, _DELETE_UNTYPED)
