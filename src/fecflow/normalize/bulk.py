@@ -44,7 +44,7 @@ from psycopg.rows import dict_row
 
 from fecflow.catalog import FILES
 from fecflow.db.partitions import ensure_year_partitions, partition_name
-from fecflow.db.statements import execute, scalar
+from fecflow.db.statements import every, execute, scalar
 from fecflow.normalize.diff import first_load_counts
 from fecflow.normalize.typed_rows import (
     CONTENT_COLUMNS,
@@ -82,33 +82,41 @@ class SnapshotProfile:
     committee_ids: list[str]  # distinct CMTE_IDs (not NULL)
 
 
+_PROFILE_SQL = sql.SQL(
+    """
+    SELECT vd.y, s.cmte_id, count(*) AS n, count(*) FILTER (WHERE r.transaction_type IS NULL) AS unknown,
+           max(s._line_number) AS last_line
+    FROM {staging} s
+    LEFT JOIN {valid_dates} vd ON vd.raw = s.transaction_dt
+    LEFT JOIN ref.counting_rule r
+           ON r.rule_version = %(rv)s AND r.transaction_type = upper(btrim(s.transaction_tp))
+          AND r.memo = (upper(btrim(coalesce(s.memo_cd, ''))) = 'X')
+    WHERE s._source_file_id = %(sf)s
+    GROUP BY vd.y, s.cmte_id
+    """
+)
+
+
 def profile_snapshot(conn: psycopg.Connection, file_type: str, params: dict[str, Any]) -> SnapshotProfile:
     """Rows per valid year, unknown transaction types and the filers: one parallel pass over staging."""
-    staging = sql.Identifier("staging", FILES[file_type].staging_table).as_string(conn)
-    rows = conn.execute(
-        f"""
-        SELECT vd.y, s.cmte_id, count(*), count(*) FILTER (WHERE r.transaction_type IS NULL),
-               max(s._line_number)
-        FROM {staging} s
-        LEFT JOIN {VALID_DATES} vd ON vd.raw = s.transaction_dt
-        LEFT JOIN ref.counting_rule r
-               ON r.rule_version = %(rv)s AND r.transaction_type = upper(btrim(s.transaction_tp))
-              AND r.memo = (upper(btrim(coalesce(s.memo_cd, ''))) = 'X')
-        WHERE s._source_file_id = %(sf)s
-        GROUP BY vd.y, s.cmte_id
-        """,  # noqa: S608
+    rows = every(
+        conn,
+        _PROFILE_SQL.format(
+            staging=sql.Identifier("staging", FILES[file_type].staging_table),
+            valid_dates=sql.Identifier(*VALID_DATES.split(".")),
+        ),
         params,
-    ).fetchall()
+    )
     by_year: dict[int | None, int] = {}
-    for year, _, n, _, _ in rows:
-        key = int(year) if year is not None else None
-        by_year[key] = by_year.get(key, 0) + int(n)
+    for r in rows:
+        key = int(r["y"]) if r["y"] is not None else None
+        by_year[key] = by_year.get(key, 0) + int(r["n"])
     return SnapshotProfile(
         lines=sum(by_year.values()),
-        last_line=max((int(r[4]) for r in rows), default=0),
+        last_line=max((int(r["last_line"]) for r in rows), default=0),
         rows_by_year=by_year,
-        unknown_types=sum(int(r[3]) for r in rows),
-        committee_ids=sorted({r[1] for r in rows if r[1] is not None}),
+        unknown_types=sum(int(r["unknown"]) for r in rows),
+        committee_ids=sorted({r["cmte_id"] for r in rows if r["cmte_id"] is not None}),
     )
 
 

@@ -435,17 +435,24 @@ def _dedupe_links(conn: psycopg.Connection, cycle: int) -> None:
     """``_link``: the last line of each valid LINKAGE_ID, with typed years and its anomaly."""
     execute(
         conn,
-        f"""
-        CREATE TEMP TABLE _link ON COMMIT DROP AS
-        SELECT DISTINCT ON (link_id) link_id, cand_id, cmte_id, cmte_tp, cmte_dsgn,
-               {_smallint_year("cand_election_yr", cycle + 10)} AS cand_year,
-               {_smallint_year("fec_election_yr", cycle + 10)} AS fec_year,
-               CASE WHEN cand_id ~ '{COMMITTEE_ID_RE}' THEN 'committee_id_in_cand_id'
-                    WHEN cand_id IS NULL THEN 'missing_cand_id'
-                    WHEN cand_id !~ '{CANDIDATE_ID_RE}' THEN 'invalid_cand_id' END AS anomaly
-        FROM _link_lines WHERE link_id IS NOT NULL AND cmte_id IS NOT NULL
-        ORDER BY link_id, _line_number DESC
-        """,  # noqa: S608 - fixed expressions, no input
+        sql.SQL(
+            """
+            CREATE TEMP TABLE _link ON COMMIT DROP AS
+            SELECT DISTINCT ON (link_id) link_id, cand_id, cmte_id, cmte_tp, cmte_dsgn,
+                   {cand_year} AS cand_year,
+                   {fec_year} AS fec_year,
+                   CASE WHEN cand_id ~ {committee_re} THEN 'committee_id_in_cand_id'
+                        WHEN cand_id IS NULL THEN 'missing_cand_id'
+                        WHEN cand_id !~ {candidate_re} THEN 'invalid_cand_id' END AS anomaly
+            FROM _link_lines WHERE link_id IS NOT NULL AND cmte_id IS NOT NULL
+            ORDER BY link_id, _line_number DESC
+            """
+        ).format(
+            cand_year=sql.SQL(_smallint_year("cand_election_yr", cycle + 10)),  # fixed expression
+            fec_year=sql.SQL(_smallint_year("fec_election_yr", cycle + 10)),
+            committee_re=sql.Literal(COMMITTEE_ID_RE),
+            candidate_re=sql.Literal(CANDIDATE_ID_RE),
+        ),
     )
 
 

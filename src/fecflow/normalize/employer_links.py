@@ -133,6 +133,20 @@ def _link_industries(conn: psycopg.Connection) -> int:
     return stored
 
 
+_STORE_INDUSTRIES = (
+    "INSERT INTO core.employer_industry (employer_key, industry_key, method, confidence) "
+    "SELECT x.employer_key, i.industry_key, x.method, x.confidence FROM _emp_industry x "
+    "JOIN core.industry i ON i.naics_code = x.naics_code ON CONFLICT (employer_key) "
+)
+_STORE_NEW = _STORE_INDUSTRIES + "DO NOTHING"
+_STORE_REPLACING = (
+    _STORE_INDUSTRIES + "DO UPDATE SET industry_key = excluded.industry_key, method = excluded.method, "
+    "confidence = excluded.confidence WHERE (core.employer_industry.industry_key, "
+    "core.employer_industry.method, core.employer_industry.confidence) IS DISTINCT FROM "
+    "(excluded.industry_key, excluded.method, excluded.confidence)"
+)
+
+
 def store_industries(
     conn: psycopg.Connection, employers: list[tuple[int, str, str | None]], *, replace: bool = False
 ) -> tuple[int, set[int]]:
@@ -165,19 +179,6 @@ def store_industries(
         "SELECT DISTINCT n.code, n.title, n.level FROM _emp_industry x JOIN ref.naics n ON n.code = x.naics_code "
         "ON CONFLICT (naics_code) DO NOTHING",
     )
-    on_conflict = (
-        "DO UPDATE SET industry_key = excluded.industry_key, method = excluded.method, "
-        "confidence = excluded.confidence WHERE (core.employer_industry.industry_key, "
-        "core.employer_industry.method, core.employer_industry.confidence) IS DISTINCT FROM "
-        "(excluded.industry_key, excluded.method, excluded.confidence)"
-        if replace
-        else "DO NOTHING"
-    )
-    stored = execute(
-        conn,
-        "INSERT INTO core.employer_industry (employer_key, industry_key, method, confidence) "  # noqa: S608
-        "SELECT x.employer_key, i.industry_key, x.method, x.confidence FROM _emp_industry x "
-        f"JOIN core.industry i ON i.naics_code = x.naics_code ON CONFLICT (employer_key) {on_conflict}",
-    )
+    stored = execute(conn, _STORE_REPLACING if replace else _STORE_NEW)
     execute(conn, "DROP TABLE _emp_industry")
     return stored, {row[0] for row in found}
