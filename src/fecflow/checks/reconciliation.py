@@ -43,6 +43,7 @@ from psycopg import sql
 from fecflow.checks.result import CheckResult, Status, share
 from fecflow.checks.schema import nonempty, valid_amount
 from fecflow.checks.tolerances import Tolerances
+from fecflow.db.statements import every
 from fecflow.normalize.snapshot import current_snapshot
 
 # Transaction types the summary files report outside "contributions from individuals", with why.
@@ -124,6 +125,43 @@ def _amount(col: str) -> sql.Composable:
     return sql.SQL("CASE WHEN {} THEN {}::numeric ELSE 0 END").format(valid_amount(ident), ident)
 
 
+_RECONCILE_SQL = sql.SQL(
+    """
+    WITH webk AS (
+        SELECT DISTINCT ON (x.cmte_id) x.cmte_id AS committee_id, 'webk' AS summary_file,
+               {webk_contrib} AS contrib, {webk_refunds} AS refunds
+        FROM staging.webk x WHERE x._source_file_id = %(webk)s AND {webk_id}
+        ORDER BY x.cmte_id, x._line_number
+    ),
+    weball AS (
+        SELECT DISTINCT ON (cn.cand_pcc) cn.cand_pcc AS committee_id, 'weball' AS summary_file,
+               {weball_contrib} AS contrib, {weball_refunds} AS refunds
+        FROM staging.weball x
+        JOIN staging.cn cn ON cn.cand_id = x.cand_id AND cn._source_file_id = %(cn)s
+        WHERE x._source_file_id = %(weball)s AND {pcc}
+          AND cn.cand_pcc NOT IN (SELECT committee_id FROM webk)
+        ORDER BY cn.cand_pcc, {weball_contrib} DESC, x._line_number
+    ),
+    summary AS (SELECT * FROM webk UNION ALL SELECT * FROM weball),
+    itemized AS (
+        SELECT cm.committee_id,
+               coalesce(sum(c.amount) FILTER (WHERE NOT c.is_refund AND c.transaction_type <> ALL(%(other)s)), 0) AS gross,
+               coalesce(sum(c.amount) FILTER (WHERE c.is_refund AND c.transaction_type <> ALL(%(other)s)), 0) AS refunds,
+               coalesce(sum(CASE WHEN c.is_refund THEN -c.amount ELSE c.amount END)
+                        FILTER (WHERE c.transaction_type = ANY(%(other)s)), 0) AS other_lines
+        FROM core.contribution c
+        JOIN core.committee cm ON cm.committee_key = c.recipient_committee_key
+        WHERE c.source = 'indiv' AND c.cycle = %(cycle)s AND c.deleted_at IS NULL AND c.counts_as_contribution
+        GROUP BY cm.committee_id
+    )
+    SELECT i.committee_id, s.summary_file, i.gross, i.refunds AS itemized_refunds, i.other_lines,
+       s.contrib AS summary, s.refunds AS summary_refunds
+    FROM itemized i LEFT JOIN summary s USING (committee_id)
+    ORDER BY i.committee_id
+    """
+)
+
+
 def reconcile_committees(
     conn: psycopg.Connection, cycle: int
 ) -> tuple[list[CommitteeReconciliation], dict[str, int | None]]:
@@ -131,40 +169,7 @@ def reconcile_committees(
     snapshots = {ft: current_snapshot(conn, cycle=cycle, file_type=ft) for ft in ("webk", "weball", "cn")}
     ids = {ft: (snap.source_file_id if snap else None) for ft, snap in snapshots.items()}
     other_types = list(OTHER_SUMMARY_LINES)
-    query = sql.SQL(
-        """
-        WITH webk AS (
-            SELECT DISTINCT ON (x.cmte_id) x.cmte_id AS committee_id, 'webk' AS summary_file,
-                   {webk_contrib} AS contrib, {webk_refunds} AS refunds
-            FROM staging.webk x WHERE x._source_file_id = %(webk)s AND {webk_id}
-            ORDER BY x.cmte_id, x._line_number
-        ),
-        weball AS (
-            SELECT DISTINCT ON (cn.cand_pcc) cn.cand_pcc AS committee_id, 'weball' AS summary_file,
-                   {weball_contrib} AS contrib, {weball_refunds} AS refunds
-            FROM staging.weball x
-            JOIN staging.cn cn ON cn.cand_id = x.cand_id AND cn._source_file_id = %(cn)s
-            WHERE x._source_file_id = %(weball)s AND {pcc}
-              AND cn.cand_pcc NOT IN (SELECT committee_id FROM webk)
-            ORDER BY cn.cand_pcc, {weball_contrib} DESC, x._line_number
-        ),
-        summary AS (SELECT * FROM webk UNION ALL SELECT * FROM weball),
-        itemized AS (
-            SELECT cm.committee_id,
-                   coalesce(sum(c.amount) FILTER (WHERE NOT c.is_refund AND c.transaction_type <> ALL(%(other)s)), 0) AS gross,
-                   coalesce(sum(c.amount) FILTER (WHERE c.is_refund AND c.transaction_type <> ALL(%(other)s)), 0) AS refunds,
-                   coalesce(sum(CASE WHEN c.is_refund THEN -c.amount ELSE c.amount END)
-                            FILTER (WHERE c.transaction_type = ANY(%(other)s)), 0) AS other_lines
-            FROM core.contribution c
-            JOIN core.committee cm ON cm.committee_key = c.recipient_committee_key
-            WHERE c.source = 'indiv' AND c.cycle = %(cycle)s AND c.deleted_at IS NULL AND c.counts_as_contribution
-            GROUP BY cm.committee_id
-        )
-        SELECT i.committee_id, s.summary_file, i.gross, i.refunds, i.other_lines, s.contrib, s.refunds
-        FROM itemized i LEFT JOIN summary s USING (committee_id)
-        ORDER BY i.committee_id
-        """
-    ).format(
+    query = _RECONCILE_SQL.format(
         webk_contrib=_amount("indv_contrib"),
         webk_refunds=_amount("indv_refunds"),
         webk_id=nonempty(sql.Identifier("x", "cmte_id")),
@@ -172,19 +177,20 @@ def reconcile_committees(
         weball_refunds=_amount("indiv_refunds"),
         pcc=nonempty(sql.Identifier("cn", "cand_pcc")),
     )
-    rows = conn.execute(
+    rows = every(
+        conn,
         query,
         {"webk": ids["webk"], "weball": ids["weball"], "cn": ids["cn"], "cycle": cycle, "other": other_types},
-    ).fetchall()
+    )
     committees = [
         CommitteeReconciliation(
-            committee_id=str(r[0]),
-            summary_file=r[1],
-            itemized=Decimal(r[2]),
-            itemized_refunds=Decimal(r[3]),
-            other_lines=Decimal(r[4]),
-            summary=None if r[5] is None else Decimal(r[5]),
-            summary_refunds=None if r[6] is None else Decimal(r[6]),
+            committee_id=str(r["committee_id"]),
+            summary_file=r["summary_file"],
+            itemized=Decimal(r["gross"]),
+            itemized_refunds=Decimal(r["itemized_refunds"]),
+            other_lines=Decimal(r["other_lines"]),
+            summary=None if r["summary"] is None else Decimal(r["summary"]),
+            summary_refunds=None if r["summary_refunds"] is None else Decimal(r["summary_refunds"]),
         )
         for r in rows
     ]
