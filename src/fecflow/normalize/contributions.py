@@ -112,6 +112,46 @@ def _create_placeholders(
     return counts
 
 
+def _diff_snapshot(
+    conn: psycopg.Connection, file_type: str, params: dict[str, Any], *, scope_empty: bool, audit_id: int | None
+) -> Counts:
+    """Type the snapshot's lines (all, or only the changed ones), diff them into core.contribution."""
+    if scope_empty:
+        typed = _type_all_lines(conn, file_type, params, audit_id)
+    else:
+        typed = _type_changed_lines(conn, file_type, params, audit_id)
+    years = [
+        int(r[0])
+        for r in conn.execute(
+            "SELECT DISTINCT extract(year FROM transaction_date)::int FROM _snap WHERE transaction_date IS NOT NULL"
+        )
+    ]
+    created_partitions = ensure_year_partitions(conn, years)
+    diff = _apply_diff(
+        conn,
+        params,
+        snap_rows=typed.rows - typed.overlap.get("owned_by_pas2", 0),
+        scope_rows=typed.scope_rows,
+        gone=typed.gone,
+    )
+    counts: Counts = {}
+    counts["core.contribution"] = {
+        **diff["contribution"],
+        **typed.overlap,
+        "rejected": typed.rejected,
+        "duplicate_sub_id_lines": typed.duplicates,
+        "undated": typed.undated,
+        "unknown_transaction_type": typed.rule_missing,
+        "partitions_created": len(created_partitions),
+    }
+    counts["core.contribution_history"] = diff["history"]
+    counts["snapshot"] = {"lines": typed.lines, "records": typed.rows}
+    execute(conn, "DROP TABLE _snap")
+    if typed.gone is not None:
+        execute(conn, sql.SQL("DROP TABLE _keys, {}").format(sql.Identifier(typed.gone)))
+    return counts
+
+
 def normalize_contributions(
     conn: psycopg.Connection,
     file_type: str,
@@ -159,38 +199,7 @@ def normalize_contributions(
             counts["snapshot"] = bulk["snapshot"]
             drop_valid_dates(conn)
             return counts
-    if scope_empty:
-        typed = _type_all_lines(conn, file_type, params, audit_id)
-    else:
-        typed = _type_changed_lines(conn, file_type, params, audit_id)
-    years = [
-        int(r[0])
-        for r in conn.execute(
-            "SELECT DISTINCT extract(year FROM transaction_date)::int FROM _snap WHERE transaction_date IS NOT NULL"
-        )
-    ]
-    created_partitions = ensure_year_partitions(conn, years)
-    diff = _apply_diff(
-        conn,
-        params,
-        snap_rows=typed.rows - typed.overlap.get("owned_by_pas2", 0),
-        scope_rows=typed.scope_rows,
-        gone=typed.gone,
-    )
-    counts["core.contribution"] = {
-        **diff["contribution"],
-        **typed.overlap,
-        "rejected": typed.rejected,
-        "duplicate_sub_id_lines": typed.duplicates,
-        "undated": typed.undated,
-        "unknown_transaction_type": typed.rule_missing,
-        "partitions_created": len(created_partitions),
-    }
-    counts["core.contribution_history"] = diff["history"]
-    counts["snapshot"] = {"lines": typed.lines, "records": typed.rows}
-    execute(conn, "DROP TABLE _snap")
-    if typed.gone is not None:
-        execute(conn, sql.SQL("DROP TABLE _keys, {}").format(sql.Identifier(typed.gone)))
+    counts.update(_diff_snapshot(conn, file_type, params, scope_empty=scope_empty, audit_id=audit_id))
     drop_valid_dates(conn)
     return counts
 
