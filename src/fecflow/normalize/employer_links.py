@@ -12,6 +12,8 @@ evidence).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
@@ -20,32 +22,15 @@ from fecflow.catalog import FILES
 from fecflow.db.statements import execute
 from fecflow.normalize.dimensions import Counts
 from fecflow.normalize.employer_merge import similar_names
-from fecflow.normalize.employers import EMPLOYER_MAP_VERSION, build_employer_map
+from fecflow.normalize.employer_similarity import Decision
+from fecflow.normalize.employers import EMPLOYER_MAP_VERSION, EmployerMatch, build_employer_map
 from fecflow.normalize.industries import map_industry
 
 
-def link_employers(conn: psycopg.Connection, file_type: str, source_file_id: int) -> Counts:
-    """Map the snapshot's distinct raw employer strings not aliased yet; write employers and aliases.
-
-    Canonical employers and generic buckets become ``core.employer`` rows, every string a
-    ``core.employer_alias`` row. New non-generic employers get an industry from their canonical name
-    and their most common occupation in this snapshot (``map_industry``), when one is found.
-    """
-    staging = sql.Identifier("staging", FILES[file_type].staging_table)
-    execute(
-        conn,
-        sql.SQL(
-            "CREATE TEMP TABLE _emp_occupation ON COMMIT DROP AS "
-            "SELECT s.employer, s.occupation, s.cmte_id, count(*) AS n FROM {} s "
-            "WHERE s._source_file_id = %s AND s.employer IS NOT NULL "
-            "AND NOT EXISTS (SELECT 1 FROM core.employer_alias a WHERE a.raw_employer = s.employer) "
-            "GROUP BY s.employer, s.occupation, s.cmte_id"
-        ).format(staging),
-        (source_file_id,),
-    )
-    rows = conn.execute("SELECT DISTINCT employer FROM _emp_occupation").fetchall()
-    matches = build_employer_map(r[0] for r in rows)
-    joined = similar_names(conn, file_type, source_file_id, matches)
+def _fill_new_aliases(
+    conn: psycopg.Connection, matches: Mapping[str, EmployerMatch], joined: Mapping[str, Decision]
+) -> None:
+    """``_emp_new``: each new string with the employer it maps to (by the map, or joined by similarity)."""
     execute(
         conn,
         "CREATE TEMP TABLE _emp_new (raw_employer text PRIMARY KEY, name text NOT NULL, is_generic boolean "
@@ -79,6 +64,31 @@ def link_employers(conn: psycopg.Connection, file_type: str, source_file_id: int
                 evidence = Jsonb({"kind": d.kind, "name": name, "joined": d.target, **d.evidence})
                 row = (raw, d.target, False, None, "similar", d.score, d.score, evidence)
             copy.write_row(row)
+
+
+def link_employers(conn: psycopg.Connection, file_type: str, source_file_id: int) -> Counts:
+    """Map the snapshot's distinct raw employer strings not aliased yet; write employers and aliases.
+
+    Canonical employers and generic buckets become ``core.employer`` rows, every string a
+    ``core.employer_alias`` row. New non-generic employers get an industry from their canonical name
+    and their most common occupation in this snapshot (``map_industry``), when one is found.
+    """
+    staging = sql.Identifier("staging", FILES[file_type].staging_table)
+    execute(
+        conn,
+        sql.SQL(
+            "CREATE TEMP TABLE _emp_occupation ON COMMIT DROP AS "
+            "SELECT s.employer, s.occupation, s.cmte_id, count(*) AS n FROM {} s "
+            "WHERE s._source_file_id = %s AND s.employer IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM core.employer_alias a WHERE a.raw_employer = s.employer) "
+            "GROUP BY s.employer, s.occupation, s.cmte_id"
+        ).format(staging),
+        (source_file_id,),
+    )
+    rows = conn.execute("SELECT DISTINCT employer FROM _emp_occupation").fetchall()
+    matches = build_employer_map(r[0] for r in rows)
+    joined = similar_names(conn, file_type, source_file_id, matches)
+    _fill_new_aliases(conn, matches, joined)
     employers = execute(
         conn,
         "INSERT INTO core.employer (canonical_name, is_generic, bucket) "
