@@ -379,6 +379,31 @@ def file_url_to_path(url: str) -> Path:
     return Path(url2pathname(parts.path))
 
 
+def _copy_hashed(src: Path, out: IO[bytes], *, where: str, tmp_path: Path) -> tuple[int, str]:
+    """Copy ``src`` into ``out`` in chunks; return (bytes, sha256). Read and write errors are told
+    apart: a read error is the source's, a write error the disk's."""
+    hasher = hashlib.sha256()
+    size = 0
+    try:
+        fin = src.open("rb")
+    except OSError as exc:
+        raise SourceError(f"Cannot read {where}: {exc.strerror}") from exc
+    with fin:
+        while True:
+            try:
+                chunk = fin.read(CHUNK_SIZE)
+            except OSError as exc:
+                raise SourceError(f"Cannot read {where}: {exc.strerror}") from exc
+            if not chunk:
+                return size, hasher.hexdigest()
+            try:
+                out.write(chunk)
+            except OSError as exc:
+                raise _disk_error(str(tmp_path), exc) from exc
+            hasher.update(chunk)
+            size += len(chunk)
+
+
 def _copy_file_url(
     url: str, dest: Path, *, expected_sha256: str | None, conditional: Validators | None
 ) -> DownloadResult:
@@ -409,32 +434,12 @@ def _copy_file_url(
 
     fh, tmp_path = _new_temp(dest)
     try:
-        hasher = hashlib.sha256()
-        size = 0
-        try:
-            fin = src.open("rb")
-        except OSError as exc:
-            raise SourceError(f"Cannot read {where}: {exc.strerror}") from exc
-        with fin:
-            while True:
-                try:
-                    chunk = fin.read(CHUNK_SIZE)
-                except OSError as exc:
-                    raise SourceError(f"Cannot read {where}: {exc.strerror}") from exc
-                if not chunk:
-                    break
-                try:
-                    fh.write(chunk)
-                except OSError as exc:
-                    raise _disk_error(str(tmp_path), exc) from exc
-                hasher.update(chunk)
-                size += len(chunk)
+        size, sha256 = _copy_hashed(src, fh, where=where, tmp_path=tmp_path)
         fh.flush()
         os.fsync(fh.fileno())
         fh.close()
         if size != stat.st_size:
             raise IntegrityError(f"{where} changed while it was copied ({stat.st_size} → {size} bytes)")
-        sha256 = hasher.hexdigest()
         _verify_and_place(tmp_path, dest, url=url, sha256=sha256, size=size, expected_sha256=expected_sha256)
     except BaseException:
         fh.close()
