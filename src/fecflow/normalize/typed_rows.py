@@ -124,9 +124,38 @@ def _raw_line_sql(conn: psycopg.Connection, file_type: str) -> str:
     """
     return (
         sql.SQL(" || '|' || ")
-        .join(sql.SQL("coalesce({}, '')").format(sql.Identifier("s", c.staging_name)) for c in FILES[file_type].columns)
+        .join(
+            sql.SQL("coalesce({}, '')").format(sql.Identifier("s", c.staging_name))
+            for c in FILES[file_type].columns
+        )
         .as_string(conn)
     )
+
+
+# The typing expressions above, as composable fragments (fixed text, no input).
+_FRAGMENTS = {
+    "type_code": sql.SQL(TYPE_CODE_SQL),
+    "memo": sql.SQL(MEMO_SQL),
+    "sub_id": sql.SQL(SUB_ID_SQL),
+    "amount": sql.SQL(AMOUNT_SQL),
+    "valid_dates": sql.SQL(VALID_DATES),
+    "rule_join": sql.SQL(RULE_JOIN_SQL),
+}
+_SNAPSHOT_KEYS = sql.SQL(
+    """
+    SELECT s._line_number AS line,
+           {sub_id} AS sub_id,
+           md5({raw}) AS row_hash,
+           ({sub_id}) IS NOT NULL AND ({amount}) IS NOT NULL AND rc.committee_key IS NOT NULL AS typed,
+           vd.d IS NULL AS undated,
+           r.transaction_type IS NULL AS rule_missing
+    FROM {staging} s
+    LEFT JOIN {valid_dates} vd ON vd.raw = s.transaction_dt
+    LEFT JOIN core.committee rc ON rc.committee_id = s.cmte_id
+    {rule_join}
+    WHERE s._source_file_id = %(sf)s
+    """
+)
 
 
 def snapshot_keys_select(conn: psycopg.Connection, file_type: str) -> str:
@@ -135,45 +164,25 @@ def snapshot_keys_select(conn: psycopg.Connection, file_type: str) -> str:
     A narrow pass over a later snapshot (parameters: sf, rv): the diff then types in full only the
     lines whose SUB_ID is new, changed or restored, and the lines that will be rejected.
     """
-    staging = sql.Identifier("staging", FILES[file_type].staging_table).as_string(conn)
-    return f"""
-        SELECT s._line_number AS line,
-               {SUB_ID_SQL} AS sub_id,
-               md5({_raw_line_sql(conn, file_type)}) AS row_hash,
-               ({SUB_ID_SQL}) IS NOT NULL AND ({AMOUNT_SQL}) IS NOT NULL AND rc.committee_key IS NOT NULL AS typed,
-               vd.d IS NULL AS undated,
-               r.transaction_type IS NULL AS rule_missing
-        FROM {staging} s
-        LEFT JOIN {VALID_DATES} vd ON vd.raw = s.transaction_dt
-        LEFT JOIN core.committee rc ON rc.committee_id = s.cmte_id
-        {RULE_JOIN_SQL}
-        WHERE s._source_file_id = %(sf)s
-    """  # noqa: S608 (catalog identifiers and fixed fragments)
+    return _SNAPSHOT_KEYS.format(
+        staging=sql.Identifier("staging", FILES[file_type].staging_table),
+        raw=sql.SQL(_raw_line_sql(conn, file_type)),
+        **_FRAGMENTS,
+    ).as_string(conn)
 
 
-def snapshot_select(conn: psycopg.Connection, file_type: str, where: str = "") -> str:
-    """The one SELECT that types a staged snapshot (parameters: sf, rv, cmte_re).
-
-    ``where`` is an extra condition over ``s`` (staging) and ``vd`` (:data:`VALID_DATES`, NULL
-    when the date is not valid), e.g. one year of the bulk load; it filters before the expensive
-    expressions are computed.
+_COMMITTEE_JOIN = sql.SQL(
+    "LEFT JOIN core.committee cc ON cc.committee_id = s.other_id AND s.other_id ~ %(cmte_re)s"
+)
+_CANDIDATE_JOIN = sql.SQL("LEFT JOIN core.candidate ck ON ck.candidate_id = s.cand_id")
+_SNAPSHOT_SELECT = sql.SQL(
     """
-    spec = FILES[file_type]
-    raw = _raw_line_sql(conn, file_type)
-    staging = sql.Identifier("staging", spec.staging_table).as_string(conn)
-    has_candidate = any(c.raw == "CAND_ID" for c in spec.columns)
-    from_committee = file_type in ("pas2", "oth")
-    memo, type_code = MEMO_SQL, TYPE_CODE_SQL
-    donor_name = donor_name_sql("s.name")
-    zip5 = _zip5("s.zip_code")
-    # Only catalog identifiers (quoted by sql.Identifier) and fixed fragments are interpolated.
-    query = f"""
         SELECT
             s._line_number AS line,
-            {SUB_ID_SQL} AS sub_id,
+            {sub_id} AS sub_id,
             rc.committee_key AS recipient_committee_key,
-            {"cc.committee_key" if from_committee else "NULL::bigint"} AS contributor_committee_key,
-            {"ck.candidate_key" if has_candidate else "NULL::bigint"} AS candidate_key,
+            {contributor} AS contributor_committee_key,
+            {candidate} AS candidate_key,
             CASE WHEN {type_code} = '15E' THEN s.other_id END AS conduit_committee_id,
             s.other_id,
             ea.employer_key,
@@ -196,7 +205,7 @@ def snapshot_select(conn: psycopg.Connection, file_type: str, where: str = "") -
             CASE WHEN s.file_num ~ '^[0-9]+$' AND length(s.file_num) <= 18 THEN s.file_num::bigint END AS file_number,
             vd.d AS transaction_date,
             CASE WHEN vd.d IS NULL THEN s.transaction_dt END AS transaction_date_raw,
-            {AMOUNT_SQL} AS amount,
+            {amount} AS amount,
             %(rv)s::text AS rule_version,
             coalesce(r.category, CASE WHEN {memo} THEN 'memo' ELSE 'other' END) AS category,
             coalesce(r.counts_as_contribution, false) AS counts_as_contribution,
@@ -206,15 +215,42 @@ def snapshot_select(conn: psycopg.Connection, file_type: str, where: str = "") -
             r.transaction_type IS NULL AS rule_missing,
             s.cmte_id AS committee_id_raw
         FROM {staging} s
-        LEFT JOIN {VALID_DATES} vd ON vd.raw = s.transaction_dt
+        LEFT JOIN {valid_dates} vd ON vd.raw = s.transaction_dt
         LEFT JOIN core.committee rc ON rc.committee_id = s.cmte_id
-        {"LEFT JOIN core.committee cc ON cc.committee_id = s.other_id AND s.other_id ~ %(cmte_re)s" if from_committee else ""}
-        {"LEFT JOIN core.candidate ck ON ck.candidate_id = s.cand_id" if has_candidate else ""}
+        {committee_join}
+        {candidate_join}
         LEFT JOIN core.employer_alias ea ON ea.raw_employer = s.employer
-        {RULE_JOIN_SQL}
-        WHERE s._source_file_id = %(sf)s {f"AND ({where})" if where else ""}
-    """  # noqa: S608
-    return query
+        {rule_join}
+        WHERE s._source_file_id = %(sf)s {where}
+    """
+)
+
+
+def snapshot_select(conn: psycopg.Connection, file_type: str, where: str = "") -> str:
+    """The one SELECT that types a staged snapshot (parameters: sf, rv, cmte_re).
+
+    ``where`` is an extra condition over ``s`` (staging) and ``vd`` (:data:`VALID_DATES`, NULL
+    when the date is not valid), e.g. one year of the bulk load; it filters before the expensive
+    expressions are computed.
+    """
+    spec = FILES[file_type]
+    has_candidate = any(c.raw == "CAND_ID" for c in spec.columns)
+    from_committee = file_type in ("pas2", "oth")
+    zip5 = sql.SQL(_zip5("s.zip_code"))
+    return _SNAPSHOT_SELECT.format(
+        staging=sql.Identifier("staging", spec.staging_table),
+        raw=sql.SQL(_raw_line_sql(conn, file_type)),
+        contributor=sql.SQL("cc.committee_key" if from_committee else "NULL::bigint"),
+        candidate=sql.SQL("ck.candidate_key" if has_candidate else "NULL::bigint"),
+        committee_join=_COMMITTEE_JOIN if from_committee else sql.SQL(""),
+        candidate_join=_CANDIDATE_JOIN if has_candidate else sql.SQL(""),
+        zip5=zip5,
+        donor_name=sql.SQL(donor_name_sql("s.name")),
+        where=sql.SQL("AND ({})").format(sql.SQL(where))
+        if where
+        else sql.SQL(""),  # a caller's fixed fragment
+        **_FRAGMENTS,
+    ).as_string(conn)
 
 
 _CREATE_VALID_DATES = (
@@ -244,7 +280,9 @@ def drop_valid_dates(conn: psycopg.Connection) -> None:
     execute(conn, _DROP_VALID_DATES)
 
 
-def reject_untyped(conn: psycopg.Connection, file_type: str, source_file_id: int, audit_id: int | None) -> int:
+def reject_untyped(
+    conn: psycopg.Connection, file_type: str, source_file_id: int, audit_id: int | None
+) -> int:
     """Move ``_snap`` rows without SUB_ID, amount or committee to ops.rejected_row."""
     spec = FILES[file_type]
     raw = sql.SQL(", ").join(sql.Identifier("s", c.staging_name) for c in spec.columns)
