@@ -115,16 +115,14 @@ class SourceFileInfo:
 
 
 def source_file_info(conn: psycopg.Connection, source_file_id: int) -> SourceFileInfo:
-    row = conn.execute(
-        "SELECT file_type, cycle FROM ops.source_file WHERE source_file_id = %s", (source_file_id,)
-    ).fetchone()
+    row = one(conn, "SELECT file_type, cycle FROM ops.source_file WHERE source_file_id = %s", (source_file_id,))
     if row is None:
         raise DataError(f"There is no source file {source_file_id} in ops.source_file.")
-    if row[0] not in FILES:
+    if row["file_type"] not in FILES:
         raise DataError(
-            f"Source file {source_file_id} has file type {row[0]!r}, which is not a bulk file type."
+            f"Source file {source_file_id} has file type {row['file_type']!r}, which is not a bulk file type."
         )
-    return SourceFileInfo(source_file_id, str(row[0]), row[1])
+    return SourceFileInfo(source_file_id, str(row["file_type"]), row["cycle"])
 
 
 def staging_table(spec: FileSpec) -> sql.Composable:
