@@ -28,6 +28,7 @@ from fecflow.config import Settings
 from fecflow.db import ops
 from fecflow.db.statements import one
 from fecflow.errors import ConfigError, DataError
+from fecflow.normalize.preliminary import supersede_preliminary
 from fecflow.normalize.snapshot import current_snapshot
 from fecflow.normalize.step import NormalizeResult, normalize_cycle
 from fecflow.pipeline.args import ApiPullArgs, FetchArgs, NormalizeArgs, ScoreArgs, StageArgs
@@ -415,7 +416,9 @@ def normalize(
     what is stale (:func:`analyze_stale`: a first load analyzed the partitions it attached already).
 
     What one snapshot may remove comes from the tolerances (``settings``' checks file, then
-    ``args.tolerances``) and ``args.accept_shrink``.
+    ``args.tolerances``) and ``args.accept_shrink``. When core changed, preliminary e-filed rows whose
+    processed bulk row has now arrived are superseded (:func:`supersede_efiled`), so every entrance
+    that normalizes bulk files counts each dollar once.
     """
     results: list[NormalizeResult] = []
     if not args.files:
@@ -433,7 +436,23 @@ def normalize(
         analyze_stale(
             conn, ["core.contribution", "core.committee", "core.candidate", "core.employer"], since=started
         )
+        supersede_efiled(conn, run_id=run_id)
     return results
+
+
+def supersede_efiled(conn: psycopg.Connection, *, run_id: int) -> int:
+    """Mark preliminary e-filed rows superseded by the processed bulk rows now in core, with a
+    ``normalize-efiling`` audit (scope ``supersede``); returns how many were marked."""
+    audit_id = ops.start_audit(conn, run_id, ops.Stage.NORMALIZE_EFILING, scope=ops.NamedScope("supersede"))
+    try:
+        superseded = supersede_preliminary(conn, run_id=run_id)
+    except Exception as exc:
+        conn.rollback()
+        ops.finish_audit(conn, audit_id, "failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    ops.finish_audit(conn, audit_id, "succeeded", counts={"superseded": superseded})
+    conn.commit()
+    return superseded
 
 
 # --- score ------------------------------------------------------------------------------------------------

@@ -239,7 +239,8 @@ def _bulk_itcont_from(filing: bytes, *, count: int) -> tuple[list[bytes], dict[s
 def test_preliminary_rows_are_superseded_by_the_processed_bulk_rows_each_dollar_once(
     db_url: str, tmp_path: Path, mirror: Path
 ) -> None:
-    from fecflow.normalize.step import normalize_cycle
+    from fecflow.pipeline.args import NormalizeArgs
+    from fecflow.pipeline.steps import normalize
     from support.staging_loader import stage_file, write_lines
 
     settings = _settings(tmp_path, mirror)
@@ -262,9 +263,15 @@ def test_preliminary_rows_are_superseded_by_the_processed_bulk_rows_each_dollar_
     with psycopg.connect(db_url) as conn:
         stage_file(conn, db_url, itcont, file_type="indiv", cycle=2018)
         run = ops.start_run(conn, "normalize", {"test": True})
-        normalize_cycle(conn, run_id=run, cycle=2018)
-    later = _ingest(db_url, settings, ids=[1229017])  # the next e-filing run supersedes
-    assert later.superseded == 40 and later.preliminary == 0
+        # The one normalize step (`fecflow normalize`, backfill, ingest-daily, replay-range) supersedes.
+        normalize(conn, run_id=run, args=NormalizeArgs((2018,), ("indiv",)))
+        audits = conn.execute(
+            "SELECT status, counts->>'superseded' FROM ops.ingest_run_audits "
+            "WHERE run_id = %s AND stage = 'normalize-efiling' AND scope = 'supersede'", (run,)
+        ).fetchall()
+    assert audits == [("succeeded", "40")]
+    later = _ingest(db_url, settings, ids=[1229017])  # nothing left for the next e-filing run
+    assert later.superseded == 0 and later.preliminary == 0
     with psycopg.connect(db_url) as conn:
         superseded = conn.execute(
             "SELECT t.transaction_id, t.amount, c.amount, c.sub_id = t.superseded_by_sub_id, t.superseded_run_id "
@@ -283,18 +290,11 @@ def test_preliminary_rows_are_superseded_by_the_processed_bulk_rows_each_dollar_
         ).fetchone()
     assert len(superseded) == 40 and {r[0] for r in superseded} == set(amounts)
     assert all(r[1] == r[2] == amounts[r[0]] and r[3] for r in superseded)
-    assert {r[4] for r in superseded} == {later_run_id(db_url)}
+    assert {r[4] for r in superseded} == {run}
     assert bulk == (40, sum(amounts.values()))
     assert after is not None and before is not None and bulk is not None
     assert after[0] + bulk[0] == before[0] and after[1] + bulk[1] == before[1]  # each dollar once
     assert both == (0,)
-
-
-def later_run_id(db_url: str) -> int:
-    with psycopg.connect(db_url) as conn:
-        row = conn.execute("SELECT max(run_id) FROM ops.ingest_run WHERE command = 'test-efilings'").fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 def test_odd_bytes_go_through_the_database_and_come_back_exact(db_url: str) -> None:
