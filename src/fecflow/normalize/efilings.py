@@ -57,6 +57,18 @@ def _int(value: Any) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+_FIRST_FORM_SQL = f"""
+    SELECT DISTINCT ON (e.filing_id) e.filing_id, e.version, e.header, l.record_type, l.fields,
+           sf.file_type, sf.url
+      FROM staging.efiling e
+      JOIN staging.efiling_line l USING (filing_id)
+      JOIN ops.source_file sf USING (source_file_id)
+     WHERE e.filing_id = ANY(%s) AND e.status = 'staged'
+       AND l.record_type NOT IN ('{HEADER_RECORD}', '{TEXT_RECORD}', '{BLANK_RECORD}')
+     ORDER BY e.filing_id, l.line_number
+    """  # noqa: S608 - constants only
+
+
 def record_filings(conn: psycopg.Connection, filing_ids: Sequence[int], *, run_id: int) -> int:
     """Upsert ``core.efiling`` for the staged (not quarantined) filings; resolve amendment chains.
 
@@ -69,16 +81,7 @@ def record_filings(conn: psycopg.Connection, filing_ids: Sequence[int], *, run_i
         (list(filing_ids),),
     )
     rows = conn.execute(
-        f"""
-        SELECT DISTINCT ON (e.filing_id) e.filing_id, e.version, e.header, l.record_type, l.fields,
-               sf.file_type, sf.url
-          FROM staging.efiling e
-          JOIN staging.efiling_line l USING (filing_id)
-          JOIN ops.source_file sf USING (source_file_id)
-         WHERE e.filing_id = ANY(%s) AND e.status = 'staged'
-           AND l.record_type NOT IN ('{HEADER_RECORD}', '{TEXT_RECORD}', '{BLANK_RECORD}')
-         ORDER BY e.filing_id, l.line_number
-        """,  # noqa: S608 - constants from the catalog
+        _FIRST_FORM_SQL,
         (list(filing_ids),),
     ).fetchall()
     for filing_id, version, header, form_type, fields, file_type, url in rows:
@@ -151,6 +154,33 @@ def resolve_amendment_chains(conn: psycopg.Connection) -> None:
     )
 
 
+_SUMMARY_SQL = f"""
+    INSERT INTO core.efiling_summary (filing_id, line, field, label, rule, summary_amount,
+        itemized_amount, itemized_rows, status)
+    SELECT f.filing_id, %(line)s, %(field)s, %(label)s, %(rule)s, s.amount,
+           CASE WHEN %(rule)s = 'equal' THEN COALESCE(i.amount, 0) END,
+           CASE WHEN %(rule)s = 'equal' THEN COALESCE(i.n, 0) END,
+           CASE WHEN s.amount IS NULL THEN 'missing'
+                WHEN %(rule)s <> 'equal' THEN 'kept'
+                WHEN s.amount = COALESCE(i.amount, 0) THEN 'match'
+                ELSE 'mismatch' END
+      FROM core.efiling f
+      JOIN staging.efiling_line fl ON fl.filing_id = f.filing_id AND fl.record_type = f.form_type
+       AND fl.line_number = (SELECT min(line_number) FROM staging.efiling_line x
+                              WHERE x.filing_id = f.filing_id AND x.record_type = f.form_type)
+      CROSS JOIN LATERAL (
+          SELECT CASE WHEN fl.fields->>%(field)s ~ {_AMOUNT}
+                      THEN (fl.fields->>%(field)s)::numeric END AS amount) s
+      LEFT JOIN LATERAL (
+          SELECT sum((l.fields->>%(amount_field)s)::numeric) AS amount, count(*) AS n
+            FROM staging.efiling_line l
+           WHERE l.filing_id = f.filing_id AND upper(l.record_type) = ANY(%(schedules)s)
+             AND upper(COALESCE(l.fields->>%(memo)s, '')) <> 'X'
+             AND l.fields->>%(amount_field)s ~ {_AMOUNT}) i ON true
+     WHERE f.filing_id = ANY(%(ids)s) AND f.report_family = %(family)s
+    """  # noqa: S608 - constants only
+
+
 def write_summaries(conn: psycopg.Connection, filing_ids: Sequence[int]) -> None:
     """Rewrite ``core.efiling_summary`` for these filings: summary amount, itemized sum, status."""
     conn.execute("DELETE FROM core.efiling_summary WHERE filing_id = ANY(%s)", (list(filing_ids),))
@@ -159,35 +189,17 @@ def write_summaries(conn: psycopg.Connection, filing_ids: Sequence[int]) -> None
             schedules = [s.upper() for s in line.schedules]
             amount_field = SCHEDULE_AMOUNT_FIELDS["SA"]
             conn.execute(
-                f"""
-                INSERT INTO core.efiling_summary (filing_id, line, field, label, rule, summary_amount,
-                    itemized_amount, itemized_rows, status)
-                SELECT f.filing_id, %(line)s, %(field)s, %(label)s, %(rule)s, s.amount,
-                       CASE WHEN %(rule)s = 'equal' THEN COALESCE(i.amount, 0) END,
-                       CASE WHEN %(rule)s = 'equal' THEN COALESCE(i.n, 0) END,
-                       CASE WHEN s.amount IS NULL THEN 'missing'
-                            WHEN %(rule)s <> 'equal' THEN 'kept'
-                            WHEN s.amount = COALESCE(i.amount, 0) THEN 'match'
-                            ELSE 'mismatch' END
-                  FROM core.efiling f
-                  JOIN staging.efiling_line fl ON fl.filing_id = f.filing_id AND fl.record_type = f.form_type
-                   AND fl.line_number = (SELECT min(line_number) FROM staging.efiling_line x
-                                          WHERE x.filing_id = f.filing_id AND x.record_type = f.form_type)
-                  CROSS JOIN LATERAL (
-                      SELECT CASE WHEN fl.fields->>%(field)s ~ {_AMOUNT}
-                                  THEN (fl.fields->>%(field)s)::numeric END AS amount) s
-                  LEFT JOIN LATERAL (
-                      SELECT sum((l.fields->>%(amount_field)s)::numeric) AS amount, count(*) AS n
-                        FROM staging.efiling_line l
-                       WHERE l.filing_id = f.filing_id AND upper(l.record_type) = ANY(%(schedules)s)
-                         AND upper(COALESCE(l.fields->>%(memo)s, '')) <> 'X'
-                         AND l.fields->>%(amount_field)s ~ {_AMOUNT}) i ON true
-                 WHERE f.filing_id = ANY(%(ids)s) AND f.report_family = %(family)s
-                """,  # noqa: S608 - a constant regex
+                _SUMMARY_SQL,
                 {
-                    "line": line.line, "field": line.field, "label": line.label, "rule": line.rule,
-                    "schedules": schedules or ["-"], "amount_field": amount_field, "memo": MEMO_FIELD,
-                    "ids": list(filing_ids), "family": family,
+                    "line": line.line,
+                    "field": line.field,
+                    "label": line.label,
+                    "rule": line.rule,
+                    "schedules": schedules or ["-"],
+                    "amount_field": amount_field,
+                    "memo": MEMO_FIELD,
+                    "ids": list(filing_ids),
+                    "family": family,
                 },
             )
 
@@ -204,4 +216,3 @@ def summary_rows(conn: psycopg.Connection, filing_ids: Sequence[int] | None = No
         )
         names = [d.name for d in cur.description or []]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-

@@ -54,6 +54,49 @@ _AMOUNT_TEXT = _text("contribution_amount", "expenditure_amount")
 _DATE_RAW = _text("contribution_date", "expenditure_date", "dissemination_date", "disbursement_date")
 
 
+_PRELIMINARY_SQL = f"""
+    INSERT INTO core.efiling_transaction (filing_id, line_number, committee_id, transaction_id, line,
+        transaction_type, memo_code, entity_type, name, city, state, zip5, employer, occupation,
+        other_id, transaction_date_raw, transaction_date, amount, rule_version, category,
+        counts_as_contribution, is_refund, filer_side, status, run_id)
+    SELECT l.filing_id, l.line_number, f.committee_id,
+           {_text("transaction_id", "transaction_id_number")},
+           upper(l.record_type), t.tp, upper({_text("memo_code")}), {_text("entity_type")}, {_NAME},
+           {_text("contributor_city", "payee_city")}, {_text("contributor_state", "payee_state")},
+           CASE WHEN left({_text("contributor_zip_code", "payee_zip_code")}, 5) ~ '^[0-9]{{5}}$'
+                THEN left({_text("contributor_zip_code", "payee_zip_code")}, 5) END,
+           {_text("contributor_employer")}, {_text("contributor_occupation")},
+           {
+    _text(
+        "donor_committee_fec_id",
+        "beneficiary_committee_fec_id",
+        "candidate_id_number",
+        "beneficiary_candidate_fec_id",
+    )
+},
+           {_DATE_RAW},
+           CASE WHEN {_DATE_RAW} ~ '^(19|20)[0-9]{{6}}$' THEN to_date({_DATE_RAW}, 'YYYYMMDD') END,
+           {_AMOUNT_TEXT}::numeric(14, 2),
+           %(rule_version)s, COALESCE(r.category, CASE WHEN mm.memo THEN 'memo' ELSE 'other' END),
+           COALESCE(r.counts_as_contribution, false), COALESCE(r.is_refund, false),
+           COALESCE(r.filer_side, 'recipient'), 'preliminary', %(run_id)s
+      FROM core.efiling f
+      JOIN staging.efiling_line l ON l.filing_id = f.filing_id
+      CROSS JOIN LATERAL (
+          SELECT CASE
+              WHEN m.tp = '15' AND {_text("conduit_name")} IS NOT NULL THEN %(earmarked)s
+              WHEN upper(l.record_type) = 'SE' AND upper({_text("support_oppose_code")}) = 'O' THEN %(oppose)s
+              ELSE m.tp END AS tp
+            FROM (SELECT (x->>1) AS tp FROM jsonb_array_elements(%(mapping)s::jsonb) x
+                   WHERE x->>0 = upper(l.record_type)) m) t
+      CROSS JOIN LATERAL (SELECT upper(COALESCE(l.fields->>'memo_code', '')) = 'X' AS memo) mm
+      LEFT JOIN ref.counting_rule r
+        ON r.rule_version = %(rule_version)s AND r.transaction_type = t.tp AND r.memo = mm.memo
+     WHERE f.filing_id = ANY(%(ids)s) AND f.report_family = %(family)s AND f.committee_id IS NOT NULL
+       AND {_AMOUNT_TEXT} ~ {_AMOUNT}
+    """  # noqa: S608 - constants only
+
+
 def load_preliminary(conn: psycopg.Connection, filing_ids: Sequence[int], *, run_id: int) -> int:
     """(Re)write the preliminary rows of these recorded filings; returns the rows written."""
     ids = list(filing_ids)
@@ -63,44 +106,15 @@ def load_preliminary(conn: psycopg.Connection, filing_ids: Sequence[int], *, run
     for family, lines in PRELIMINARY_LINES.items():
         mapping = [[line, tp] for line, tp in lines.items()]
         cur = conn.execute(
-            f"""
-            INSERT INTO core.efiling_transaction (filing_id, line_number, committee_id, transaction_id, line,
-                transaction_type, memo_code, entity_type, name, city, state, zip5, employer, occupation,
-                other_id, transaction_date_raw, transaction_date, amount, rule_version, category,
-                counts_as_contribution, is_refund, filer_side, status, run_id)
-            SELECT l.filing_id, l.line_number, f.committee_id,
-                   {_text("transaction_id", "transaction_id_number")},
-                   upper(l.record_type), t.tp, upper({_text("memo_code")}), {_text("entity_type")}, {_NAME},
-                   {_text("contributor_city", "payee_city")}, {_text("contributor_state", "payee_state")},
-                   CASE WHEN left({_text("contributor_zip_code", "payee_zip_code")}, 5) ~ '^[0-9]{{5}}$'
-                        THEN left({_text("contributor_zip_code", "payee_zip_code")}, 5) END,
-                   {_text("contributor_employer")}, {_text("contributor_occupation")},
-                   {_text("donor_committee_fec_id", "beneficiary_committee_fec_id", "candidate_id_number",
-                          "beneficiary_candidate_fec_id")},
-                   {_DATE_RAW},
-                   CASE WHEN {_DATE_RAW} ~ '^(19|20)[0-9]{{6}}$' THEN to_date({_DATE_RAW}, 'YYYYMMDD') END,
-                   {_AMOUNT_TEXT}::numeric(14, 2),
-                   %(rule_version)s, COALESCE(r.category, CASE WHEN mm.memo THEN 'memo' ELSE 'other' END),
-                   COALESCE(r.counts_as_contribution, false), COALESCE(r.is_refund, false),
-                   COALESCE(r.filer_side, 'recipient'), 'preliminary', %(run_id)s
-              FROM core.efiling f
-              JOIN staging.efiling_line l ON l.filing_id = f.filing_id
-              CROSS JOIN LATERAL (
-                  SELECT CASE
-                      WHEN m.tp = '15' AND {_text("conduit_name")} IS NOT NULL THEN %(earmarked)s
-                      WHEN upper(l.record_type) = 'SE' AND upper({_text("support_oppose_code")}) = 'O' THEN %(oppose)s
-                      ELSE m.tp END AS tp
-                    FROM (SELECT (x->>1) AS tp FROM jsonb_array_elements(%(mapping)s::jsonb) x
-                           WHERE x->>0 = upper(l.record_type)) m) t
-              CROSS JOIN LATERAL (SELECT upper(COALESCE(l.fields->>'memo_code', '')) = 'X' AS memo) mm
-              LEFT JOIN ref.counting_rule r
-                ON r.rule_version = %(rule_version)s AND r.transaction_type = t.tp AND r.memo = mm.memo
-             WHERE f.filing_id = ANY(%(ids)s) AND f.report_family = %(family)s AND f.committee_id IS NOT NULL
-               AND {_AMOUNT_TEXT} ~ {_AMOUNT}
-            """,  # noqa: S608 - field names and a regex are constants
+            _PRELIMINARY_SQL,
             {
-                "rule_version": RULE_VERSION, "run_id": run_id, "earmarked": EARMARKED_TRANSACTION_TYPE,
-                "oppose": OPPOSE_TRANSACTION_TYPE, "mapping": json.dumps(mapping), "ids": ids, "family": family,
+                "rule_version": RULE_VERSION,
+                "run_id": run_id,
+                "earmarked": EARMARKED_TRANSACTION_TYPE,
+                "oppose": OPPOSE_TRANSACTION_TYPE,
+                "mapping": json.dumps(mapping),
+                "ids": ids,
+                "family": family,
             },
         )
         written += cur.rowcount
