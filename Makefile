@@ -15,7 +15,7 @@ FILES ?= cm,cn,ccl,indiv,pas2,oth
 BENCH_ROWS ?= 2000000
 FECFLOW := $(VENV)/bin/fecflow
 
-.PHONY: help install demo serve test test-unit test-integration lint format docs docs-check bench bench-explorer calibrate clean \
+.PHONY: help install demo serve test test-unit test-integration lint format docs docs-check bench bench-explorer wrk calibrate clean \
 	ingest-backfill ingest-daily replay-range
 
 help:
@@ -96,11 +96,18 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]' 2>&1 | grep -v '^WARNING: Location' || true
 	@$(PY) -c 'import pandas' && touch $(BENCH_STAMP)
 
-bench: $(BENCH_STAMP)
+bench: $(BENCH_STAMP) wrk
 	$(PY) bench/run.py --rows $(BENCH_ROWS)
 
-bench-explorer: $(STAMP)
+bench-explorer: $(STAMP) wrk
 	$(PY) bench/run.py --explorer-only
+
+# The explorer's load row uses wrk (a C load client) when it is installed: a Python client would
+# spend most of the 2 cores it shares with the server. Installed here when run as root with apt.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || \
+	  echo "wrk not found (Debian/Ubuntu: apt-get install wrk): the load row uses the Python client"
 
 calibrate: $(STAMP)
 	$(PY) bench/sim.py

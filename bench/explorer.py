@@ -23,12 +23,14 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -40,6 +42,7 @@ REPO = BENCH_DIR.parent
 MIRROR = f"file://{REPO / 'tests' / 'fixtures' / 'bulk'}"
 DEMO_FILES = "cm,cn,ccl,indiv,pas2,oth,weball,webk,webl"
 GOAL_P95_MS = 100.0
+WRK_SCRIPT = BENCH_DIR / "explorer_load.lua"
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -133,9 +136,39 @@ def measure_pages(client: httpx.Client, pages: dict[str, list[str]]) -> list[dic
     return rows
 
 
+def _load_wrk(base: str, urls: list[str], clients: int, seconds: float) -> dict[str, Any]:
+    """The load through ``wrk`` (C, one thread): the client costs little of the CPU it measures."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+        f.write("\n".join(urls) + "\n")
+    try:
+        done = subprocess.run(
+            ["wrk", "-t1", f"-c{clients}", f"-d{seconds:.0f}s", "--timeout", "10s", "-s", str(WRK_SCRIPT), base],
+            env=os.environ | {"FECFLOW_WRK_URLS": f.name}, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    finally:
+        os.unlink(f.name)
+    line = next(x for x in done.stdout.splitlines() if x.startswith("FECFLOW_WRK "))
+    w = json.loads(line.removeprefix("FECFLOW_WRK "))
+    elapsed = w["duration_us"] / 1e6
+    socket_errors = w["connect"] + w["read"] + w["write"] + w["timeout"]
+    return {
+        "client": "wrk",
+        "clients": clients,
+        "seconds": round(elapsed, 1),
+        "requests": w["requests"],
+        "per_s": round(w["requests"] / elapsed, 1),
+        "p50_ms": round(w["p50_us"] / 1000, 1),
+        "p95_ms": round(w["p95_us"] / 1000, 1),
+        "p99_ms": round(w["p99_us"] / 1000, 1),
+        "errors": w["not_ok"] + socket_errors,
+        "error_kinds": {k: w[k] for k in ("not_ok", "connect", "read", "write", "timeout")},
+    }
+
+
 async def _load(base: str, urls: list[str], clients: int, seconds: float) -> dict[str, Any]:
     times: list[float] = []
     errors = 0
+    kinds: Counter[str] = Counter()
     deadline = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
 
@@ -150,15 +183,19 @@ async def _load(base: str, urls: list[str], clients: int, seconds: float) -> dic
                 start = time.perf_counter()
                 try:
                     response = await client.get(url)
-                    errors += response.status_code != 200
-                except httpx.HTTPError:
+                    if response.status_code != 200:
+                        errors += 1
+                        kinds[f"{response.status_code} {url.split('?')[0]}"] += 1
+                except httpx.HTTPError as exc:
                     errors += 1
+                    kinds[f"{type(exc).__name__} {url.split('?')[0]}"] += 1
                 times.append((time.perf_counter() - start) * 1000)
 
         started = time.perf_counter()
         await asyncio.gather(*(worker(k) for k in range(clients)))
         elapsed = time.perf_counter() - started
     return {
+        "client": "python-httpx",
         "clients": clients,
         "seconds": round(elapsed, 1),
         "requests": len(times),
@@ -167,10 +204,11 @@ async def _load(base: str, urls: list[str], clients: int, seconds: float) -> dic
         "p95_ms": round(_pct(times, 95), 1),
         "p99_ms": round(_pct(times, 99), 1),
         "errors": errors,
+        "error_kinds": dict(kinds.most_common(10)),
     }
 
 
-def run(*, samples: int, clients: int, seconds: float, output: Path) -> dict[str, Any]:
+def run(*, samples: int, clients: int, seconds: float, output: Path, client_kind: str = "auto") -> dict[str, Any]:
     from fecflow.db import migrate
     from fecflow.db.embedded import EmbeddedServer
 
@@ -203,7 +241,10 @@ def run(*, samples: int, clients: int, seconds: float, output: Path) -> dict[str
             latency = measure_pages(client, pages)
         mix = [u for urls in pages.values() for u in urls]
         print(f"explorer: {clients} clients for {seconds:.0f} s ...", flush=True)
-        load = asyncio.run(_load(base, mix, clients, seconds))
+        if client_kind == "wrk" or (client_kind == "auto" and shutil.which("wrk")):
+            load = _load_wrk(base, mix, clients, seconds)
+        else:
+            load = asyncio.run(_load(base, mix, clients, seconds))
     finally:
         if proc is not None:
             proc.terminate()
@@ -231,10 +272,12 @@ def print_table(result: dict[str, Any]) -> None:
     load = result["load"]
     verdict = "meets" if load["p95_ms"] < GOAL_P95_MS and load["errors"] == 0 else "MISSES"
     print(
-        f"\nload: {load['clients']} clients, {load['seconds']} s: {load['requests']:,} requests "
+        f"\nload ({load['client']}): {load['clients']} clients, {load['seconds']} s: {load['requests']:,} requests "
         f"({load['per_s']}/s), p50 {load['p50_ms']} ms, p95 {load['p95_ms']} ms, p99 {load['p99_ms']} ms, "
         f"errors {load['errors']} ({verdict} the goal p95 < {GOAL_P95_MS:.0f} ms, 0 errors)"
     )
+    if load["errors"]:
+        print(f"errors by kind: {load['error_kinds']}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -245,8 +288,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "explorer.json")
+    parser.add_argument(
+        "--client",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="load client: wrk (C; Debian package wrk) or the in-process Python client; auto: wrk when installed",
+    )
     args = parser.parse_args(argv)
-    run(samples=args.samples, clients=args.clients, seconds=args.seconds, output=args.output)
+    run(samples=args.samples, clients=args.clients, seconds=args.seconds, output=args.output, client_kind=args.client)
     return 0
 
 

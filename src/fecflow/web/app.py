@@ -17,7 +17,8 @@ import datetime as dt
 import io
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, cast
@@ -35,6 +36,7 @@ from fecflow import __version__
 from fecflow.pipeline.reports import ENTITY_TYPES, METHOD_DEFAULT, METHOD_VERSIONS, SEARCH_KINDS
 from fecflow.web import charts, views
 from fecflow.web.database import AnswerCache, ConnectionPool, DataVersion
+from fecflow.web.rendered import RenderedCache
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -166,6 +168,13 @@ Table = Annotated[str | None, Query(max_length=40, description="CSV: which table
 
 def create_app(database_url: str, *, statement_timeout_ms: int = 5000, pool_size: int = 8) -> SecurityHeaders:
     """The explorer over ``database_url`` (the schema must be migrated; ``fecflow serve`` sees to it)."""
+    pool = ConnectionPool(database_url, size=pool_size, statement_timeout_ms=statement_timeout_ms)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        pool.close()
+
     app = FastAPI(
         title="fecflow score explorer",
         version=__version__,
@@ -174,16 +183,12 @@ def create_app(database_url: str, *, statement_timeout_ms: int = 5000, pool_size
         openapi_url="/api/openapi.json",
         docs_url=None,  # Swagger UI loads scripts from a CDN: not offline, and the CSP forbids it
         redoc_url=None,
+        lifespan=lifespan,
     )
-    pool = ConnectionPool(database_url, size=pool_size, statement_timeout_ms=statement_timeout_ms)
     cache = AnswerCache(size=4096)
     data_version = DataVersion()
     env = _templates()
     app.state.pool = pool
-
-    @app.on_event("shutdown")
-    def _close_pool() -> None:
-        pool.close()
 
     def wants_api(request: Request) -> bool:
         return request.url.path.startswith("/api/")
@@ -368,13 +373,13 @@ def create_app(database_url: str, *, statement_timeout_ms: int = 5000, pool_size
     def api_runs(page: Page = 1, format: Format = "json", table: Table = None) -> Response:
         return respond("runs", runs_data(page), format, table)
 
-    return SecurityHeaders(app)
+    return SecurityHeaders(RenderedCache(app, data_version))
 
 
 class SecurityHeaders:
     """Pure ASGI middleware: the security headers on every answer (cheaper than BaseHTTPMiddleware)."""
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: RenderedCache) -> None:
         self.app = app
         self.state = app.state
         self._headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
