@@ -7,11 +7,16 @@
    bundled 2020 sample through ``fecflow backfill`` from the local mirror, then three month-end as-of
    dates) and starts ``fecflow serve`` on a free 127.0.0.1 port;
 2. per page type, requests ``--samples`` distinct pages one at a time: the first view of each
-   entity (``cold``: the explanation is computed, as ``fecflow explain`` does) and a second view
-   (``warm``: answered from the per-process cache, valid until the next run);
-3. ``--clients`` concurrent clients request a mix of all page types for ``--seconds``;
-4. prints a table and writes ``bench/explorer.json``: per page type p50/p95/max in ms, and for the
-   load the request count, throughput, p50/p95/p99 and errors. Goal: p95 < 100 ms, 0 errors.
+   entity (``cold``: read from the database; the lines were stored at score time) and a second view
+   (``warm``: the whole answer replayed from memory, valid until the next run);
+3. ``--clients`` concurrent clients request a mix of all page types for ``--seconds``, through
+   ``wrk`` when it is installed (``--client python``: the in-process httpx client, which spends
+   much of the CPU it measures);
+4. a crawl: up to 2,000 entity pages no phase has requested yet, each once, ``--clients`` at a
+   time (first views under concurrency: what a search engine or a scraper costs);
+5. prints a table and writes ``bench/explorer.json``: per page type p50/p95/max in ms, for the
+   load and the crawl the request count, throughput, p50/p95/p99 and errors. Goal: p95 < 100 ms,
+   0 errors.
 
 The client runs on the same (possibly shared) machine as the server and the database: its own CPU
 time is part of what is measured.
@@ -43,6 +48,7 @@ MIRROR = f"file://{REPO / 'tests' / 'fixtures' / 'bulk'}"
 DEMO_FILES = "cm,cn,ccl,indiv,pas2,oth,weball,webk,webl"
 GOAL_P95_MS = 100.0
 WRK_SCRIPT = BENCH_DIR / "explorer_load.lua"
+CRAWL_PAGES = 2000  # first views of entity pages in the crawl phase
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -208,6 +214,59 @@ async def _load(base: str, urls: list[str], clients: int, seconds: float) -> dic
     }
 
 
+def unseen_entity_pages(url: str, seen: set[str], limit: int) -> list[str]:
+    """Entity pages no earlier phase requested: employers, committees and industries with a score."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT s.entity_type, coalesce(e.canonical_name, m.committee_id, i.naics_code) FROM scores.leaning_score s "
+            "LEFT JOIN core.employer e USING (employer_key) LEFT JOIN core.committee m USING (committee_key) "
+            "LEFT JOIN core.industry i USING (industry_key) WHERE s.valid_to IS NULL AND s.score IS NOT NULL "
+            "AND s.entity_type <> 'candidate' GROUP BY 1, 2 ORDER BY md5(coalesce(e.canonical_name, m.committee_id, "
+            "i.naics_code)) LIMIT %s",
+            (limit + len(seen),),
+        ).fetchall()
+    pages = [f"/entity/{t}/{quote(i, safe='')}" for t, i in rows]
+    return [u for u in pages if u not in seen][:limit]
+
+
+async def _crawl(base: str, urls: list[str], clients: int) -> dict[str, Any]:
+    """Every URL once, ``clients`` at a time: first views of entity pages under concurrency."""
+    times: list[float] = []
+    kinds: Counter[str] = Counter()
+    todo = list(reversed(urls))
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
+
+        async def worker() -> None:
+            while todo:
+                url = todo.pop()
+                start = time.perf_counter()
+                try:
+                    response = await client.get(url)
+                    if response.status_code != 200:
+                        kinds[str(response.status_code)] += 1
+                except httpx.HTTPError as exc:
+                    kinds[type(exc).__name__] += 1
+                times.append((time.perf_counter() - start) * 1000)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return {
+        "clients": clients,
+        "pages": len(times),
+        "seconds": round(elapsed, 1),
+        "per_s": round(len(times) / elapsed, 1),
+        "p50_ms": round(statistics.median(times), 1),
+        "p95_ms": round(_pct(times, 95), 1),
+        "p99_ms": round(_pct(times, 99), 1),
+        "errors": sum(kinds.values()),
+        "error_kinds": dict(kinds),
+    }
+
+
 def run(*, samples: int, clients: int, seconds: float, output: Path, client_kind: str = "auto") -> dict[str, Any]:
     from fecflow.db import migrate
     from fecflow.db.embedded import EmbeddedServer
@@ -245,6 +304,9 @@ def run(*, samples: int, clients: int, seconds: float, output: Path, client_kind
             load = _load_wrk(base, mix, clients, seconds)
         else:
             load = asyncio.run(_load(base, mix, clients, seconds))
+        unseen = unseen_entity_pages(url, set(mix), CRAWL_PAGES)
+        print(f"explorer: {len(unseen)} first views of entity pages, {clients} at a time ...", flush=True)
+        crawl = asyncio.run(_crawl(base, unseen, clients))
     finally:
         if proc is not None:
             proc.terminate()
@@ -253,6 +315,7 @@ def run(*, samples: int, clients: int, seconds: float, output: Path, client_kind
     result = {
         "latency": latency,
         "load": load,
+        "crawl": crawl,
         "goal_p95_ms": GOAL_P95_MS,
         "loadavg_1m": round(os.getloadavg()[0], 1),
     }
@@ -278,6 +341,12 @@ def print_table(result: dict[str, Any]) -> None:
     )
     if load["errors"]:
         print(f"errors by kind: {load['error_kinds']}")
+    crawl = result["crawl"]
+    print(
+        f"crawl: {crawl['pages']:,} first views of entity pages, {crawl['clients']} at a time, {crawl['seconds']} s "
+        f"({crawl['per_s']}/s): p50 {crawl['p50_ms']} ms, p95 {crawl['p95_ms']} ms, p99 {crawl['p99_ms']} ms, "
+        f"errors {crawl['errors']} {crawl['error_kinds'] or ''}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

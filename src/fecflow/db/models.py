@@ -20,6 +20,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Identity,
     Index,
     Integer,
@@ -836,4 +837,56 @@ leaning_score = Table(
     Index(None, "employer_key"),
     Index(None, "industry_key"),
     schema="scores",
+)
+
+
+# Explanations stored at score time (migration 0011): which slots and entity types have lines, and the lines.
+_EXPLANATION_SLOT = ("method_version", "as_of", "window_start", "window_end", "entity_type")
+
+
+def _slot_columns() -> list[Column]:
+    return [
+        Column("method_version", Text, primary_key=True),
+        Column("as_of", Date, primary_key=True),
+        Column("window_start", Date, primary_key=True),
+        Column("window_end", Date, primary_key=True),
+        Column("entity_type", Text, primary_key=True),
+    ]
+
+
+explanation_slot = Table(
+    "explanation_slot",
+    metadata,
+    *_slot_columns(),
+    Column("top", Integer, nullable=False, comment="lines kept per entity and kind"),
+    Column("run_id", BigInteger, ForeignKey("ops.ingest_run.run_id"), nullable=False),
+    Column("computed_at", TS, nullable=False, server_default=NOW),
+    CheckConstraint("entity_type IN ('committee', 'employer', 'industry')", name="entity_type"),
+    schema="scores",
+    comment="Score slots (method, as_of, window) and entity types whose explanation lines are stored.",
+)
+
+explanation_line = Table(
+    "explanation_line",
+    metadata,
+    *_slot_columns(),
+    Column("entity_key", BigInteger, primary_key=True),
+    Column("kind", Text, primary_key=True, comment="recipient, or flow (lean-2026.2)"),
+    Column("rank", SmallInteger, primary_key=True),
+    Column("recipient_id", Text, comment="candidate or committee FEC id"),
+    Column("recipient_name", Text),
+    Column("committee_key", BigInteger, comment="flow: the committee the money went through"),
+    Column("side", Text),
+    Column("basis", Text),
+    Column("amount", MONEY, nullable=False, comment="net dollars; flow: the partisan dollars that came out"),
+    Column("n_contributions", Integer),
+    Column("n_donors", Integer, nullable=False),
+    CheckConstraint("kind IN ('recipient', 'flow')", name="kind"),
+    ForeignKeyConstraint(
+        list(_EXPLANATION_SLOT),
+        [f"scores.explanation_slot.{c}" for c in _EXPLANATION_SLOT],
+        ondelete="CASCADE",
+    ),
+    schema="scores",
+    comment="An entity's top recipients and (lean-2026.2) the committees its money went through, per score slot.",
 )

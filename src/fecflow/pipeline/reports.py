@@ -28,7 +28,7 @@ from fecflow.scores.browse import (
     score_trend,
     search_entities,
 )
-from fecflow.scores.explain import EntityRef, Explanation, explain_entity, resolve_entity
+from fecflow.scores.explain import EntityRef, Explanation, NotStored, explain_entity, resolve_entity
 from fecflow.scores.export import FORMATS as SCORE_FORMATS
 from fecflow.scores.export import ExportResult, export_scores
 from fecflow.scores.method import ENTITY_TYPES
@@ -46,6 +46,7 @@ __all__ = [
     "ExportResult",
     "Explanation",
     "MappingReport",
+    "NotStored",
     "atomic_output",
     "check_output_target",
     "database_summary",

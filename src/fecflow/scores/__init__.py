@@ -13,6 +13,7 @@ Reads ``core`` and ``ref`` tables only (never ``fecflow.normalize``). Modules, o
 ``store``       validity-range bookkeeping in ``scores.leaning_score``
 ``engine``      :func:`compute_scores`
 ``export``      current scores to CSV / Parquet
+``explanations`` each entity's top recipients and flows, stored at score time for ``explain``
 ``explain``     why an entity has its score: support and top recipients
 ``validation``  ROC AUC of candidate donor-base scores against party
 

@@ -21,6 +21,7 @@ from fecflow.errors import ConfigError
 from fecflow.scores.alignment import AlignmentStats, build_alignment
 from fecflow.scores.engine_v2 import build_graph_tables, iter_rows_v2
 from fecflow.scores.entities import iter_support
+from fecflow.scores.explanations import store_explanations
 from fecflow.scores.facts import build_facts
 from fecflow.scores.formula import Support, assess
 from fecflow.scores.method import (
@@ -182,6 +183,9 @@ def compute_scores(
             conn, rows, run_id=run_id, method_version=method_version, as_of=as_of, window=window
         )
         timings["store"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        store_explanations(conn, run_id=run_id, method_version=method_version, as_of=as_of, window=window)
+        timings["explanations"] = time.perf_counter() - mark
     except BaseException as exc:
         conn.rollback()
         ops.finish_audit(

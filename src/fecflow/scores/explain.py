@@ -1,8 +1,11 @@
 """Why an entity has its score: the stored row, and where its money went, recipient by recipient.
 
-The recipient lines are recomputed from ``core`` for the score's window with the same alignment and
-counting code as ``compute_scores`` (temp tables in the caller's transaction), so they add up to the
-stored D / R / other amounts unless the data changed since. For a candidate the lines show where its
+For employers, industries and committees the recipient lines are those ``scores compute`` stored
+with the score (:mod:`fecflow.scores.explanations`): an index read. Otherwise (candidates, slots
+computed before migration 0011, ``--top`` above what was stored) they are recomputed from ``core``
+for the score's window with the same alignment and counting code as ``compute_scores`` (temp tables
+in the caller's transaction), so they add up to the stored D / R / other amounts unless the data
+changed since. For a candidate the lines show where its
 individual donors gave *elsewhere* (the leave-one-out base of the donor-base score). For lean-2026.2
 the explanation adds the committees the money went through and an employer's own PAC
 (:mod:`fecflow.scores.explain_v2`).
@@ -21,7 +24,8 @@ from psycopg.sql import SQL, Identifier
 
 from fecflow.errors import DataError
 from fecflow.scores.alignment import SIDE_BASIS, SIDE_JOINS, build_alignment
-from fecflow.scores.explain_v2 import V2_SCOPE, FlowLine, explain_flows
+from fecflow.scores.explain_v2 import V2_SCOPE, FlowLine, explain_flows, flow_line, own_pac
+from fecflow.scores.explanations import STORED_TYPES, stored_lines
 from fecflow.scores.facts import build_facts
 from fecflow.scores.method import DEFAULT_PARAMS, ENTITY_TYPES, METHOD_DEFAULT, METHOD_V2
 from fecflow.scores.store import EXTRA_COLUMNS
@@ -74,8 +78,12 @@ _LINES_SQL = (
     f"FROM _sc_fact f {SIDE_JOINS['f']} "
     "LEFT JOIN core.candidate k ON k.candidate_key = f.row_candidate_key "
     "LEFT JOIN core.committee m ON m.committee_key = f.payee_key "
-    "WHERE {scope} GROUP BY 1, 2, 3, 4 ORDER BY amount DESC, recipient_id LIMIT %(top)s"
+    "WHERE {scope} GROUP BY 1, 2, 3, 4 ORDER BY amount DESC, recipient_id, side, basis LIMIT %(top)s"
 )
+
+
+class NotStored(Exception):
+    """``explain_entity(recompute=False)``: the slot has no stored lines for this entity type."""
 
 
 @dataclass(frozen=True)
@@ -205,8 +213,14 @@ def explain_entity(
     lookback_months: int = DEFAULT_LOOKBACK_MONTHS,
     method_version: str = METHOD_DEFAULT,
     top: int = 10,
+    recompute: bool = True,
 ) -> Explanation:
-    """The stored score of an entity (latest ``as_of`` unless given) and its top recipients."""
+    """The stored score of an entity (latest ``as_of`` unless given) and its top recipients.
+
+    The lines come from what ``scores compute`` stored (:mod:`fecflow.scores.explanations`, an index
+    read); without stored lines they are recomputed from ``core`` (temp tables: a read-write
+    transaction), or, with ``recompute=False``, :class:`NotStored` is raised.
+    """
     entity = resolve_entity(conn, entity_type, entity_id)
     window = window_ending(as_of, lookback_months) if as_of is not None else None
     row = _score_row(conn, entity, method_version, as_of, window)
@@ -218,12 +232,59 @@ def explain_entity(
             hint=f"Run `fecflow scores compute --as-of {as_of or 'YYYY-MM-DD'}` (with the same --lookback-months).",
         )
     window = Window(row["window_start"], row["window_end"])
-    flows: list[FlowLine] = []
-    own_pac = None
-    if method_version == METHOD_V2:
-        flows, own_pac = explain_flows(
+    stored = (
+        stored_lines(
             conn,
-            entity_type,
+            method_version=method_version,
+            as_of=row["as_of"],
+            window=window,
+            entity_type=entity_type,
+            entity_key=entity.key,
+            top=top,
+        )
+        if entity_type in STORED_TYPES
+        else None
+    )
+    if stored is not None:
+        lines = [_recipient_line(r) for r in stored.recipients]
+        flows = [flow_line(r, row) for r in stored.flows]
+        pac = own_pac(conn, method_version=method_version, as_of=row["as_of"], window=window, score=row)
+    elif not recompute:
+        raise NotStored(f"{entity_type} {entity.entity_id!r}: no stored explanation for this slot")
+    else:
+        lines, flows, pac = _recompute_lines(conn, entity, method_version, row, window, top)
+    strings = employer_strings(conn, entity.key) if entity_type == "employer" else []
+    return Explanation(entity, method_version, row["as_of"], window, row, lines, flows, pac, strings)
+
+
+def _recipient_line(r: dict[str, Any]) -> RecipientLine:
+    return RecipientLine(
+        r["recipient_id"],
+        r["recipient_name"],
+        r["side"],
+        r["basis"],
+        Decimal(r["amount"]),
+        int(r["n_contributions"]),
+        int(r["n_donors"]),
+    )
+
+
+def _recompute_lines(
+    conn: psycopg.Connection,
+    entity: EntityRef,
+    method_version: str,
+    row: dict[str, Any],
+    window: Window,
+    top: int,
+) -> tuple[list[RecipientLine], list[FlowLine], dict[str, Any] | None]:
+    """The lines from ``core`` again (temp tables in the caller's transaction): slots stored before
+    migration 0011, candidates, or more lines than were stored."""
+    flows: list[FlowLine] = []
+    pac = None
+    if method_version == METHOD_V2:
+        flows, pac = explain_flows(
+            conn,
+            entity.entity_type,
             entity.key,
             method_version=method_version,
             as_of=row["as_of"],
@@ -233,21 +294,10 @@ def explain_entity(
         )
     else:
         build_facts(conn, window, build_alignment(conn, window, DEFAULT_PARAMS))
+    scope = (V2_SCOPE if method_version == METHOD_V2 else _SCOPE)[entity.entity_type]
     with conn.cursor(row_factory=dict_row) as cur:
         lines = [
-            RecipientLine(
-                r["recipient_id"],
-                r["recipient_name"],
-                r["side"],
-                r["basis"],
-                Decimal(r["amount"]),
-                int(r["n_contributions"]),
-                int(r["n_donors"]),
-            )
-            for r in cur.execute(
-                _LINES_SQL.format(scope=(V2_SCOPE if method_version == METHOD_V2 else _SCOPE)[entity_type]),
-                {"key": entity.key, "top": top},
-            )
+            _recipient_line(r)
+            for r in cur.execute(_LINES_SQL.format(scope=scope), {"key": entity.key, "top": top})
         ]
-    strings = employer_strings(conn, entity.key) if entity_type == "employer" else []
-    return Explanation(entity, method_version, row["as_of"], window, row, lines, flows, own_pac, strings)
+    return lines, flows, pac

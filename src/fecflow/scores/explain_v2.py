@@ -32,7 +32,8 @@ V2_SCOPE = {
     "(SELECT donor_key FROM _sc_fact WHERE source = 'indiv' AND candidate_key = %(key)s AND donor_key IS NOT NULL)",
 }
 _FLOW_SQL = (
-    "SELECT m.committee_id, m.name, sum(f.net * fl.partisan)::numeric(14, 2) AS partisan, "
+    "SELECT m.committee_id AS recipient_id, m.name AS recipient_name, "
+    "sum(f.net * fl.partisan)::numeric(14, 2) AS amount, "
     "count(DISTINCT f.donor_key) AS n_donors, ps.score, ps.ci_low, ps.ci_high "
     "FROM _sc_fact f JOIN _sc_flow fl ON f.side IS NULL AND fl.committee_key = f.payee_key "
     "JOIN core.committee m ON m.committee_key = f.payee_key "
@@ -40,7 +41,7 @@ _FLOW_SQL = (
     "AND ps.method_version = %(method)s AND ps.as_of = %(as_of)s AND ps.window_start = %(start)s "
     "AND ps.window_end = %(end)s "
     "WHERE {scope} GROUP BY 1, 2, 5, 6, 7 HAVING sum(f.net * fl.partisan) > 0 "
-    "ORDER BY partisan DESC, m.committee_id LIMIT %(top)s"
+    "ORDER BY amount DESC, m.committee_id LIMIT %(top)s"
 )
 _PAC_SQL = (
     "SELECT m.committee_id, m.name, ps.score, ps.ci_low, ps.ci_high FROM core.committee m "
@@ -83,22 +84,39 @@ def explain_flows(
         "end": window.end,
         "top": top,
     }
-    partisan = (score.get("direct_amount") or 0) + (score.get("flowed_amount") or 0)
     with conn.cursor(row_factory=dict_row) as cur:
-        lines = [
-            FlowLine(
-                r["committee_id"],
-                r["name"],
-                r["partisan"],
-                (r["partisan"] / partisan).quantize(Decimal("0.001")) if partisan else None,
-                int(r["n_donors"]),
-                r["score"],
-                r["ci_low"],
-                r["ci_high"],
-            )
-            for r in cur.execute(_FLOW_SQL.format(scope=V2_SCOPE[entity_type]), params)
-        ]
-        pac = None
-        if score.get("own_pac_committee_key") is not None:
-            pac = cur.execute(_PAC_SQL, params | {"pac": score["own_pac_committee_key"]}).fetchone()
-    return lines, pac
+        lines = [flow_line(r, score) for r in cur.execute(_FLOW_SQL.format(scope=V2_SCOPE[entity_type]), params)]
+    return lines, own_pac(conn, method_version=method_version, as_of=as_of, window=window, score=score)
+
+
+def flow_line(row: dict[str, Any], score: dict[str, Any]) -> FlowLine:
+    """A stored flow line (scores.explanation_line, with the committee's score) as ``explain`` shows it."""
+    partisan = (score.get("direct_amount") or 0) + (score.get("flowed_amount") or 0)
+    amount = row["amount"]
+    return FlowLine(
+        row["recipient_id"],
+        row["recipient_name"],
+        amount,
+        (amount / partisan).quantize(Decimal("0.001")) if partisan else None,
+        int(row["n_donors"]),
+        row["score"],
+        row["ci_low"],
+        row["ci_high"],
+    )
+
+
+def own_pac(
+    conn: psycopg.Connection, *, method_version: str, as_of: dt.date, window: Window, score: dict[str, Any]
+) -> dict[str, Any] | None:
+    """An employer's own PAC (id, name and its stored score in the same slot), when the score names one."""
+    if score.get("own_pac_committee_key") is None:
+        return None
+    params = {
+        "method": method_version,
+        "as_of": as_of,
+        "start": window.start,
+        "end": window.end,
+        "pac": score["own_pac_committee_key"],
+    }
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(_PAC_SQL, params).fetchone()

@@ -33,7 +33,7 @@ from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fecflow import __version__
-from fecflow.pipeline.reports import ENTITY_TYPES, METHOD_DEFAULT, METHOD_VERSIONS, SEARCH_KINDS
+from fecflow.pipeline.reports import ENTITY_TYPES, METHOD_DEFAULT, METHOD_VERSIONS, SEARCH_KINDS, NotStored
 from fecflow.web import charts, views
 from fecflow.web.database import AnswerCache, ConnectionPool, DataVersion
 from fecflow.web.rendered import RenderedCache
@@ -287,11 +287,15 @@ def create_app(database_url: str, *, statement_timeout_ms: int = 5000, pool_size
         _check_entity_type(entity_type)
         ident = _clean_text(entity_id, "id")
         chosen = _check_method(method)
-        return answer(
-            ("entity", entity_type, ident.upper(), chosen, page),
-            lambda conn: views.entity(conn, entity_type, ident, chosen, page),
-            read_only=False,  # explain builds temp tables; rolled back
-        )
+        key = ("entity", entity_type, ident.upper(), chosen, page)
+        try:  # the lines stored at score time: an index read
+            return answer(key, lambda conn: views.entity(conn, entity_type, ident, chosen, page))
+        except NotStored:  # candidates and older slots: explain's temp tables, rolled back
+            return answer(
+                key,
+                lambda conn: views.entity(conn, entity_type, ident, chosen, page, recompute=True),
+                read_only=False,
+            )
 
     def runs_data(page: int) -> dict[str, Any]:
         return answer(("runs", page), lambda conn: views.runs(conn, page))

@@ -84,9 +84,19 @@ def search(conn: psycopg.Connection, q: str, kind: str | None, page: int) -> dic
 
 
 def entity(
-    conn: psycopg.Connection, entity_type: str, entity_id: str, method: str, page: int = 1
+    conn: psycopg.Connection,
+    entity_type: str,
+    entity_id: str,
+    method: str,
+    page: int = 1,
+    *,
+    recompute: bool = False,
 ) -> dict[str, Any]:
-    """Score, support, v2 components, recipients, trend and history of one entity."""
+    """Score, support, v2 components, recipients, trend and history of one entity.
+
+    The recipient lines are read as stored at score time; without them, ``reports.NotStored`` is
+    raised unless ``recompute`` (which needs a read-write transaction for explain's temp tables).
+    """
     try:
         ref = reports.resolve_entity(conn, entity_type, entity_id)
     except DataError as exc:
@@ -99,7 +109,9 @@ def entity(
     }
     data["entity"].pop("key")
     try:
-        ex = reports.explain_entity(conn, entity_type, ref.entity_id, method_version=method, top=ENTITY_TOP)
+        ex = reports.explain_entity(
+            conn, entity_type, ref.entity_id, method_version=method, top=ENTITY_TOP, recompute=recompute
+        )
     except DataError as exc:
         data["no_score"] = exc.message
         ex = None
