@@ -26,7 +26,7 @@ help:
 	@echo "make docs    - regenerate generated docs (docs/cli.md, docs/data/files, schema.md, counting-rules.md)"
 	@echo "make docs-check - fail when a generated doc is stale (what tests/meta checks)"
 	@echo "make bench   - performance benchmark (writes bench/results.json; BENCH_ROWS=$(BENCH_ROWS))"
-	@echo "make bench-explorer - only the explorer row (bench/explorer.json: page p50/p95, 50 clients for 30 s)"
+	@echo "make bench-explorer - only the explorer row (bench/explorer.json: page p50/p95, 50 clients for 30 s, a crawl of first views)"
 	@echo "make calibrate - leaning intervals on simulated data with known truth (bench/calibration.json)"
 	@echo "make ingest-backfill CYCLES=2016-2020 [FILES=...]  - fecflow backfill"
 	@echo "make ingest-daily                                  - fecflow ingest-daily"
