@@ -840,7 +840,7 @@ leaning_score = Table(
 )
 
 
-# Explanations stored at score time (migration 0011): which slots and entity types have lines, and the lines.
+# Explanations stored at score time (migration 0010): which slots and entity types have lines, and the lines.
 _EXPLANATION_SLOT = ("method_version", "as_of", "window_start", "window_end", "entity_type")
 
 

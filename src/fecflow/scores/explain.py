@@ -2,7 +2,7 @@
 
 For employers, industries and committees the recipient lines are those ``scores compute`` stored
 with the score (:mod:`fecflow.scores.explanations`): an index read. Otherwise (candidates, slots
-computed before migration 0011, ``--top`` above what was stored) they are recomputed from ``core``
+computed before migration 0010, ``--top`` above what was stored) they are recomputed from ``core``
 for the score's window with the same alignment and counting code as ``compute_scores`` (temp tables
 in the caller's transaction), so they add up to the stored D / R / other amounts unless the data
 changed since. For a candidate the lines show where its
@@ -278,7 +278,7 @@ def _recompute_lines(
     top: int,
 ) -> tuple[list[RecipientLine], list[FlowLine], dict[str, Any] | None]:
     """The lines from ``core`` again (temp tables in the caller's transaction): slots stored before
-    migration 0011, candidates, or more lines than were stored."""
+    migration 0010, candidates, or more lines than were stored."""
     flows: list[FlowLine] = []
     pac = None
     if method_version == METHOD_V2:

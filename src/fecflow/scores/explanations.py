@@ -6,7 +6,7 @@ writes, per employer and committee, the same lines ``fecflow explain`` used to r
 on demand: ranked by amount, at most :data:`STORED_TOP` per entity and kind, with the same scopes
 (:data:`fecflow.scores.explain.RECIPIENT_SCOPES`). ``explain`` and the explorer then read them with
 an index lookup in a read-only transaction (:func:`stored_lines`); a slot without stored lines (computed
-before migration 0011, an industry, or a candidate, whose lines are a donor x candidate join) is
+before migration 0010, an industry, or a candidate, whose lines are a donor x candidate join) is
 recomputed as before. (The industry scope below is kept for when industries are stored.)
 
 Lines of a slot are replaced whenever the slot is recomputed; they are not versioned (the scores are).

@@ -15,9 +15,9 @@ donors gave elsewhere, a donor x candidate join too large for a full cycle), nor
 industries (every fact joined to its employer's industries: 4.1 s of the 2M-row bench); both are
 recomputed on demand as before.
 
-Written beside another branch's 0010: when merging, point ``down_revision`` at the head it leaves.
+Written beside other branches: when merging, point ``down_revision`` at the head they leave.
 
-Revision ID: 0011
+Revision ID: 0010
 Revises: 0009
 """
 
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0011"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
