@@ -58,6 +58,13 @@ class Settings(BaseSettings):
         default=DEFAULT_EFILING_FILING_BASE_URL,
         description="Base URL of single electronic filings ({base}/FILING_ID.fec); file:// mirrors work.",
     )
+    efiling_days: int = Field(
+        default=3,
+        ge=0,
+        le=31,
+        description="`ingest-daily` also fetches and stages the daily e-filing archives of this many days "
+        "before its --date that no earlier run fetched (0: none).",
+    )
     openfec_base_url: str = Field(default=DEFAULT_OPENFEC_BASE_URL, description="OpenFEC API base URL.")
     openfec_api_key: SecretStr | None = Field(
         default=None, description="OpenFEC API key (api.data.gov). Never logged."

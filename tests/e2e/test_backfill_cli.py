@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,7 +19,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from fecflow.db import ops
 from support.cli import run_fecflow
+from support.http_server import FecHttpServer
 
 pytestmark = pytest.mark.e2e
 
@@ -196,11 +199,50 @@ def test_second_concurrent_backfill_is_refused_with_the_lock_message(db_url: str
     assert first.returncode == 0, out + err
 
 
-def test_ingest_daily_unchanged_downloads_nothing_and_replay_reruns_window(cli, db_url: str) -> None:
-    env = {"FECFLOW_BULK_BASE_URL": MIRROR}
+def test_ingest_daily_unchanged_downloads_nothing_and_replay_reruns_window(
+    cli, db_url: str, tmp_path: Path
+) -> None:
+    # E-filing archives of the three days before --date on a local HTTP mirror: 01-12 is not published
+    # yet (404: reported, asked again by the next run), 01-13 was fetched by an earlier run, so
+    # ingest-daily takes 01-14 only (the 52-filing sample day, under that date).
+    www = tmp_path / "www" / "electronic"
+    www.mkdir(parents=True)
+    for name in ("20200113.zip", "20200114.zip"):
+        shutil.copy(FIXTURES / "efilings" / "20180616.zip", www / name)
+    with FecHttpServer(www.parent) as server:
+        env = {
+            "FECFLOW_BULK_BASE_URL": MIRROR, "FECFLOW_EFILING_BASE_URL": f"{server.base_url}/electronic",
+            "FECFLOW_EFILING_DAYS": "3",
+        }
+        with psycopg.connect(db_url) as conn:  # the earlier run's record of 01-13
+            earlier = ops.start_run(conn, "fetch-efilings", {})
+            ops.record_source_file(
+                conn, url=f"{server.base_url}/electronic/20200113.zip", file_type="efiling_daily",
+                status="downloaded", sha256="0" * 64, run_id=earlier,
+            )
+        _ingest_daily_then_unchanged_then_replay(cli, db_url, env)
+        assert len(server.requests_for("/electronic/20200114.zip")) == 1  # fetched once, seen afterwards
+        assert server.requests_for("/electronic/20200113.zip") == []
+        assert len(server.requests_for("/electronic/20200112.zip")) == 2  # each ingest-daily asked again
+        with psycopg.connect(db_url) as conn:
+            efilings = conn.execute(
+                "SELECT count(*), count(DISTINCT a.run_id) FROM ops.ingest_run_audits a JOIN ops.ingest_run r "
+                "USING (run_id) WHERE r.command = 'ingest-daily' AND a.stage = 'stage-efiling'"
+            ).fetchone()
+        assert efilings == (52, 1)
+        # Published later: the next run takes it.
+        shutil.copy(FIXTURES / "efilings" / "20180616.zip", www / "20200112.zip")
+        third = cli("ingest-daily", "--date", "2020-01-15", "--files", FILES, env=env)
+        assert third.returncode == 0, third.stdout + third.stderr
+        assert "days=2020-01-12, not_published=none, filings=52" in third.stdout
+        assert len(server.requests_for("/electronic/20200112.zip")) == 3
+
+
+def _ingest_daily_then_unchanged_then_replay(cli, db_url: str, env: dict[str, str]) -> None:
     day = ("ingest-daily", "--date", "2020-01-15", "--files", FILES)
     first = cli(*day, env=env)
     assert first.returncode == 0, first.stdout + first.stderr
+    assert "days=2020-01-14, not_published=2020-01-12, filings=52" in first.stdout
     before = state_fingerprint(db_url)
     core_before = core_digest(db_url)
     second = cli(*day, env=env)

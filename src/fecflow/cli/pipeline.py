@@ -149,11 +149,15 @@ def ingest_daily(
 ) -> None:
     """Delta-fetch the current cycle's bulk files; stage, normalize and score only when something changed.
 
-    An unchanged day finishes in seconds and says so.
+    An unchanged day finishes in seconds and says so. Last, it fetches, stages and reconciles the FEC's
+    daily e-filing archives of the FECFLOW_EFILING_DAYS days (default 3; 0: none) before --date that
+    no earlier run fetched (docs/data/efilings.md).
     """
     state: AppState = ctx.obj
     day = parse_date(date, "--date") if date else dt.date.today()
-    args = ingest_daily_args(day, parse_files(files), lookback_months=lookback_months)
+    args = ingest_daily_args(
+        day, parse_files(files), lookback_months=lookback_months, efiling_days=state.settings.efiling_days
+    )
     if accept_shrink:
         args = dataclasses.replace(args, accept_shrink=True)
     summary = _execute(state, "ingest-daily", args)

@@ -117,6 +117,7 @@ class RunArgs:
     stages: tuple[str, ...] | None = None  # replay-range
     tolerances: tuple[str, ...] | None = None  # NAME=VALUE overrides of the gates' tolerances
     accept_shrink: bool | None = None  # --accept-shrink: a snapshot may remove more than the tolerance
+    efiling_days: int | None = None  # ingest-daily: e-filing days before `date` to take (FECFLOW_EFILING_DAYS)
 
     def to_json(self) -> dict[str, Any]:
         return to_json(self)

@@ -25,13 +25,14 @@ from fecflow.checks.efilings import check_efilings
 from fecflow.checks.result import CheckResult
 from fecflow.config import Settings
 from fecflow.db import ops
-from fecflow.errors import FecflowError, ValidationFailed
+from fecflow.errors import FecflowError, HttpStatusError, ValidationFailed
 from fecflow.normalize.efilings import record_filings, summary_rows
 from fecflow.normalize.preliminary import load_preliminary, supersede_preliminary
 from fecflow.sources.bulk import PreviousVersion, fetch_bulk_file
 from fecflow.sources.efilings import (
     MAX_FILING_ID,
     EfilingTarget,
+    daily_archive_url,
     iter_filings,
     parse_day_range,
     plan_efiling_downloads,
@@ -51,6 +52,8 @@ __all__ = [
     "check_output_target",
     "export_filing",
     "ingest_efilings",
+    "UnseenDays",
+    "ingest_unseen_days",
     "parse_day_range",
     "summary_rows",
 ]
@@ -221,3 +224,64 @@ def ingest_efilings(
             hint=f"See `fecflow runs show {run_id}` and docs/runbooks/ingest.md, 'A filing failed'.",
         )
     return result
+
+
+def unseen_days(conn: psycopg.Connection, settings: Settings, *, day: dt.date, days: int) -> list[dt.date]:
+    """The ``days`` days before ``day`` whose daily archive no run has fetched (ops.source_file), oldest first."""
+    wanted = [day - dt.timedelta(days=back) for back in range(days, 0, -1)]
+    unseen = [
+        d for d in wanted
+        if ops.last_usable_source_file(conn, daily_archive_url(settings.efiling_base_url, d)) is None
+    ]
+    conn.commit()
+    return unseen
+
+
+@dataclass
+class UnseenDays:
+    """What `ingest-daily`'s e-filing step did: the days it took, the days not published yet, the filings."""
+
+    taken: list[dt.date] = field(default_factory=list)
+    not_published: list[dt.date] = field(default_factory=list)
+    run: EfilingRun = field(default_factory=EfilingRun)
+
+
+def ingest_unseen_days(
+    conn: psycopg.Connection, settings: Settings, *, run_id: int, day: dt.date, days: int
+) -> UnseenDays:
+    """`ingest-daily`'s e-filing step: fetch, stage, record and check the daily archives of the
+    ``days`` days before ``day`` that no earlier run fetched (none when ``days`` is 0), one day at a time.
+
+    A day whose archive the mirror answers 404 for (the FEC publishes a day's archive after it ends)
+    is reported and left unseen, so the next run asks again; any other error fails the step.
+    """
+    done = UnseenDays()
+    todo = unseen_days(conn, settings, day=day, days=days) if days > 0 else []
+    if not todo:
+        return done
+    storage, policy = RawStorage.from_settings(settings), RetryPolicy.from_settings(settings)
+    with build_http_client(settings) as client:
+        for one in todo:
+            try:
+                result = ingest_efilings(
+                    conn, settings, run_id=run_id, days=[one], filing_ids=(), client=client, storage=storage,
+                    policy=policy,
+                )
+            except HttpStatusError as exc:
+                if exc.status != 404:
+                    raise
+                log.warning("e-filing archive of %s is not published yet; the next run asks again", one)
+                done.not_published.append(one)
+                continue
+            done.taken.append(one)
+            _add_run(done.run, result)
+    return done
+
+
+def _add_run(total: EfilingRun, one: EfilingRun) -> None:
+    total.fetched += one.fetched
+    total.staged += one.staged
+    total.recorded += one.recorded
+    total.preliminary += one.preliminary
+    total.superseded += one.superseded
+    total.checks += one.checks

@@ -23,6 +23,7 @@ from fecflow.db import ops
 from fecflow.errors import ConfigError, DataError
 from fecflow.pipeline import steps
 from fecflow.pipeline.args import RunArgs
+from fecflow.pipeline.efilings import ingest_unseen_days
 from fecflow.pipeline.runner import Step, StepContext
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,21 @@ def _score(args: RunArgs, ctx: StepContext) -> dict[str, Any]:
     }
 
 
+def _efilings(args: RunArgs, ctx: StepContext) -> dict[str, Any]:
+    """The e-filing archives of the days before ``args.date`` that no run fetched yet (not delta-gated:
+    e-filings do not depend on the bulk files changing)."""
+    assert args.date is not None
+    done = ingest_unseen_days(ctx.conn, ctx.settings, run_id=ctx.run_id, day=args.date, days=args.efiling_days or 0)
+    return {
+        "days": ",".join(d.isoformat() for d in done.taken) or "none",
+        "not_published": ",".join(d.isoformat() for d in done.not_published) or "none",
+        "filings": len(done.run.staged),
+        "quarantined": sum(s.status == "quarantined" for s in done.run.staged),
+        "preliminary": done.run.preliminary,
+        "superseded": done.run.superseded,
+    }
+
+
 def _steps(stages: tuple[str, ...] | list[str], args: RunArgs) -> list[Step]:
     def step(name: str, run: Callable[[RunArgs, StepContext], dict[str, Any]], description: str = "") -> Step:
         return Step(name, functools.partial(run, args), description)
@@ -146,6 +162,8 @@ def _steps(stages: tuple[str, ...] | list[str], args: RunArgs) -> list[Step]:
         chosen += [step(ops.FlowStep.NORMALIZE, _normalize, "staging -> core"), gate("normalize")]
     if ops.FlowStep.SCORE in stages:
         chosen += [step(ops.FlowStep.SCORE, _score, "leaning scores"), gate("scores")]
+    if args.efiling_days and args.date is not None:  # ingest-daily; last, so a bad filing never blocks bulk
+        chosen.append(step(ops.FlowStep.EFILINGS, _efilings, "previous days' e-filings not fetched yet"))
     return chosen
 
 
@@ -156,8 +174,11 @@ def backfill_args(
     return RunArgs(tuple(cycles), tuple(files), as_of=as_of, lookback_months=lookback_months, workers=workers)
 
 
-def ingest_daily_args(day: dt.date, files: list[str], *, lookback_months: int) -> RunArgs:
-    return RunArgs((current_cycle(day),), tuple(files), date=day, delta=True, lookback_months=lookback_months)
+def ingest_daily_args(day: dt.date, files: list[str], *, lookback_months: int, efiling_days: int = 0) -> RunArgs:
+    return RunArgs(
+        (current_cycle(day),), tuple(files), date=day, delta=True, lookback_months=lookback_months,
+        efiling_days=efiling_days or None,
+    )
 
 
 def replay_range_args(conn: psycopg.Connection, first: dt.date, last: dt.date, stages: list[str]) -> RunArgs:

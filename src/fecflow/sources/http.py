@@ -33,6 +33,7 @@ import httpx
 from fecflow import __version__
 from fecflow.config import Settings, redact_url
 from fecflow.errors import (
+    HttpStatusError,
     IntegrityError,
     SourceError,
     StorageError,
@@ -413,8 +414,8 @@ def _copy_file_url(
     try:
         stat = src.stat()
     except FileNotFoundError as exc:
-        raise SourceError(
-            f"{where} does not exist", hint="Check the mirror directory and FECFLOW_BULK_BASE_URL."
+        raise HttpStatusError(  # what an HTTP mirror answers for a file it does not have
+            f"{where} does not exist", status=404, hint="Check the mirror directory and FECFLOW_BULK_BASE_URL."
         ) from exc
     except OSError as exc:
         raise SourceError(f"Cannot read {where}: {exc.strerror}") from exc

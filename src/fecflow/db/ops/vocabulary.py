@@ -44,6 +44,7 @@ class FlowStep:
     STAGE: Final = "stage"
     NORMALIZE: Final = "normalize"
     SCORE: Final = "score"
+    EFILINGS: Final = "efilings"  # ingest-daily: the previous days' e-filing archives not fetched yet
     ALL: Final = (FETCH, STAGE, NORMALIZE, SCORE)
     REPLAYABLE: Final = (STAGE, NORMALIZE, SCORE)  # replay-range reads stored files: no fetch
 
