@@ -28,7 +28,8 @@ from fecflow.db import ops
 from fecflow.errors import FecflowError, HttpStatusError, ValidationFailed
 from fecflow.normalize.efilings import record_filings, summary_rows
 from fecflow.normalize.preliminary import load_preliminary, supersede_preliminary
-from fecflow.sources.bulk import PreviousVersion, fetch_bulk_file
+from fecflow.pipeline.fetch import previous_version, record_fetch_failure, record_fetched
+from fecflow.sources.bulk import fetch_bulk_file
 from fecflow.sources.efilings import (
     MAX_FILING_ID,
     EfilingTarget,
@@ -83,15 +84,6 @@ class EfilingRun:
     checks: list[CheckResult] = field(default_factory=list)
 
 
-def _previous(conn: psycopg.Connection, url: str) -> PreviousVersion | None:
-    last = ops.last_usable_source_file(conn, url)
-    conn.commit()
-    if last is None:
-        return None
-    return PreviousVersion(etag=last.etag, last_modified=last.last_modified, sha256=last.sha256,
-                           bytes=last.bytes, storage_uri=last.storage_uri, member=last.member)
-
-
 def fetch_efiling_files(
     conn: psycopg.Connection,
     *,
@@ -109,26 +101,15 @@ def fetch_efiling_files(
             conn, run_id, ops.Stage.FETCH, scope=ops.NamedScope(f"{target.file_type}:{target.file_name}")
         )
         try:
-            outcome = fetch_bulk_file(client, target, storage, previous=_previous(conn, target.url), policy=policy)
-        except (FecflowError, OSError) as exc:
-            message = exc.message if isinstance(exc, FecflowError) else f"{type(exc).__name__}: {exc}"
-            sf_id = ops.record_source_file(
-                conn, url=target.url, file_type=target.file_type, status="failed",
-                http_status=getattr(exc, "status", None), run_id=run_id,
+            outcome = fetch_bulk_file(
+                client, target, storage, previous=previous_version(conn, target.url), policy=policy
             )
-            ops.finish_audit(conn, audit_id, "failed", error=message, counts={"source_file_id": sf_id})
-            log.error("fetch %s failed: %s", target.url, message)
+        except (FecflowError, OSError) as exc:
+            record_fetch_failure(conn, run_id, audit_id, target, exc)
             raise
         dl = outcome.download
-        prev = outcome.previous
         assert outcome.storage_uri is not None
-        sf_id = ops.record_source_file(
-            conn, url=target.url, file_type=target.file_type, member=outcome.target.member,
-            status="unchanged" if outcome.status == "unchanged" else "downloaded", http_status=dl.status,
-            bytes=outcome.bytes, sha256=outcome.sha256, etag=dl.etag or (prev.etag if prev else None),
-            last_modified=dl.last_modified or (prev.last_modified if prev else None), attempts=dl.attempts,
-            elapsed_s=dl.elapsed_s, storage_uri=outcome.storage_uri, run_id=run_id,
-        )
+        sf_id = record_fetched(conn, run_id, outcome)
         ops.finish_audit(
             conn, audit_id, "succeeded" if outcome.changed else "skipped", source_file_id=sf_id, sha256=outcome.sha256,
             bytes=outcome.bytes, counts={"status": outcome.status, "reason": outcome.reason, "attempts": dl.attempts},

@@ -45,7 +45,10 @@ class FetchRecord:
 
 
 def previous_version(conn: psycopg.Connection, url: str) -> PreviousVersion | None:
+    """The last usable download of ``url`` (for a conditional request); ends the read transaction so
+    no snapshot stays open while the download runs."""
     last = ops.last_usable_source_file(conn, url)
+    conn.commit()
     if last is None:
         return None
     return PreviousVersion(
@@ -58,7 +61,8 @@ def previous_version(conn: psycopg.Connection, url: str) -> PreviousVersion | No
     )
 
 
-def _record(conn: psycopg.Connection, run_id: int, outcome: FetchOutcome) -> int:
+def record_fetched(conn: psycopg.Connection, run_id: int, outcome: FetchOutcome) -> int:
+    """A downloaded (or 304-unchanged) file as an ``ops.source_file`` row; returns its id."""
     dl = outcome.download
     return ops.record_source_file(
         conn,
@@ -68,7 +72,7 @@ def _record(conn: psycopg.Connection, run_id: int, outcome: FetchOutcome) -> int
         member=outcome.target.member,
         status="unchanged" if outcome.status == "unchanged" else "downloaded",
         http_status=dl.status,
-        bytes=dl.bytes if dl.bytes is not None else (outcome.previous.bytes if outcome.previous else None),
+        bytes=outcome.bytes,
         sha256=outcome.sha256,
         etag=dl.etag or (outcome.previous.etag if outcome.previous else None),
         last_modified=dl.last_modified or (outcome.previous.last_modified if outcome.previous else None),
@@ -79,7 +83,7 @@ def _record(conn: psycopg.Connection, run_id: int, outcome: FetchOutcome) -> int
     )
 
 
-def _record_failure(
+def record_fetch_failure(
     conn: psycopg.Connection, run_id: int, audit_id: int, target: BulkTarget, exc: FecflowError | OSError
 ) -> None:
     """A failed download: a ``failed`` source file (never used later) and a failed audit row."""
@@ -124,9 +128,9 @@ def fetch_bulk(
                 client, target, storage, previous=previous_version(conn, target.url), policy=policy
             )
         except (FecflowError, OSError) as exc:
-            _record_failure(conn, run_id, audit_id, target, exc)
+            record_fetch_failure(conn, run_id, audit_id, target, exc)
             raise
-        sf_id = _record(conn, run_id, outcome)
+        sf_id = record_fetched(conn, run_id, outcome)
         record = FetchRecord(
             target=target,
             status=outcome.status,
