@@ -478,41 +478,12 @@ def setup_backfill(ctx: Context) -> Callable[[], int]:
 
 
 #: Columns whose values are serials of this database (ids, runs), not loaded data.
-DIGEST_SKIPPED = {"contribution_id", "source_file_id", "first_run_id", "last_run_id", "deleted_by_run_id"}
-
-
 def contribution_digests(url: str) -> dict[str, str]:
-    """md5 of each column of core.contribution in SUB_ID order: equal digests, identical loaded data.
+    """md5 of each column of core.contribution in SUB_ID order (fecflow.checks.digests)."""
+    from fecflow.checks.digests import contribution_digests as digests
 
-    A ``*_key`` column is compared as the grouping it makes (each key replaced by the smallest SUB_ID
-    carrying it), so serial keys numbered from another sequence position still compare equal.
-    """
-    digests: dict[str, str] = {}
     with psycopg.connect(url) as conn:
-        columns = [
-            r[0]
-            for r in conn.execute(
-                "SELECT attname FROM pg_attribute WHERE attrelid = 'core.contribution'::regclass "
-                "AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
-            ).fetchall()
-            if r[0] not in DIGEST_SKIPPED
-        ]
-        for column in columns:
-            col = psycopg.sql.Identifier(column)
-            if column.endswith("_key"):
-                query = psycopg.sql.SQL(
-                    "SELECT md5(string_agg(coalesce(m.canon::text, '-'), ',' ORDER BY c.sub_id, c.source)) "
-                    "FROM core.contribution c LEFT JOIN (SELECT {k} AS k, min(sub_id) AS canon "
-                    "FROM core.contribution GROUP BY {k}) m ON m.k = c.{k}"
-                ).format(k=col)
-            else:
-                query = psycopg.sql.SQL(
-                    "SELECT md5(string_agg(coalesce({k}::text, '-'), ',' ORDER BY sub_id, source)) "
-                    "FROM core.contribution"
-                ).format(k=col)
-            row = conn.execute(query).fetchone()
-            digests[column] = row[0] if row else ""
-    return digests
+        return digests(conn)
 
 
 def setup_backfill_checked(ctx: Context) -> Callable[[], int]:
