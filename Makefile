@@ -15,7 +15,7 @@ FILES ?= cm,cn,ccl,indiv,pas2,oth
 BENCH_ROWS ?= 2000000
 FECFLOW := $(VENV)/bin/fecflow
 
-.PHONY: help install demo serve test test-unit test-integration lint format docs docs-check bench bench-explorer wrk calibrate clean \
+.PHONY: help install demo serve test test-unit test-integration lint format docs docs-check bench bench-scale bench-explorer wrk calibrate clean \
 	ingest-backfill ingest-daily replay-range
 
 help:
@@ -26,6 +26,7 @@ help:
 	@echo "make docs    - regenerate generated docs (docs/cli.md, docs/data/files, schema.md, counting-rules.md)"
 	@echo "make docs-check - fail when a generated doc is stale (what tests/meta checks)"
 	@echo "make bench   - performance benchmark (writes bench/results.json; BENCH_ROWS=$(BENCH_ROWS))"
+	@echo "make bench-scale - backfill and its steps at SCALES=500000,1000000,2000000 rows (log-log slopes; bench/scale.json)"
 	@echo "make bench-explorer - only the explorer row (bench/explorer.json: page p50/p95, 50 clients for 30 s, a crawl of first views)"
 	@echo "make calibrate - leaning intervals on simulated data with known truth (bench/calibration.json)"
 	@echo "make ingest-backfill CYCLES=2016-2020 [FILES=...]  - fecflow backfill"
@@ -98,6 +99,11 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 
 bench: $(BENCH_STAMP) wrk
 	$(PY) bench/run.py --rows $(BENCH_ROWS)
+
+# Cost growth (issue #18): backfill and each step at several scales, with realistic vocabulary growth.
+SCALES ?= 500000,1000000,2000000
+bench-scale: $(STAMP)
+	$(PY) bench/scale.py --scales $(SCALES)
 
 bench-explorer: $(STAMP) wrk
 	$(PY) bench/run.py --explorer-only

@@ -7,6 +7,14 @@ with LF endings. Same ``--seed`` and sample -> byte-identical output (same sha25
 
     python bench/gen_itcont.py --rows 2000000 --seed 42 --out bench/data/itcont_2000000.txt
 
+``--vocabulary heaps`` makes distinct employers and donors (NAME + ZIP5) grow with the row count as
+they do in the real 2020 sample (Heaps' law fits of ``bench/heaps.py``: employers ``0.28 n^0.948``,
+donors ``1.82 n^0.909``) instead of stopping at the sample's: whenever the curve is above the
+count so far, the row gets a newly minted value (an employer made of two real employers' words, a
+donor of one real row's last name, another's first name and a third's ZIP), and otherwise, with
+the share of minted values in the vocabulary, a minted value seen before. Committees and
+occupations stay the sample's (new committee ids would have no master record).
+
 The output contains real contributor names and addresses: benchmark/test use only (52 U.S.C.
 30111(a)(4)); ``bench/data/`` is git-ignored.
 """
@@ -30,6 +38,9 @@ DEFAULT_SAMPLE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "b
 FIELD_COUNT = 21
 DATE_FIELD = 13  # TRANSACTION_DT, 0-based
 SUB_ID_FIELD = 20  # SUB_ID, 0-based (last)
+NAME_FIELD, ZIP_FIELD, EMPLOYER_FIELD = 7, 10, 11
+# Heaps' law fits on the 2020 sample (bench/heaps.py, docs/data/ingestion.md): distinct = K * n^beta.
+HEAPS = {"employer": (0.28, 0.948), "donor": (1.82, 0.909)}
 MAX_SHIFT_DAYS = 365
 WRITE_BATCH = 100_000
 
@@ -59,7 +70,7 @@ def parse_mmddyyyy(value: bytes) -> int | None:
         return None
 
 
-def iter_generated(sample_lines: list[bytes], rows: int, seed: int) -> Iterator[bytes]:
+def iter_generated(sample_lines: list[bytes], rows: int, seed: int, vocabulary: str = "sample") -> Iterator[bytes]:
     """The output lines, each ending in LF."""
     rng = random.Random(seed)
     templates: list[tuple[list[bytes], int | None]] = []
@@ -77,9 +88,12 @@ def iter_generated(sample_lines: list[bytes], rows: int, seed: int) -> Iterator[
     sub_ids = rng.sample(range(10**18, 9 * 10**18), k=rows)
 
     date_cache: dict[int, bytes] = {}
-    for pick, shift, sub_id in zip(picks, shifts, sub_ids, strict=True):
+    grow = Vocabulary(templates, random.Random(seed + 1)) if vocabulary == "heaps" else None
+    for n, (pick, shift, sub_id) in enumerate(zip(picks, shifts, sub_ids, strict=True), 1):
         fields, ordinal = templates[pick]
         fields = fields.copy()
+        if grow is not None:
+            _mint(grow, fields, n)
         if ordinal is not None:
             new_ordinal = ordinal + shift
             text = date_cache.get(new_ordinal)
@@ -92,16 +106,66 @@ def iter_generated(sample_lines: list[bytes], rows: int, seed: int) -> Iterator[
         yield b"|".join(fields) + b"\n"
 
 
+class Vocabulary:
+    """Minted employers and donors that keep distinct counts on the Heaps curves (see the module doc)."""
+
+    def __init__(self, templates: list[tuple[list[bytes], int | None]], rng: random.Random) -> None:
+        self.rng = rng
+        self.employers = sorted({t[0][EMPLOYER_FIELD] for t in templates if t[0][EMPLOYER_FIELD]})
+        self.words = sorted({w for e in self.employers for w in e.split()})
+        self.names = [t[0][NAME_FIELD] for t in templates if b"," in t[0][NAME_FIELD]]
+        self.zips = [t[0][ZIP_FIELD] for t in templates if t[0][ZIP_FIELD]]
+        self.minted_employers: list[bytes] = []
+        self.minted_donors: list[tuple[bytes, bytes]] = []
+        self.base = {"employer": len(self.employers), "donor": len({(t[0][NAME_FIELD], t[0][ZIP_FIELD][:5]) for t in templates})}
+
+    def _target(self, kind: str, n: int) -> float:
+        k, beta = HEAPS[kind]
+        return k * n**beta
+
+    def employer(self, n: int, own: bytes) -> bytes:
+        minted = self.minted_employers
+        if self.base["employer"] + len(minted) < self._target("employer", n):
+            a, b = self.rng.choice(self.employers).split(), self.rng.choice(self.employers).split()
+            name = b" ".join(a[:1] + b[1:] + [self.rng.choice(self.words)]) if a and b else own
+            minted.append(name)
+            return name
+        if minted and self.rng.random() < len(minted) / (len(minted) + self.base["employer"]):
+            return self.rng.choice(minted)
+        return own
+
+    def donor(self, n: int, name: bytes, zip_code: bytes) -> tuple[bytes, bytes]:
+        minted = self.minted_donors
+        if self.base["donor"] + len(minted) < self._target("donor", n):
+            last = self.rng.choice(self.names).split(b",", 1)[0]
+            first = self.rng.choice(self.names).split(b",", 1)[1]
+            donor = (last + b"," + first, self.rng.choice(self.zips))
+            minted.append(donor)
+            return donor
+        if minted and self.rng.random() < len(minted) / (len(minted) + self.base["donor"]):
+            return self.rng.choice(minted)
+        return name, zip_code
+
+
+def _mint(vocabulary: Vocabulary, fields: list[bytes], n: int) -> None:
+    fields[EMPLOYER_FIELD] = vocabulary.employer(n, fields[EMPLOYER_FIELD])
+    fields[NAME_FIELD], fields[ZIP_FIELD] = vocabulary.donor(n, fields[NAME_FIELD], fields[ZIP_FIELD])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--sample", type=Path, default=DEFAULT_SAMPLE)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--vocabulary", choices=("sample", "heaps"), default="sample",
+        help="sample: the sample's employers and donors only; heaps: new ones as a real cycle grows",
+    )
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    lines = iter_generated(read_sample(args.sample), args.rows, args.seed)
+    lines = iter_generated(read_sample(args.sample), args.rows, args.seed, args.vocabulary)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     tmp = args.out.with_name(args.out.name + ".tmp")

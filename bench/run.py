@@ -684,14 +684,15 @@ def drop_staging_fks(url: str) -> None:
 # --- the parent: data, server, repetitions, report --------------------------------------------------
 
 
-def ensure_data(rows: int, seed: int) -> Path:
-    path = DATA_DIR / f"itcont_{rows}.txt"
+def ensure_data(rows: int, seed: int, vocabulary: str = "sample") -> Path:
+    path = DATA_DIR / (f"itcont_{rows}.txt" if vocabulary == "sample" else f"itcont_{rows}_{vocabulary}.txt")
     sidecar = path.with_name(path.name + ".json")
     generator = BENCH_DIR / "gen_itcont.py"
     wanted = {
         "rows": rows,
         "seed": seed,
         "generator_sha256": hashlib.sha256(generator.read_bytes()).hexdigest(),
+        **({"vocabulary": vocabulary} if vocabulary != "sample" else {}),
     }
     try:
         if path.exists() and json.loads(sidecar.read_text()) == wanted:
@@ -709,6 +710,8 @@ def ensure_data(rows: int, seed: int) -> Path:
             str(seed),
             "--out",
             str(path),
+            "--vocabulary",
+            vocabulary,
         ],
         check=True,
     )
@@ -814,6 +817,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stages", default=",".join(STAGES), help=f"comma-separated: {', '.join(STAGES)}")
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "results.json")
     parser.add_argument(
+        "--vocabulary", choices=("sample", "heaps"), default="sample",
+        help="generated file: the sample's employers and donors, or growing as in a real cycle (bench/gen_itcont.py)",
+    )
+    parser.add_argument(
         "--staging-without-fks", action="store_true", help="drop staging.indiv's foreign keys first"
     )
     parser.add_argument(
@@ -840,7 +847,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in names if n not in STAGES]
     if unknown:
         parser.error(f"unknown stages {unknown}; known: {', '.join(STAGES)}")
-    path = ensure_data(args.rows, args.seed)
+    path = ensure_data(args.rows, args.seed, args.vocabulary)
     size = path.stat().st_size
     commit = git_commit()
     root = Path(tempfile.mkdtemp(prefix="fecflow-bench-pg-"))

@@ -62,3 +62,22 @@ def test_generated_lines_are_valid_itcont(gen, sample):
         dates = originals[b"|".join(fields[:13] + fields[14:20])]  # every line comes from the sample
         assert any(date_within_a_year(gen, original, fields[13]) for original in dates)
     assert len(sub_ids) == 5000
+
+
+def test_heaps_vocabulary_follows_the_fitted_curves_and_stays_parseable(gen, sample) -> None:
+    rows = 150_000  # past the sample's 70,671 rows: where resampling alone stops adding values
+    lines = list(gen.iter_generated(sample, rows, 7, "heaps"))
+    assert lines == list(gen.iter_generated(sample, rows, 7, "heaps"))  # deterministic
+    fields = [line.rstrip(b"\n").split(b"|") for line in lines]
+    assert all(len(f) == gen.FIELD_COUNT for f in fields)
+    employers = {f[gen.EMPLOYER_FIELD] for f in fields if f[gen.EMPLOYER_FIELD]}
+    donors = {(f[gen.NAME_FIELD], f[gen.ZIP_FIELD][:5]) for f in fields}
+    for kind, got in (("employer", len(employers)), ("donor", len(donors))):
+        k, beta = gen.HEAPS[kind]
+        assert 0.8 * k * rows**beta <= got <= 1.1 * k * rows**beta, (kind, got, k * rows**beta)
+    plain = {f[gen.EMPLOYER_FIELD] for f in (line.split(b"|") for line in gen.iter_generated(sample, rows, 7))}
+    assert len(employers) > 1.5 * len(plain)  # resampling alone stays at the sample's vocabulary
+    stats = ParseStats()
+    for _ in iter_blocks(io.BytesIO(b"".join(lines[:20_000])), 21, stats=stats):
+        pass
+    assert stats.lines == 20_000 == stats.loaded
