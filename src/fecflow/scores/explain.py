@@ -1,7 +1,7 @@
 """Why an entity has its score: the stored row, and where its money went, recipient by recipient.
 
-For employers, industries and committees the recipient lines are those ``scores compute`` stored
-with the score (:mod:`fecflow.scores.explanations`): an index read. Otherwise (candidates, slots
+For employers and committees the recipient lines are those ``scores compute`` stored with the
+score (:mod:`fecflow.scores.explanations`): an index read. Otherwise (candidates, industries, slots
 computed before migration 0010, ``--top`` above what was stored) they are recomputed from ``core``
 for the score's window with the same alignment and counting code as ``compute_scores`` (temp tables
 in the caller's transaction), so they add up to the stored D / R / other amounts unless the data

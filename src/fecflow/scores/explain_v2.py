@@ -20,13 +20,15 @@ from psycopg.rows import dict_row
 from fecflow.scores.engine_v2 import build_graph_tables
 from fecflow.scores.windows import Window
 
+# An employer's people's gifts to its own PAC are reported apart, never in its lines (f: _sc_fact).
+OWN_PAC_APART = (
+    "NOT EXISTS (SELECT 1 FROM _sc_own_pac o WHERE o.employer_key = f.employer_key AND o.committee_key = f.payee_key)"
+)
 # The entity's rows in _sc_fact (f): as explain's, without an employer's gifts to its own PAC.
 V2_SCOPE = {
-    "employer": "f.source = 'indiv' AND f.employer_key = %(key)s AND NOT EXISTS ("
-    "SELECT 1 FROM _sc_own_pac o WHERE o.employer_key = f.employer_key AND o.committee_key = f.payee_key)",
-    "industry": "f.source = 'indiv' AND f.employer_key IN "
-    "(SELECT employer_key FROM _sc_employer_industry WHERE industry_key = %(key)s) AND NOT EXISTS ("
-    "SELECT 1 FROM _sc_own_pac o WHERE o.employer_key = f.employer_key AND o.committee_key = f.payee_key)",
+    "employer": f"f.source = 'indiv' AND f.employer_key = %(key)s AND {OWN_PAC_APART}",
+    "industry": "f.source = 'indiv' AND f.employer_key IN "  # noqa: S608 - fixed fragments
+    f"(SELECT employer_key FROM _sc_employer_industry WHERE industry_key = %(key)s) AND {OWN_PAC_APART}",
     "committee": "f.source IN ('pas2', 'oth') AND f.payer_key = %(key)s AND f.payee_key IS DISTINCT FROM f.payer_key",
     "candidate": "f.source = 'indiv' AND f.candidate_key IS DISTINCT FROM %(key)s AND f.donor_key IN "
     "(SELECT donor_key FROM _sc_fact WHERE source = 'indiv' AND candidate_key = %(key)s AND donor_key IS NOT NULL)",
@@ -90,7 +92,8 @@ def explain_flows(
 
 
 def flow_line(row: dict[str, Any], score: dict[str, Any]) -> FlowLine:
-    """A stored flow line (scores.explanation_line, with the committee's score) as ``explain`` shows it."""
+    """A flow row (stored in scores.explanation_line or queried on demand, with the committee's score)
+    as ``explain`` shows it, its share taken of the entity's partisan money."""
     partisan = (score.get("direct_amount") or 0) + (score.get("flowed_amount") or 0)
     amount = row["amount"]
     return FlowLine(

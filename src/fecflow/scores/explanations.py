@@ -3,11 +3,12 @@
 While ``compute_scores`` has the window's facts (``_sc_fact``) and, for lean-2026.2, the solved
 committee flows (``_sc_flow``) and own-PAC links (``_sc_own_pac``), :func:`store_explanations`
 writes, per employer and committee, the same lines ``fecflow explain`` used to recompute
-on demand: ranked by amount, at most :data:`STORED_TOP` per entity and kind, with the same scopes
-(:data:`fecflow.scores.explain.RECIPIENT_SCOPES`). ``explain`` and the explorer then read them with
-an index lookup in a read-only transaction (:func:`stored_lines`); a slot without stored lines (computed
-before migration 0010, an industry, or a candidate, whose lines are a donor x candidate join) is
-recomputed as before. (The industry scope below is kept for when industries are stored.)
+on demand: ranked by amount, at most :data:`STORED_TOP` per entity and kind, over the same rows as
+its on-demand scopes (``_SCOPE`` in :mod:`fecflow.scores.explain`, ``V2_SCOPE`` in
+:mod:`fecflow.scores.explain_v2`). ``explain`` and the explorer then read them with an index lookup
+in a read-only transaction (:func:`stored_lines`); a slot without stored lines (computed before
+migration 0010, an industry, or a candidate, whose lines are a donor x candidate join) is
+recomputed as before.
 
 Lines of a slot are replaced whenever the slot is recomputed; they are not versioned (the scores are).
 """
@@ -24,6 +25,7 @@ from psycopg.rows import dict_row
 from psycopg.sql import SQL
 
 from fecflow.scores.alignment import SIDE_BASIS, SIDE_JOINS
+from fecflow.scores.explain_v2 import OWN_PAC_APART
 from fecflow.scores.method import METHOD_V2
 from fecflow.scores.windows import Window
 
@@ -35,20 +37,12 @@ STORED_TOP = 10  # lines kept per entity and kind (explain's and the explorer's 
 # committees, for a few hundred pages.
 STORED_TYPES = ("committee", "employer")
 
-# Per entity type: the grouping key, extra joins and the rows of _sc_fact (f) that are the entity's
-# money. ``explain``'s on-demand scopes are the same rows for one key (tests compare the two).
-_OWN_PAC = (
-    "NOT EXISTS (SELECT 1 FROM _sc_own_pac o WHERE o.employer_key = f.employer_key AND o.committee_key = f.payee_key)"
-)
+# Per stored entity type: the grouping key, extra joins and the rows of _sc_fact (f) that are the
+# entity's money. ``explain``'s on-demand scopes are the same rows for one key (tests compare the two).
 _SCOPES: dict[str, tuple[str, str, str]] = {
     "employer": (
         "f.employer_key",
         "JOIN core.employer e ON e.employer_key = f.employer_key AND NOT e.is_generic",
-        "f.source = 'indiv'",
-    ),
-    "industry": (
-        "ei.industry_key",
-        "JOIN _sc_employer_industry ei ON ei.employer_key = f.employer_key",
         "f.source = 'indiv'",
     ),
     "committee": (
@@ -113,8 +107,8 @@ _FLOWS = SQL(
 def _scope(entity_type: str, method_version: str) -> dict[str, SQL]:
     """The grouping key, joins and row filter of an entity type (lean-2026.2: an employer's own PAC apart)."""
     key, join, where = _SCOPES[entity_type]
-    if method_version == METHOD_V2 and entity_type in ("employer", "industry"):
-        where = f"{where} AND {_OWN_PAC}"
+    if method_version == METHOD_V2 and entity_type == "employer":
+        where = f"{where} AND {OWN_PAC_APART}"
     return {"key": SQL(key), "join": SQL(join), "where": SQL(where)}
 
 

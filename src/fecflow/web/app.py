@@ -290,7 +290,7 @@ def create_app(database_url: str, *, statement_timeout_ms: int = 5000, pool_size
         key = ("entity", entity_type, ident.upper(), chosen, page)
         try:  # the lines stored at score time: an index read
             return answer(key, lambda conn: views.entity(conn, entity_type, ident, chosen, page))
-        except NotStored:  # candidates and older slots: explain's temp tables, rolled back
+        except NotStored:  # candidates, industries, older slots: explain's temp tables, rolled back
             return answer(
                 key,
                 lambda conn: views.entity(conn, entity_type, ident, chosen, page, recompute=True),

@@ -2,8 +2,8 @@
 
 Every request gets a transaction (each connection carries ``statement_timeout``) rolled back at the end, so the
 explorer never writes. Requests run ``READ ONLY``: an entity page reads the explanation lines stored
-at score time. The exception is an entity whose lines were not stored (a candidate, or a slot scored
-before migration 0010): ``fecflow explain``'s code recomputes them in temporary tables, which
+at score time. The exception is an entity whose lines were not stored (a candidate, an industry, or a
+slot scored before migration 0010): ``fecflow explain``'s code recomputes them in temporary tables, which
 PostgreSQL refuses in a read-only transaction, so that one runs read-write and is rolled back like the rest.
 
 Answers that only change when a run writes (explanations, the home page) are cached per process
