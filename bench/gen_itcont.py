@@ -29,9 +29,10 @@ import random
 import sys
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import islice
 from pathlib import Path
+from typing import TypeVar
 
 # The real 2020 individual-contributions sample bundled with the repository (tests/fixtures/PROVENANCE.md).
 DEFAULT_SAMPLE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "bulk" / "2020" / "indiv20.zip"
@@ -43,6 +44,7 @@ NAME_FIELD, ZIP_FIELD, EMPLOYER_FIELD = 7, 10, 11
 HEAPS = {"employer": (0.28, 0.948), "donor": (1.82, 0.909)}
 MAX_SHIFT_DAYS = 365
 WRITE_BATCH = 100_000
+T = TypeVar("T")
 
 
 def read_sample(path: Path) -> list[bytes]:
@@ -119,32 +121,31 @@ class Vocabulary:
         self.minted_donors: list[tuple[bytes, bytes]] = []
         self.base = {"employer": len(self.employers), "donor": len({(t[0][NAME_FIELD], t[0][ZIP_FIELD][:5]) for t in templates})}
 
-    def _target(self, kind: str, n: int) -> float:
+    def _pick(self, kind: str, n: int, minted: list[T], own: T, mint: Callable[[], T]) -> T:
+        """A new value while the curve is above the count so far; else, with the minted values' share
+        of the vocabulary, one of them seen before; else the row's own."""
         k, beta = HEAPS[kind]
-        return k * n**beta
-
-    def employer(self, n: int, own: bytes) -> bytes:
-        minted = self.minted_employers
-        if self.base["employer"] + len(minted) < self._target("employer", n):
-            a, b = self.rng.choice(self.employers).split(), self.rng.choice(self.employers).split()
-            name = b" ".join(a[:1] + b[1:] + [self.rng.choice(self.words)]) if a and b else own
-            minted.append(name)
-            return name
-        if minted and self.rng.random() < len(minted) / (len(minted) + self.base["employer"]):
+        if self.base[kind] + len(minted) < k * n**beta:
+            minted.append(mint())
+            return minted[-1]
+        if minted and self.rng.random() < len(minted) / (len(minted) + self.base[kind]):
             return self.rng.choice(minted)
         return own
 
+    def _new_employer(self, own: bytes) -> bytes:
+        a, b = self.rng.choice(self.employers).split(), self.rng.choice(self.employers).split()
+        return b" ".join(a[:1] + b[1:] + [self.rng.choice(self.words)]) if a and b else own
+
+    def _new_donor(self) -> tuple[bytes, bytes]:
+        last = self.rng.choice(self.names).split(b",", 1)[0]
+        first = self.rng.choice(self.names).split(b",", 1)[1]
+        return last + b"," + first, self.rng.choice(self.zips)
+
+    def employer(self, n: int, own: bytes) -> bytes:
+        return self._pick("employer", n, self.minted_employers, own, lambda: self._new_employer(own))
+
     def donor(self, n: int, name: bytes, zip_code: bytes) -> tuple[bytes, bytes]:
-        minted = self.minted_donors
-        if self.base["donor"] + len(minted) < self._target("donor", n):
-            last = self.rng.choice(self.names).split(b",", 1)[0]
-            first = self.rng.choice(self.names).split(b",", 1)[1]
-            donor = (last + b"," + first, self.rng.choice(self.zips))
-            minted.append(donor)
-            return donor
-        if minted and self.rng.random() < len(minted) / (len(minted) + self.base["donor"]):
-            return self.rng.choice(minted)
-        return name, zip_code
+        return self._pick("donor", n, self.minted_donors, (name, zip_code), self._new_donor)
 
 
 def _mint(vocabulary: Vocabulary, fields: list[bytes], n: int) -> None:
