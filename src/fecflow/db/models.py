@@ -890,3 +890,69 @@ explanation_line = Table(
     schema="scores",
     comment="An entity's top recipients and (lean-2026.2) the committees its money went through, per score slot.",
 )
+
+
+# Each score slot's committee sides and flows (migration 0011): an entity's lines in one read-only query.
+_CONTEXT_SLOT = ("method_version", "as_of", "window_start", "window_end")
+
+
+def _context_columns() -> list[Column]:
+    return [Column(c, Date if c != "method_version" else Text, primary_key=True) for c in _CONTEXT_SLOT]
+
+
+def _context_fk() -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        list(_CONTEXT_SLOT), [f"scores.context_slot.{c}" for c in _CONTEXT_SLOT], ondelete="CASCADE"
+    )
+
+
+context_slot = Table(
+    "context_slot",
+    metadata,
+    *_context_columns(),
+    Column("run_id", BigInteger, ForeignKey("ops.ingest_run.run_id"), nullable=False),
+    Column("computed_at", TS, nullable=False, server_default=NOW),
+    schema="scores",
+    comment="Score slots whose committee sides and flows are kept (scores.context_*).",
+)
+
+context_committee = Table(
+    "context_committee",
+    metadata,
+    *_context_columns(),
+    Column("committee_key", BigInteger, primary_key=True),
+    Column("alignment", Text, comment="D, R, O or NULL (undetermined)"),
+    Column("basis", Text, comment="conduit, candidate, party, derived; NULL: no fixed side"),
+    Column("candidate_key", BigInteger, comment="the one candidate it is authorized by"),
+    Column("dem_frac", Numeric, comment="lean-2026.2 flow: D part of each dollar given"),
+    Column("rep_frac", Numeric),
+    Column("other_frac", Numeric),
+    Column("partisan", Numeric),
+    Column("mean", Numeric),
+    Column("var", Numeric),
+    _context_fk(),
+    schema="scores",
+    comment="Per score slot and committee: its side, its candidate and (lean-2026.2) its solved flow.",
+)
+
+context_candidate = Table(
+    "context_candidate",
+    metadata,
+    *_context_columns(),
+    Column("candidate_key", BigInteger, primary_key=True),
+    Column("alignment", Text, nullable=False),
+    _context_fk(),
+    schema="scores",
+    comment="Per score slot and candidate: the alignment of its party.",
+)
+
+context_own_pac = Table(
+    "context_own_pac",
+    metadata,
+    *_context_columns(),
+    Column("employer_key", BigInteger, primary_key=True),
+    Column("committee_key", BigInteger, primary_key=True),
+    _context_fk(),
+    schema="scores",
+    comment="Per score slot (lean-2026.2): employers and their own PACs.",
+)

@@ -19,6 +19,7 @@ import psycopg
 from fecflow.db import ops
 from fecflow.errors import ConfigError
 from fecflow.scores.alignment import AlignmentStats, build_alignment
+from fecflow.scores.context import store_context
 from fecflow.scores.engine_v2 import build_graph_tables, iter_rows_v2
 from fecflow.scores.entities import iter_support
 from fecflow.scores.explanations import store_explanations
@@ -185,6 +186,7 @@ def compute_scores(
         timings["store"] = time.perf_counter() - mark
         mark = time.perf_counter()
         store_explanations(conn, run_id=run_id, method_version=method_version, as_of=as_of, window=window)
+        store_context(conn, run_id=run_id, method_version=method_version, as_of=as_of, window=window)
         timings["explanations"] = time.perf_counter() - mark
     except BaseException as exc:
         conn.rollback()

@@ -1,13 +1,15 @@
 """Why an entity has its score: the stored row, and where its money went, recipient by recipient.
 
 For employers and committees the recipient lines are those ``scores compute`` stored with the
-score (:mod:`fecflow.scores.explanations`): an index read. Otherwise (candidates, industries, slots
-computed before migration 0010, ``--top`` above what was stored) they are recomputed from ``core``
-for the score's window with the same alignment and counting code as ``compute_scores`` (temp tables
-in the caller's transaction), so they add up to the stored D / R / other amounts unless the data
-changed since. For a candidate the lines show where its
-individual donors gave *elsewhere* (the leave-one-out base of the donor-base score). For lean-2026.2
-the explanation adds the committees the money went through and an employer's own PAC
+score (:mod:`fecflow.scores.explanations`): an index read. Candidates and industries (and ``--top``
+above what was stored) are answered from the slot's kept context (:mod:`fecflow.scores.context`):
+the entity's own rows of ``core`` with the committee sides and flows of the score's computation,
+plain SELECTs that a read-only transaction allows. Slots computed before migration 0011 have no
+context: their lines are recomputed from ``core`` for the score's window with the same alignment
+and counting code as ``compute_scores`` (temp tables in the caller's transaction). Either way they
+add up to the stored D / R / other amounts unless the data changed since. For a candidate the lines
+show where its individual donors gave *elsewhere* (the leave-one-out base of the donor-base score).
+For lean-2026.2 the explanation adds the committees the money went through and an employer's own PAC
 (:mod:`fecflow.scores.explain_v2`).
 """
 
@@ -24,7 +26,17 @@ from psycopg.sql import SQL, Identifier
 
 from fecflow.errors import DataError
 from fecflow.scores.alignment import SIDE_BASIS, SIDE_JOINS, build_alignment
-from fecflow.scores.explain_v2 import V2_SCOPE, FlowLine, explain_flows, flow_line, own_pac
+from fecflow.scores.context import context_rows, has_context
+from fecflow.scores.explain_v2 import (
+    CANDIDATE_DONORS,
+    FLOW_SQL,
+    INDUSTRY_EMPLOYERS,
+    V2_SCOPE,
+    FlowLine,
+    explain_flows,
+    flow_line,
+    own_pac,
+)
 from fecflow.scores.explanations import STORED_TYPES, stored_lines
 from fecflow.scores.facts import build_facts
 from fecflow.scores.method import DEFAULT_PARAMS, ENTITY_TYPES, METHOD_DEFAULT, METHOD_V2
@@ -64,11 +76,9 @@ _SUGGEST = {
 # The entity's own rows in _sc_fact (f), or for a candidate its donors' rows to other recipients.
 _SCOPE = {
     "employer": "f.source = 'indiv' AND f.employer_key = %(key)s",
-    "industry": "f.source = 'indiv' AND f.employer_key IN "
-    "(SELECT employer_key FROM _sc_employer_industry WHERE industry_key = %(key)s)",
+    "industry": f"f.source = 'indiv' AND {INDUSTRY_EMPLOYERS}",
     "committee": "f.source IN ('pas2', 'oth') AND f.payer_key = %(key)s AND f.payee_key IS DISTINCT FROM f.payer_key",
-    "candidate": "f.source = 'indiv' AND f.candidate_key IS DISTINCT FROM %(key)s AND f.donor_key IN "
-    "(SELECT donor_key FROM _sc_fact WHERE source = 'indiv' AND candidate_key = %(key)s AND donor_key IS NOT NULL)",
+    "candidate": f"f.source = 'indiv' AND f.candidate_key IS DISTINCT FROM %(key)s AND {CANDIDATE_DONORS}",
 }
 _LINES_SQL = (
     "SELECT coalesce(k.candidate_id, m.committee_id) AS recipient_id, coalesce(k.name, m.name) AS recipient_name, "  # noqa: S608 - fixed fragments
@@ -147,6 +157,7 @@ class Explanation:
     flows: list[FlowLine] = field(default_factory=list)  # lean-2026.2: committees money went through
     own_pac: dict[str, Any] | None = None  # lean-2026.2, employers: their own PAC and its score
     strings: list[EmployerString] = field(default_factory=list)  # employers: the raw strings merged into it
+    lines_kept: bool = True  # False: the slot kept no lines or context, and they were not recomputed
 
     @property
     def recipients_title(self) -> str:
@@ -214,12 +225,16 @@ def explain_entity(
     method_version: str = METHOD_DEFAULT,
     top: int = 10,
     recompute: bool = True,
+    omit_missing: bool = False,
 ) -> Explanation:
     """The stored score of an entity (latest ``as_of`` unless given) and its top recipients.
 
     The lines come from what ``scores compute`` stored (:mod:`fecflow.scores.explanations`, an index
-    read); without stored lines they are recomputed from ``core`` (temp tables: a read-write
-    transaction), or, with ``recompute=False``, :class:`NotStored` is raised.
+    read), or from the slot's kept context and the entity's own rows (:mod:`fecflow.scores.context`,
+    plain SELECTs). A slot without either (scored before migrations 0010/0011) is recomputed from
+    ``core`` (temp tables: a read-write transaction); with ``recompute=False``, :class:`NotStored` is
+    raised instead, or, with ``omit_missing``, the explanation comes without lines (``lines_kept``
+    False).
     """
     entity = resolve_entity(conn, entity_type, entity_id)
     window = window_ending(as_of, lookback_months) if as_of is not None else None
@@ -245,16 +260,22 @@ def explain_entity(
         if entity_type in STORED_TYPES
         else None
     )
+    kept = True
     if stored is not None:
         lines = [_recipient_line(r) for r in stored.recipients]
         flows = [flow_line(r, row) for r in stored.flows]
+        pac = own_pac(conn, method_version=method_version, as_of=row["as_of"], window=window, score=row)
+    elif has_context(conn, method_version=method_version, as_of=row["as_of"], window=window):
+        lines, flows, pac = _context_lines(conn, entity, method_version, row, window, top)
+    elif omit_missing and not recompute:
+        lines, flows, kept = [], [], False
         pac = own_pac(conn, method_version=method_version, as_of=row["as_of"], window=window, score=row)
     elif not recompute:
         raise NotStored(f"{entity_type} {entity.entity_id!r}: no stored explanation for this slot")
     else:
         lines, flows, pac = _recompute_lines(conn, entity, method_version, row, window, top)
     strings = employer_strings(conn, entity.key) if entity_type == "employer" else []
-    return Explanation(entity, method_version, row["as_of"], window, row, lines, flows, pac, strings)
+    return Explanation(entity, method_version, row["as_of"], window, row, lines, flows, pac, strings, kept)
 
 
 def _recipient_line(r: dict[str, Any]) -> RecipientLine:
@@ -269,6 +290,30 @@ def _recipient_line(r: dict[str, Any]) -> RecipientLine:
     )
 
 
+def _context_lines(
+    conn: psycopg.Connection,
+    entity: EntityRef,
+    method_version: str,
+    row: dict[str, Any],
+    window: Window,
+    top: int,
+) -> tuple[list[RecipientLine], list[FlowLine], dict[str, Any] | None]:
+    """The lines from the entity's own rows and the slot's kept context (:mod:`fecflow.scores.context`):
+    plain SELECTs, so a read-only transaction will do."""
+    slot = {"method_version": method_version, "as_of": row["as_of"], "window": window}
+    params = {"key": entity.key, "top": top}
+    scope = (V2_SCOPE if method_version == METHOD_V2 else _SCOPE)[entity.entity_type]
+    lines = [
+        _recipient_line(r)
+        for r in context_rows(conn, entity.entity_type, _LINES_SQL.format(scope=scope), params=params, **slot)
+    ]
+    if method_version != METHOD_V2:
+        return lines, [], None
+    flow_sql = FLOW_SQL.format(scope=V2_SCOPE[entity.entity_type])
+    flows = [flow_line(r, row) for r in context_rows(conn, entity.entity_type, flow_sql, params=params, **slot)]
+    return lines, flows, own_pac(conn, method_version=method_version, as_of=row["as_of"], window=window, score=row)
+
+
 def _recompute_lines(
     conn: psycopg.Connection,
     entity: EntityRef,
@@ -277,8 +322,8 @@ def _recompute_lines(
     window: Window,
     top: int,
 ) -> tuple[list[RecipientLine], list[FlowLine], dict[str, Any] | None]:
-    """The lines from ``core`` again (temp tables in the caller's transaction): slots stored before
-    migration 0010, candidates, or more lines than were stored."""
+    """The lines from ``core`` again (temp tables in the caller's transaction): slots computed before
+    migration 0011 (no kept context)."""
     flows: list[FlowLine] = []
     pac = None
     if method_version == METHOD_V2:

@@ -24,16 +24,20 @@ from fecflow.scores.windows import Window
 OWN_PAC_APART = (
     "NOT EXISTS (SELECT 1 FROM _sc_own_pac o WHERE o.employer_key = f.employer_key AND o.committee_key = f.payee_key)"
 )
+# An industry's employers, and a candidate's donors (f: _sc_fact; see fecflow.scores.context).
+INDUSTRY_EMPLOYERS = "f.employer_key IN (SELECT employer_key FROM _sc_employer_industry WHERE industry_key = %(key)s)"
+CANDIDATE_DONORS = (
+    "f.donor_key IN "
+    "(SELECT donor_key FROM _sc_fact WHERE source = 'indiv' AND candidate_key = %(key)s AND donor_key IS NOT NULL)"
+)
 # The entity's rows in _sc_fact (f): as explain's, without an employer's gifts to its own PAC.
 V2_SCOPE = {
     "employer": f"f.source = 'indiv' AND f.employer_key = %(key)s AND {OWN_PAC_APART}",
-    "industry": "f.source = 'indiv' AND f.employer_key IN "  # noqa: S608 - fixed fragments
-    f"(SELECT employer_key FROM _sc_employer_industry WHERE industry_key = %(key)s) AND {OWN_PAC_APART}",
+    "industry": f"f.source = 'indiv' AND {INDUSTRY_EMPLOYERS} AND {OWN_PAC_APART}",
     "committee": "f.source IN ('pas2', 'oth') AND f.payer_key = %(key)s AND f.payee_key IS DISTINCT FROM f.payer_key",
-    "candidate": "f.source = 'indiv' AND f.candidate_key IS DISTINCT FROM %(key)s AND f.donor_key IN "
-    "(SELECT donor_key FROM _sc_fact WHERE source = 'indiv' AND candidate_key = %(key)s AND donor_key IS NOT NULL)",
+    "candidate": f"f.source = 'indiv' AND f.candidate_key IS DISTINCT FROM %(key)s AND {CANDIDATE_DONORS}",
 }
-_FLOW_SQL = (
+FLOW_SQL = (
     "SELECT m.committee_id AS recipient_id, m.name AS recipient_name, "
     "sum(f.net * fl.partisan)::numeric(14, 2) AS amount, "
     "count(DISTINCT f.donor_key) AS n_donors, ps.score, ps.ci_low, ps.ci_high "
@@ -87,7 +91,7 @@ def explain_flows(
         "top": top,
     }
     with conn.cursor(row_factory=dict_row) as cur:
-        lines = [flow_line(r, score) for r in cur.execute(_FLOW_SQL.format(scope=V2_SCOPE[entity_type]), params)]
+        lines = [flow_line(r, score) for r in cur.execute(FLOW_SQL.format(scope=V2_SCOPE[entity_type]), params)]
     return lines, own_pac(conn, method_version=method_version, as_of=as_of, window=window, score=score)
 
 

@@ -6,9 +6,9 @@ writes, per employer and committee, the same lines ``fecflow explain`` used to r
 on demand: ranked by amount, at most :data:`STORED_TOP` per entity and kind, over the same rows as
 its on-demand scopes (``_SCOPE`` in :mod:`fecflow.scores.explain`, ``V2_SCOPE`` in
 :mod:`fecflow.scores.explain_v2`). ``explain`` and the explorer then read them with an index lookup
-in a read-only transaction (:func:`stored_lines`); a slot without stored lines (computed before
-migration 0010, an industry, or a candidate, whose lines are a donor x candidate join) is
-recomputed as before.
+in a read-only transaction (:func:`stored_lines`). Industries and candidates (whose lines are a
+donor x candidate join) are not stored: they are answered from the slot's kept context
+(:mod:`fecflow.scores.context`), also read-only.
 
 Lines of a slot are replaced whenever the slot is recomputed; they are not versioned (the scores are).
 """
@@ -32,9 +32,9 @@ from fecflow.scores.windows import Window
 log = logging.getLogger(__name__)
 
 STORED_TOP = 10  # lines kept per entity and kind (explain's and the explorer's default)
-# Industries are recomputed on demand like candidates: their lines join every fact to its employer's
-# industries (sector and mapped), 4.1 s of the 2M-row bench against 2.3 s for employers and 0.1 s for
-# committees, for a few hundred pages.
+# Industries are answered from the kept context like candidates: storing their lines joins every fact
+# to its employer's industries (sector and mapped), 4.1 s of the 2M-row bench against 2.3 s for
+# employers and 0.1 s for committees, for a few hundred pages.
 STORED_TYPES = ("committee", "employer")
 
 # Per stored entity type: the grouping key, extra joins and the rows of _sc_fact (f) that are the

@@ -21,28 +21,34 @@ from fecflow.scores.windows import Window
 
 log = logging.getLogger(__name__)
 
-_FACT_SQL = (
-    f"CREATE TEMP TABLE _sc_fact ON COMMIT DROP AS WITH x AS ({COUNTED_ROWS}) "  # noqa: S608 - fixed fragments
+# The facts of the counted rows; ``{narrow}`` (an ``AND ...`` on core.contribution c, or nothing)
+# keeps only some (:mod:`fecflow.scores.context`: one entity's rows, read from the kept slot tables).
+FACT_SELECT = (
+    f"WITH x AS ({COUNTED_ROWS} {{narrow}}) "  # noqa: S608 - fixed fragments
     f"SELECT x.*, cc.candidate_key, {SIDE} AS side FROM x {SIDE_JOINS['x']} "
     "LEFT JOIN _sc_committee_candidate cc ON cc.committee_key = x.payee_key"
 )
+_FACT_SQL = "CREATE TEMP TABLE _sc_fact ON COMMIT DROP AS " + FACT_SELECT.format(narrow="")
 
 SECTOR_MATCH = (
     "n.level = 2 AND (n.code = left(m.naics_code, 2) OR (n.code ~ '^[0-9]{2}-[0-9]{2}$' "
     "AND left(m.naics_code, 2) BETWEEN left(n.code, 2) AND right(n.code, 2)))"
 )
 
-_EMPLOYER_INDUSTRY_SQL = (
-    "DROP TABLE IF EXISTS _sc_employer_industry",
-    "CREATE TEMP TABLE _sc_employer_industry ON COMMIT DROP AS "  # noqa: S608 - fixed fragments
-    "WITH mapped AS ("
+# Each non-generic employer's mapped industry and that industry's sector.
+EMPLOYER_INDUSTRY_SELECT = (
+    "WITH mapped AS ("  # noqa: S608 - fixed fragments
     " SELECT ei.employer_key, i.industry_key, i.naics_code FROM core.employer_industry ei"
     " JOIN core.industry i ON i.industry_key = ei.industry_key"
     " JOIN core.employer e ON e.employer_key = ei.employer_key WHERE NOT e.is_generic"
     "), sector AS ("
     f" SELECT m.employer_key, si.industry_key FROM mapped m JOIN ref.naics n ON {SECTOR_MATCH}"
     " JOIN core.industry si ON si.naics_code = n.code"
-    ") SELECT employer_key, industry_key FROM mapped UNION SELECT employer_key, industry_key FROM sector",
+    ") SELECT employer_key, industry_key FROM mapped UNION SELECT employer_key, industry_key FROM sector"
+)
+_EMPLOYER_INDUSTRY_SQL = (
+    "DROP TABLE IF EXISTS _sc_employer_industry",
+    "CREATE TEMP TABLE _sc_employer_industry ON COMMIT DROP AS " + EMPLOYER_INDUSTRY_SELECT,
     "CREATE INDEX ON _sc_employer_industry (employer_key)",
     "ANALYZE _sc_employer_industry",
 )

@@ -33,7 +33,7 @@ from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fecflow import __version__
-from fecflow.pipeline.reports import ENTITY_TYPES, METHOD_DEFAULT, METHOD_VERSIONS, SEARCH_KINDS, NotStored
+from fecflow.pipeline.reports import ENTITY_TYPES, METHOD_DEFAULT, METHOD_VERSIONS, SEARCH_KINDS
 from fecflow.web import charts, views
 from fecflow.web.database import AnswerCache, ConnectionPool, DataVersion
 from fecflow.web.rendered import RenderedCache
@@ -259,8 +259,6 @@ def create_app(database_url: str, *, statement_timeout_ms: int = 5000, pool_size
     def answer(
         key: tuple[Any, ...],
         compute: Callable[[psycopg.Connection], dict[str, Any]],
-        *,
-        read_only: bool = True,
     ) -> dict[str, Any]:
         """A cached answer without touching the database while the data version is fresh; else one
         transaction (rolled back) that reads the version and computes what is missing."""
@@ -269,7 +267,7 @@ def create_app(database_url: str, *, statement_timeout_ms: int = 5000, pool_size
             hit = cache.get((*key, version))
             if hit is not None:
                 return cast(dict[str, Any], hit)
-        with pool.transaction(read_only=read_only) as conn:
+        with pool.transaction() as conn:
             return cache.get_or_compute((*key, data_version(conn)), lambda: compute(conn))
 
     def home_data(method: str) -> dict[str, Any]:
@@ -288,14 +286,7 @@ def create_app(database_url: str, *, statement_timeout_ms: int = 5000, pool_size
         ident = _clean_text(entity_id, "id")
         chosen = _check_method(method)
         key = ("entity", entity_type, ident.upper(), chosen, page)
-        try:  # the lines stored at score time: an index read
-            return answer(key, lambda conn: views.entity(conn, entity_type, ident, chosen, page))
-        except NotStored:  # candidates, industries, older slots: explain's temp tables, rolled back
-            return answer(
-                key,
-                lambda conn: views.entity(conn, entity_type, ident, chosen, page, recompute=True),
-                read_only=False,
-            )
+        return answer(key, lambda conn: views.entity(conn, entity_type, ident, chosen, page))
 
     def runs_data(page: int) -> dict[str, Any]:
         return answer(("runs", page), lambda conn: views.runs(conn, page))

@@ -1,10 +1,9 @@
 """Connections for the explorer: a small pool, one rolled-back transaction per request.
 
-Every request gets a transaction (each connection carries ``statement_timeout``) rolled back at the end, so the
-explorer never writes. Requests run ``READ ONLY``: an entity page reads the explanation lines stored
-at score time. The exception is an entity whose lines were not stored (a candidate, an industry, or a
-slot scored before migration 0010): ``fecflow explain``'s code recomputes them in temporary tables, which
-PostgreSQL refuses in a read-only transaction, so that one runs read-write and is rolled back like the rest.
+Every request gets a ``READ ONLY`` transaction (each connection carries ``statement_timeout``) rolled
+back at the end, so the explorer never writes. An entity page reads the explanation lines stored at
+score time (employers, committees) or computes them with plain SELECTs from the slot's kept context
+(candidates, industries: :mod:`fecflow.scores.context`).
 
 Answers that only change when a run writes (explanations, the home page) are cached per process
 under the *data version*: the newest run id and finish time in ``ops.ingest_run``.
@@ -39,14 +38,13 @@ class ConnectionPool:
         self._slots = threading.BoundedSemaphore(size)
 
     @contextmanager
-    def transaction(self, *, read_only: bool = True) -> Iterator[psycopg.Connection]:
+    def transaction(self) -> Iterator[psycopg.Connection]:
         """A connection inside a fresh transaction, rolled back afterwards whatever happened."""
         with self._slots:
             conn = self._take()
             healthy = False
             try:
-                if read_only:
-                    conn.execute("SET TRANSACTION READ ONLY")
+                conn.execute("SET TRANSACTION READ ONLY")
                 conn.execute(
                     "SELECT set_config('statement_timeout', %s, true)", (str(self.statement_timeout_ms),)
                 )

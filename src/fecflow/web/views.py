@@ -89,13 +89,12 @@ def entity(
     entity_id: str,
     method: str,
     page: int = 1,
-    *,
-    recompute: bool = False,
 ) -> dict[str, Any]:
-    """Score, support, v2 components, recipients, trend and history of one entity.
+    """Score, support, v2 components, recipients, trend and history of one entity (read-only).
 
-    The recipient lines are read as stored at score time; without them, ``reports.NotStored`` is
-    raised unless ``recompute`` (which needs a read-write transaction for explain's temp tables).
+    The recipient lines are those stored at score time, or computed from the slot's kept context;
+    a slot scored before either existed shows its score without lines (``lines_kept`` False), since
+    recomputing them would need temp tables, which a read-only transaction refuses.
     """
     try:
         ref = reports.resolve_entity(conn, entity_type, entity_id)
@@ -110,8 +109,9 @@ def entity(
     data["entity"].pop("key")
     try:
         ex = reports.explain_entity(
-            conn, entity_type, ref.entity_id, method_version=method, top=ENTITY_TOP, recompute=recompute
-        )
+            conn, entity_type, ref.entity_id, method_version=method, top=ENTITY_TOP, recompute=False,
+            omit_missing=True,
+        )  # fmt: skip
     except DataError as exc:
         data["no_score"] = exc.message
         ex = None
@@ -131,6 +131,7 @@ def entity(
             "summary": summary,
             "computed": {"valid_from": row["valid_from"], "run_id": row["run_id"]},
             "recipients_title": ex.recipients_title,
+            "lines_kept": ex.lines_kept,
             "recipients": [
                 dataclasses.asdict(r) | {"passed_on": r.recipient_id in passed_on} for r in ex.recipients
             ],

@@ -14,7 +14,7 @@ import pytest
 
 from fecflow.errors import ConfigError, DataError
 from fecflow.scores import METHOD_V1, compute_scores
-from fecflow.scores.explain import explain_entity
+from fecflow.scores.explain import NotStored, explain_entity
 from fecflow.scores.export import EXPORT_COLUMNS, export_scores
 from integration.scores.core_rows import CoreRows
 
@@ -140,6 +140,28 @@ def test_explain_committee_and_candidate(scored: CoreRows, conn: psycopg.Connect
     # H8REP0001's donors A and C: A also gave 500 to H8DEM0001 (the leave-one-out base).
     assert [(r.recipient_id, r.amount) for r in cand.recipients] == [("C00000001", Decimal("500.00"))]
     assert cand.score["reason"].startswith("insufficient_support")
+
+
+def test_candidate_and_industry_lines_are_read_in_a_read_only_transaction(
+    scored: CoreRows, conn: psycopg.Connection
+) -> None:
+    """Issue #17: lines of every entity type come from the slot's kept context, no temp table needed."""
+    conn.commit()
+    conn.execute("SET TRANSACTION READ ONLY")
+    cand = explain_entity(conn, "candidate", "H8REP0001", method_version=METHOD_V1, recompute=False)
+    industry = explain_entity(conn, "industry", "54", method_version=METHOD_V1, recompute=False)
+    conn.rollback()
+    assert [(r.recipient_id, r.amount, r.n_donors) for r in cand.recipients] == [("C00000001", Decimal("500.00"), 1)]
+    # Industry 54 (sector of MICROSOFT's 5415): its people's money, recipient by recipient.
+    assert [(r.recipient_id, r.side, r.amount, r.n_contributions, r.n_donors) for r in industry.recipients] == [
+        ("C00000001", "D", Decimal("750.00"), 2, 2),
+        ("C00000003", "R", Decimal("150.00"), 2, 2),
+    ]
+    conn.execute("DELETE FROM scores.context_slot")  # as if scored before migration 0011
+    with pytest.raises(NotStored):
+        explain_entity(conn, "industry", "54", method_version=METHOD_V1, recompute=False)
+    assert explain_entity(conn, "industry", "54", method_version=METHOD_V1).recipients == industry.recipients
+    conn.rollback()
 
 
 def test_explain_unknown_or_unscored_entity_is_a_clear_error(
