@@ -100,6 +100,11 @@ def page_sets(client: httpx.Client, samples: int) -> dict[str, list[str]]:
         r["entity_id"]
         for r in client.get("/api/search", params={"q": "PAC", "kind": "committee"}).json()["results"]
     ]
+    candidates = [
+        r["entity_id"]
+        for q in ("H", "S", "P")
+        for r in client.get("/api/search", params={"q": q, "kind": "candidate"}).json()["results"]
+    ]
     words = ["micro", "bank", "univ", "google", "law", "health", "C004", "retir", "boeing", "amazon",
              "oracle", "texas", "capital", "energy", "school", "mcdonald", "apple", "ford", "harvard", "state"]  # fmt: skip
 
@@ -113,6 +118,7 @@ def page_sets(client: httpx.Client, samples: int) -> dict[str, list[str]]:
         "employer": pick(employers, "/entity/employer/{}"),
         "industry": pick(industries, "/entity/industry/{}"),
         "committee": pick(committees, "/entity/committee/{}"),
+        "candidate": pick(candidates, "/entity/candidate/{}"),
         "runs": ["/runs"] * samples,
         "api_search": [f"/api/search?q={w}&format=csv" for w in (words * samples)[:samples]],
     }
@@ -215,16 +221,17 @@ async def _load(base: str, urls: list[str], clients: int, seconds: float) -> dic
 
 
 def unseen_entity_pages(url: str, seen: set[str], limit: int) -> list[str]:
-    """Entity pages no earlier phase requested: employers, committees and industries with a score."""
+    """Entity pages no earlier phase requested: employers, committees, industries and candidates with a score."""
     import psycopg
 
     with psycopg.connect(url) as conn:
         rows = conn.execute(
-            "SELECT s.entity_type, coalesce(e.canonical_name, m.committee_id, i.naics_code) FROM scores.leaning_score s "
-            "LEFT JOIN core.employer e USING (employer_key) LEFT JOIN core.committee m USING (committee_key) "
-            "LEFT JOIN core.industry i USING (industry_key) WHERE s.valid_to IS NULL AND s.score IS NOT NULL "
-            "AND s.entity_type <> 'candidate' GROUP BY 1, 2 ORDER BY md5(coalesce(e.canonical_name, m.committee_id, "
-            "i.naics_code)) LIMIT %s",
+            "SELECT s.entity_type, coalesce(e.canonical_name, m.committee_id, i.naics_code, k.candidate_id) "
+            "FROM scores.leaning_score s LEFT JOIN core.employer e USING (employer_key) "
+            "LEFT JOIN core.committee m ON m.committee_key = s.committee_key LEFT JOIN core.industry i USING (industry_key) "
+            "LEFT JOIN core.candidate k ON k.candidate_key = s.candidate_key WHERE s.valid_to IS NULL AND s.score IS NOT NULL "
+            "GROUP BY 1, 2 ORDER BY md5(coalesce(e.canonical_name, m.committee_id, i.naics_code, k.candidate_id)) "
+            "LIMIT %s",
             (limit + len(seen),),
         ).fetchall()
     pages = [f"/entity/{t}/{quote(i, safe='')}" for t, i in rows]
