@@ -65,6 +65,11 @@ class Settings(BaseSettings):
         description="`ingest-daily` also fetches and stages the daily e-filing archives of this many days "
         "before its --date that no earlier run fetched (0: none).",
     )
+    scores_include_preliminary: bool = Field(
+        default=False,
+        description="Scores computed by `backfill`, `ingest-daily` and `replay-range` (and `scores compute` "
+        "unless told otherwise) also count e-filed rows the FEC has not processed yet (docs/data/efilings.md).",
+    )
     openfec_base_url: str = Field(default=DEFAULT_OPENFEC_BASE_URL, description="OpenFEC API base URL.")
     openfec_api_key: SecretStr | None = Field(
         default=None, description="OpenFEC API key (api.data.gov). Never logged."

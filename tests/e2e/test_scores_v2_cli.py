@@ -68,6 +68,7 @@ def test_method_option_end_to_end(tmp_path: Path, data: str) -> None:
     assert "own PAC C00000040" in out and "$2,000.00 from its people" in out
     assert "C00000020" in out and "60.0%" in out  # $300 of $500 partisan through the issues PAC
     assert "passed on" in out
+    assert "preliminary e-filed rows: not included" in out  # computed without --include-preliminary
     recipients = explained.stdout.split("Top recipients", 1)[1].split("partisan money:", 1)[0]
     assert "C00000040" not in recipients  # the own PAC is reported apart, not as a recipient
 
@@ -75,6 +76,7 @@ def test_method_option_end_to_end(tmp_path: Path, data: str) -> None:
     exported = run(tmp_path, data, "scores", "export", "--as-of", "2019-03-31", "--output", str(csv_path))
     assert exported.returncode == 0, exported.stderr
     ms = next(r for r in csv.DictReader(csv_path.open(newline="")) if r["entity_id"] == "MICROSOFT")
+    assert (ms["preliminary_amount"], ms["preliminary_share"]) == ("", "")
     assert (ms["method_version"], ms["own_pac_committee_id"], ms["own_pac_amount"]) == (
         "lean-2026.2",
         "C00000040",

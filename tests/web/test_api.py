@@ -118,6 +118,7 @@ def test_employer_equals_explain_and_export(
     assert page.status_code == 200
     assert f'<span class="big" id="score">{explained["score"]}</span>' in page.text
     assert explained["dem"] in page.text and "Open the trend chart" in page.text
+    assert s["preliminary_amount"] is None and '<td id="preliminary">not included</td>' in page.text
     chart = client.get(f"/chart/trend/employer/{DEMO_EMPLOYER}.svg")
     assert chart.headers["content-type"].startswith("image/svg+xml") and chart.text.count("<circle") == 3
 

@@ -120,6 +120,12 @@ PRELIMINARY_LINES: dict[str, dict[str, str]] = {
     },
     "F3P": {"SA17A": "15", "SA17B": "18K", "SA17C": "18K", "SA17D": "15C", "SA18": "18G", "SB28A": "22Y"},
 }
+#: The bulk file the FEC puts each preliminary transaction type in when it processes the filing
+#: (individual receipts and their refunds: itcont; contributions to candidates and independent
+#: expenditures: itpas2); every other type (18K, 18G) is in itoth.
+BULK_SOURCE_OF_TYPE: dict[str, str] = {
+    "15": "indiv", "15E": "indiv", "15C": "indiv", "22Y": "indiv", "24K": "pas2", "24E": "pas2", "24A": "pas2",
+}  # fmt: skip
 #: Schedule E rows opposing the candidate (support_oppose_code O) are 24A, supporting ones 24E.
 OPPOSE_TRANSACTION_TYPE = "24A"
 EARMARKED_TRANSACTION_TYPE = "15E"

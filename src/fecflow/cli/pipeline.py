@@ -35,6 +35,13 @@ def _print_step(outcome: StepOutcome) -> None:
     console.print(f"  {outcome.name:<20} {outcome.status:<10} {outcome.seconds:6.1f}s  {details}")
 
 
+def _scored_as_set(state: AppState, args: RunArgs) -> RunArgs:
+    """FECFLOW_SCORES_INCLUDE_PRELIMINARY into the run's arguments (recorded, so a resume keeps it)."""
+    if state.settings.scores_include_preliminary:
+        return dataclasses.replace(args, include_preliminary=True)
+    return args
+
+
 def _execute(state: AppState, command: str, args: RunArgs, resume_from: int | None = None) -> RunSummary:
     state.setup_logging()
     settings = state.settings
@@ -121,6 +128,7 @@ def backfill(
     )
     if accept_shrink:
         args = dataclasses.replace(args, accept_shrink=True)
+    args = _scored_as_set(state, args)
     resume_from = _resume_target(state, "backfill", args) if resume else None
     if resume and resume_from is None:
         console.print("No unfinished backfill with these arguments; starting a new run.")
@@ -160,7 +168,7 @@ def ingest_daily(
     )
     if accept_shrink:
         args = dataclasses.replace(args, accept_shrink=True)
-    summary = _execute(state, "ingest-daily", args)
+    summary = _execute(state, "ingest-daily", _scored_as_set(state, args))
     fetch = next((s for s in summary.steps if s.name == "fetch"), None)
     if fetch is not None and fetch.summary.get("downloaded") == 0:
         console.print("Nothing changed upstream: no file was downloaded, later stages were skipped.")
@@ -196,7 +204,7 @@ def replay_range(
         args = replay_range_args(conn, first, last, chosen)
     if accept_shrink:
         args = dataclasses.replace(args, accept_shrink=True)
-    _execute(state, "replay-range", args)
+    _execute(state, "replay-range", _scored_as_set(state, args))
 
 
 def resume_run(

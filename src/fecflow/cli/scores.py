@@ -37,6 +37,7 @@ from fecflow.pipeline.reports import (
     check_output_target,
     explain_entity,
     export_scores,
+    preliminary_note,
 )
 from fecflow.pipeline.reports import SCORE_FORMATS as FORMATS
 from fecflow.pipeline.steps import ScoreResult
@@ -98,6 +99,14 @@ def compute(
     lookback_months: int = _lookback_option(),
     skip_gates: bool = skip_gates_option(),
     method: str = _method_option(),
+    include_preliminary: bool = typer.Option(
+        None,
+        "--include-preliminary/--no-include-preliminary",
+        help="Also count e-filed rows the FEC has not processed yet (core.efiling_preliminary); each score "
+        "then says how many of its dollars came from them. Default: FECFLOW_SCORES_INCLUDE_PRELIMINARY, "
+        "else off (e-filed rows are the filer's report as sent; the processed rows may differ).",
+        show_default=False,
+    ),
 ) -> None:
     """Compute leaning scores for candidates, committees, employers and industries.
 
@@ -115,14 +124,20 @@ def compute(
         days = [parse_date(as_of, "--as-of")]
     else:
         days = as_of_series(parse_date(first, "--from"), parse_date(last, "--to"), every.lower())
-    recorded: dict[str, object] = {"lookback_months": lookback_months, "method_version": method}
+    if include_preliminary is None:
+        include_preliminary = state.settings.scores_include_preliminary
+    recorded: dict[str, object] = {
+        "lookback_months": lookback_months,
+        "method_version": method,
+        "include_preliminary": include_preliminary,
+    }
     if as_of is not None:
         recorded["as_of"] = days[0].isoformat()
     else:
         recorded |= {"from": days[0].isoformat(), "to": days[-1].isoformat(), "every": every.lower()}
     with open_run(state, "scores compute", recorded) as (conn, run_id):
         for day in days:
-            args = ScoreArgs(day, lookback_months, method_version=method)
+            args = ScoreArgs(day, lookback_months, method_version=method, include_preliminary=include_preliminary)
             _print_computed(steps.score(conn, run_id=run_id, args=args), run_id)
         if not skip_gates:
             scope = steps.scores_scope(conn, run_id)
@@ -201,6 +216,7 @@ def _print_explanation(ex: Explanation) -> None:
         f"other {_money(row['other_amount'])}; {row['n_contributions']:,} partisan contributions "
         f"from {row['n_donors']:,} donor(s)"
     )
+    console.print(preliminary_note(row))
     table = Table(
         "recipient", "name", "side", "basis", "amount", "contributions", "donors", title=ex.recipients_title
     )

@@ -774,6 +774,12 @@ efiling_transaction = Table(
     Column("superseded_at", TS),
     Column("superseded_run_id", BigInteger, ForeignKey("ops.ingest_run.run_id")),
     Column("run_id", BigInteger, ForeignKey("ops.ingest_run.run_id")),
+    Column("source", Text, comment="indiv, pas2 or oth: the bulk file the processed row will be in"),
+    Column("recipient_committee_key", BigInteger, comment="the filer (core.committee)"),
+    Column("contributor_committee_key", BigInteger, comment="committee rows: the other committee"),
+    Column("candidate_key", BigInteger, comment="pas2 rows: the candidate the other id names"),
+    Column("employer_key", BigInteger, comment="through core.employer_alias, as bulk rows"),
+    Column("donor_key", Text, comment="normalized name | zip5, as bulk rows"),
     CheckConstraint("status IN ('preliminary', 'superseded')", name="status"),
     CheckConstraint("status = 'preliminary' OR superseded_by_sub_id IS NOT NULL", name="superseded_has_sub_id"),
     Index(None, "committee_id", "transaction_id"),
@@ -824,6 +830,11 @@ leaning_score = Table(
     Column("own_pac_committee_key", BigInteger, ForeignKey("core.committee.committee_key")),
     Column("base_donor_share", Numeric(6, 5), comment="candidate: share of its donors the score rests on"),
     Column("base_dollar_share", Numeric(6, 5), comment="candidate: share of its dollars the score rests on"),
+    Column(
+        "preliminary_amount",
+        MONEY,
+        comment="dollars of the entity's counted rows from preliminary e-filed rows (NULL: not included)",
+    ),
     CheckConstraint("entity_type IN ('candidate', 'committee', 'employer', 'industry')", name="entity_type"),
     CheckConstraint(
         "num_nonnulls(candidate_key, committee_key, employer_key, industry_key) = 1", name="one_entity"
@@ -912,6 +923,13 @@ context_slot = Table(
     *_context_columns(),
     Column("run_id", BigInteger, ForeignKey("ops.ingest_run.run_id"), nullable=False),
     Column("computed_at", TS, nullable=False, server_default=NOW),
+    Column(
+        "include_preliminary",
+        Boolean,
+        nullable=False,
+        server_default=text("false"),
+        comment="the slot counted e-filed rows not yet processed (scores compute --include-preliminary)",
+    ),
     schema="scores",
     comment="Score slots whose committee sides and flows are kept (scores.context_*).",
 )

@@ -24,12 +24,14 @@ from collections.abc import Sequence
 import psycopg
 
 from fecflow.catalog.efilings import (
+    BULK_SOURCE_OF_TYPE,
     EARMARKED_TRANSACTION_TYPE,
     OPPOSE_TRANSACTION_TYPE,
     PRELIMINARY_LINES,
 )
 from fecflow.normalize.reference import load_reference
 from fecflow.normalize.rules import RULE_VERSION
+from fecflow.normalize.typed_rows import donor_name_sql
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,40 @@ _PRELIMINARY_SQL = f"""
     """  # noqa: S608 - constants only
 
 
+# The keys normalize gives a bulk row, for the preliminary rows (scores may count them): committee
+# keys from the ids, the candidate of a pas2 row, the employer through its alias (upper case, as the
+# FEC publishes EMPLOYER in the bulk files; e-filers send mixed case), the donor key by the donor-name
+# rule. Only rows whose keys change are written.
+_KEY_SQL = f"""
+    UPDATE core.efiling_transaction t
+       SET source = k.source, recipient_committee_key = k.rc, contributor_committee_key = k.cc,
+           candidate_key = k.ck, employer_key = k.ek, donor_key = k.dk
+      FROM (SELECT p.filing_id, p.line_number, s.source, rc.committee_key AS rc,
+                   CASE WHEN s.source <> 'indiv' THEN oc.committee_key END AS cc,
+                   CASE WHEN s.source = 'pas2' THEN ok.candidate_key END AS ck,
+                   ea.employer_key AS ek,
+                   CASE WHEN p.name IS NOT NULL
+                        THEN {donor_name_sql("p.name")} || '|' || coalesce(p.zip5, '') END AS dk
+              FROM core.efiling_transaction p
+              CROSS JOIN LATERAL (SELECT coalesce((%(sources)s::jsonb) ->> p.transaction_type, 'oth') AS source) s
+              LEFT JOIN core.committee rc ON rc.committee_id = p.committee_id
+              LEFT JOIN core.committee oc ON oc.committee_id = p.other_id
+              LEFT JOIN core.candidate ok ON ok.candidate_id = p.other_id
+              LEFT JOIN core.employer_alias ea ON ea.raw_employer = upper(p.employer)
+             WHERE p.status = 'preliminary') k
+     WHERE t.filing_id = k.filing_id AND t.line_number = k.line_number
+       AND (t.source, t.recipient_committee_key, t.contributor_committee_key, t.candidate_key, t.employer_key,
+            t.donor_key) IS DISTINCT FROM (k.source, k.rc, k.cc, k.ck, k.ek, k.dk)
+"""  # noqa: S608 - constants only
+
+
+def key_preliminary(conn: psycopg.Connection) -> int:
+    """Give the preliminary rows the keys bulk rows get (again after core changed); returns rows changed."""
+    changed = conn.execute(_KEY_SQL, {"sources": json.dumps(BULK_SOURCE_OF_TYPE)}).rowcount
+    log.info("keyed %d preliminary e-filed row(s)", changed)
+    return changed
+
+
 def load_preliminary(conn: psycopg.Connection, filing_ids: Sequence[int], *, run_id: int) -> int:
     """(Re)write the preliminary rows of these recorded filings; returns the rows written."""
     ids = list(filing_ids)
@@ -118,12 +154,17 @@ def load_preliminary(conn: psycopg.Connection, filing_ids: Sequence[int], *, run
             },
         )
         written += cur.rowcount
+    key_preliminary(conn)
     log.info("wrote %d preliminary e-filed row(s) of %d filing(s)", written, len(ids))
     return written
 
 
 def supersede_preliminary(conn: psycopg.Connection, *, run_id: int) -> int:
-    """Mark preliminary rows whose processed bulk row has arrived; returns how many were marked."""
+    """Mark preliminary rows whose processed bulk row has arrived; returns how many were marked.
+
+    First the preliminary rows are keyed again: core may know more committees, candidates and
+    employer strings since they were written."""
+    key_preliminary(conn)
     cur = conn.execute(
         """
         UPDATE core.efiling_transaction t

@@ -98,6 +98,7 @@ class ScoreArgs:
     as_of: dt.date | None = None
     lookback_months: int = DEFAULT_LOOKBACK_MONTHS
     method_version: str = METHOD_DEFAULT
+    include_preliminary: bool = False  # also count e-filed rows not yet processed
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ class RunArgs:
     tolerances: tuple[str, ...] | None = None  # NAME=VALUE overrides of the gates' tolerances
     accept_shrink: bool | None = None  # --accept-shrink: a snapshot may remove more than the tolerance
     efiling_days: int | None = None  # ingest-daily: e-filing days before `date` to take (FECFLOW_EFILING_DAYS)
+    include_preliminary: bool | None = None  # scores count preliminary e-filed rows (FECFLOW_SCORES_INCLUDE_PRELIMINARY)
 
     def to_json(self) -> dict[str, Any]:
         return to_json(self)
@@ -152,4 +154,8 @@ class RunArgs:
         )
 
     def score(self) -> ScoreArgs:
-        return ScoreArgs(self.as_of, self.lookback_months or DEFAULT_LOOKBACK_MONTHS)
+        return ScoreArgs(
+            self.as_of,
+            self.lookback_months or DEFAULT_LOOKBACK_MONTHS,
+            include_preliminary=bool(self.include_preliminary),
+        )

@@ -32,6 +32,7 @@ from fecflow.scores.explain import EntityRef, Explanation, NotStored, explain_en
 from fecflow.scores.export import FORMATS as SCORE_FORMATS
 from fecflow.scores.export import ExportResult, export_scores
 from fecflow.scores.method import ENTITY_TYPES
+from fecflow.scores.preliminary import preliminary_note
 from fecflow.sources.output import atomic_output, check_output_target
 from fecflow.staging.export import export_source_file
 
@@ -55,6 +56,7 @@ __all__ = [
     "industry_employers",
     "latest_as_of",
     "most_evidence",
+    "preliminary_note",
     "recent_runs",
     "resolve_entity",
     "run_validations",

@@ -477,6 +477,7 @@ def score(conn: psycopg.Connection, *, run_id: int, args: ScoreArgs) -> ScoreRes
         as_of=as_of,
         lookback_months=args.lookback_months,
         method_version=args.method_version,
+        include_preliminary=args.include_preliminary,
     )
     conn.commit()
     return result

@@ -30,7 +30,7 @@ from decimal import Decimal
 import psycopg
 
 from fecflow.errors import DataError
-from fecflow.scores.counting import COUNTED_WHERE, NET_AMOUNT, PAYEE, PAYER, counted_params
+from fecflow.scores.counting import COUNTED_SOURCE, COUNTED_WHERE, NET_AMOUNT, PAYEE, PAYER, counted_params
 from fecflow.scores.formula import Support, assess
 from fecflow.scores.method import DEFAULT_PARAMS, MethodParams
 from fecflow.scores.windows import Window
@@ -55,7 +55,7 @@ SIDE_BASIS = "CASE WHEN ca.alignment IS NOT NULL THEN 'candidate' ELSE ma.basis 
 COUNTED_ROWS = (
     "SELECT c.source, c.donor_key, c.employer_key, "  # noqa: S608 - fixed fragments
     f"{PAYER} AS payer_key, {PAYEE} AS payee_key, c.candidate_key AS row_candidate_key, "
-    f"{NET_AMOUNT} AS net, c.is_refund FROM core.contribution c WHERE {COUNTED_WHERE}"
+    f"{NET_AMOUNT} AS net, c.is_refund, c.preliminary FROM {COUNTED_SOURCE} c WHERE {COUNTED_WHERE}"
 )
 
 PARTY_COMMITTEE_TYPES = ("X", "Y", "Z")
@@ -69,6 +69,7 @@ class AlignmentStats:
     committees: dict[str, int] = field(default_factory=dict)  # "basis:alignment" -> committees
     iterations: int = 0
     converged: bool = True
+    include_preliminary: bool = False  # the facts count preliminary e-filed rows too
 
 
 _PARTY_SQL = (
@@ -239,13 +240,18 @@ def alignment_tally(conn: psycopg.Connection) -> dict[str, int]:
 
 
 def build_alignment(
-    conn: psycopg.Connection, window: Window, params: MethodParams = DEFAULT_PARAMS
+    conn: psycopg.Connection,
+    window: Window,
+    params: MethodParams = DEFAULT_PARAMS,
+    *,
+    include_preliminary: bool = False,
 ) -> AlignmentStats:
     """Create the alignment temp tables for ``window``; return what was decided."""
     conduit_keys = build_fixed_alignment(conn, params.conduit_committee_ids)
+    counted = counted_params(window, conduit_keys, include_preliminary=include_preliminary)
     edges = [
         _Edge(int(g), None if r is None else int(r), side, bool(fixed), Decimal(net), int(n))
-        for g, r, side, fixed, net, n in conn.execute(_EDGES_SQL, counted_params(window, conduit_keys))
+        for g, r, side, fixed, net, n in conn.execute(_EDGES_SQL, counted)
     ]
     derived, iterations, converged = derive_alignments(edges, params)
     if not converged:
@@ -264,4 +270,4 @@ def build_alignment(
         iterations,
         "" if converged else " (not converged)",
     )
-    return AlignmentStats(conduit_keys, tally, iterations, converged)
+    return AlignmentStats(conduit_keys, tally, iterations, converged, include_preliminary)

@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from fecflow.scores.counting import COUNTED_WHERE, PAYEE
+from fecflow.scores.counting import COUNTED_SOURCE, COUNTED_WHERE, PAYEE, counted_params
 from fecflow.scores.explain_v2 import CANDIDATE_DONORS, INDUSTRY_EMPLOYERS
 from fecflow.scores.facts import EMPLOYER_INDUSTRY_SELECT, FACT_SELECT
 from fecflow.scores.method import METHOD_V2
@@ -35,8 +35,8 @@ _SLOT_VALUES = "%(method)s, %(as_of)s, %(start)s, %(end)s"
 
 _DELETE = f"DELETE FROM scores.context_slot WHERE {_SLOT}"  # noqa: S608 - fixed fragments; cascades
 _STORE_SLOT = (
-    "INSERT INTO scores.context_slot (method_version, as_of, window_start, window_end, run_id) "  # noqa: S608
-    f"VALUES ({_SLOT_VALUES}, %(run_id)s)"
+    "INSERT INTO scores.context_slot (method_version, as_of, window_start, window_end, run_id, "  # noqa: S608
+    f"include_preliminary) VALUES ({_SLOT_VALUES}, %(run_id)s, %(include_preliminary)s)"
 )
 _STORE_CANDIDATES = (
     "INSERT INTO scores.context_candidate (method_version, as_of, window_start, window_end, "  # noqa: S608
@@ -84,7 +84,7 @@ _NARROW_KEYS = {
     "industry": f"SELECT employer_key FROM ({EMPLOYER_INDUSTRY_SELECT}) ei "  # noqa: S608 - fixed fragments
     "WHERE industry_key = %(key)s ORDER BY 1",
     # The people who gave to the candidate's authorized committee (counted rows of the window).
-    "candidate": "SELECT DISTINCT c.donor_key FROM core.contribution c "  # noqa: S608 - fixed fragments
+    "candidate": f"SELECT DISTINCT c.donor_key FROM {COUNTED_SOURCE} c "  # noqa: S608 - fixed fragments
     "JOIN scores.context_committee cc ON cc.committee_key = " + PAYEE + " AND cc.candidate_key = %(key)s "
     f"AND cc.{_SLOT.replace(' AND ', ' AND cc.')} "
     f"WHERE {COUNTED_WHERE} AND c.source = 'indiv' AND c.donor_key IS NOT NULL ORDER BY 1",
@@ -104,7 +104,7 @@ _CTES = (
     f"_sc_employer_industry AS ({EMPLOYER_INDUSTRY_SELECT}), "
 )
 _CONDUITS = f"SELECT committee_key FROM scores.context_committee WHERE {_SLOT} AND basis = 'conduit' ORDER BY 1"  # noqa: S608
-_HAS_CONTEXT = f"SELECT 1 FROM scores.context_slot WHERE {_SLOT}"  # noqa: S608
+_HAS_CONTEXT = f"SELECT include_preliminary FROM scores.context_slot WHERE {_SLOT}"  # noqa: S608
 
 
 def _slot_params(method_version: str, as_of: dt.date, window: Window) -> dict[str, Any]:
@@ -112,10 +112,19 @@ def _slot_params(method_version: str, as_of: dt.date, window: Window) -> dict[st
 
 
 def store_context(
-    conn: psycopg.Connection, *, run_id: int, method_version: str, as_of: dt.date, window: Window
+    conn: psycopg.Connection,
+    *,
+    run_id: int,
+    method_version: str,
+    as_of: dt.date,
+    window: Window,
+    include_preliminary: bool = False,
 ) -> int:
     """Replace the slot's context from the temp tables of the current computation; return the committees kept."""
-    params = _slot_params(method_version, as_of, window) | {"run_id": run_id}
+    params = _slot_params(method_version, as_of, window) | {
+        "run_id": run_id,
+        "include_preliminary": include_preliminary,
+    }
     v2 = method_version == METHOD_V2
     conn.execute(_DELETE, params)
     conn.execute(_STORE_SLOT, params)
@@ -167,8 +176,10 @@ def context_rows(
     An industry's employers or a candidate's donors are looked up first and left in ``params`` for
     the next query of the same entity."""
     slot = _slot_params(method_version, as_of, window)
+    kept = conn.execute(_HAS_CONTEXT, slot).fetchone()
     conduits = [int(r[0]) for r in conn.execute(_CONDUITS, slot)]
-    args = params | slot | {"window_start": window.start, "window_end": window.end, "conduit_keys": conduits}
+    counted = counted_params(window, conduits, include_preliminary=bool(kept and kept[0]))
+    args = params | slot | counted
     if entity_type in _NARROW_KEYS and "narrow_keys" not in args:
         args["narrow_keys"] = [r[0] for r in conn.execute(_NARROW_KEYS[entity_type], args)]
         params["narrow_keys"] = args["narrow_keys"]  # the caller's next query of this entity reuses them

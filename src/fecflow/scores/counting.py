@@ -25,12 +25,25 @@ from fecflow.scores.windows import Window
 
 _GIVER_FILED = "c.filer_side = 'giver'"
 
-# Table alias ``c`` is core.contribution.
+# The rows the engine reads (alias ``c``): core.contribution's, and, when %(include_preliminary)s, the
+# preliminary e-filed rows that count today (core.efiling_preliminary: keyed as bulk rows by
+# normalize; a row superseded by its processed bulk row is not there, so each dollar counts once).
+# ``preliminary`` tells them apart. With the parameter false the second branch is never read.
+COUNTED_SOURCE = (
+    "(SELECT source, donor_key, employer_key, recipient_committee_key, contributor_committee_key, candidate_key,"
+    " amount, is_refund, counts_as_contribution, deleted_at, transaction_date, filer_side, false AS preliminary"
+    " FROM core.contribution UNION ALL"
+    " SELECT source, donor_key, employer_key, recipient_committee_key, contributor_committee_key, candidate_key,"
+    " amount, is_refund, counts_as_contribution, NULL::timestamptz, transaction_date, filer_side, true"
+    " FROM core.efiling_preliminary WHERE %(include_preliminary)s AND recipient_committee_key IS NOT NULL)"
+)
+
+# Table alias ``c`` is core.contribution (or COUNTED_SOURCE).
 PAYER = f"CASE WHEN {_GIVER_FILED} THEN c.recipient_committee_key ELSE c.contributor_committee_key END"
 PAYEE = f"CASE WHEN {_GIVER_FILED} THEN c.contributor_committee_key ELSE c.recipient_committee_key END"
 NET_AMOUNT = "CASE WHEN c.is_refund THEN -c.amount ELSE c.amount END"
 
-# Parameters: window_start, window_end, conduit_keys (see counted_params).
+# Parameters: window_start, window_end, conduit_keys (and include_preliminary: see counted_params).
 COUNTED_WHERE = (
     "c.counts_as_contribution AND c.deleted_at IS NULL "
     "AND c.transaction_date BETWEEN %(window_start)s AND %(window_end)s "
@@ -38,5 +51,12 @@ COUNTED_WHERE = (
 )
 
 
-def counted_params(window: Window, conduit_keys: Sequence[int]) -> dict[str, Any]:
-    return {"window_start": window.start, "window_end": window.end, "conduit_keys": list(conduit_keys)}
+def counted_params(
+    window: Window, conduit_keys: Sequence[int], *, include_preliminary: bool = False
+) -> dict[str, Any]:
+    return {
+        "window_start": window.start,
+        "window_end": window.end,
+        "conduit_keys": list(conduit_keys),
+        "include_preliminary": include_preliminary,
+    }

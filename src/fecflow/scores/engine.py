@@ -12,7 +12,8 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 
 import psycopg
 
@@ -35,6 +36,7 @@ from fecflow.scores.method import (
     MethodParams,
     register_method,
 )
+from fecflow.scores.preliminary import preliminary_amounts
 from fecflow.scores.store import ScoreRow, StoreCounts, store_scores
 from fecflow.scores.windows import DEFAULT_LOOKBACK_MONTHS, Window, window_ending
 
@@ -110,21 +112,21 @@ class _Prepared:
 
 
 def _prepare(
-    conn: psycopg.Connection, method_version: str, window: Window, timings: dict[str, float]
+    conn: psycopg.Connection, method_version: str, window: Window, timings: dict[str, float], preliminary: bool
 ) -> _Prepared:
     """Register the method and build its temp tables for ``window`` (timed into ``timings``)."""
     mark = time.perf_counter()
     if method_version == METHOD_V2:
         register_method(conn, method_version, DEFAULT_PARAMS_V2)
-        flows, graph = build_graph_tables(conn, window, DEFAULT_PARAMS_V2)
+        flows, graph = build_graph_tables(conn, window, DEFAULT_PARAMS_V2, include_preliminary=preliminary)
         timings["graph"] = time.perf_counter() - mark
         return _Prepared(
             graph.fact_rows,
-            AlignmentStats(graph.conduit_keys, graph.alignment, 1, graph.closed == 0),
+            AlignmentStats(graph.conduit_keys, graph.alignment, 1, graph.closed == 0, preliminary),
             lambda entity_type: iter_rows_v2(conn, entity_type, flows, DEFAULT_PARAMS_V2),
         )
     register_method(conn, method_version, DEFAULT_PARAMS)
-    alignment = build_alignment(conn, window, DEFAULT_PARAMS)
+    alignment = build_alignment(conn, window, DEFAULT_PARAMS, include_preliminary=preliminary)
     timings["alignment"] = time.perf_counter() - mark
     mark = time.perf_counter()
     fact_rows = build_facts(conn, window, alignment)
@@ -157,6 +159,12 @@ def _score_all(
     return rows, entities
 
 
+def _with_preliminary(conn: psycopg.Connection, method_version: str, rows: list[ScoreRow]) -> list[ScoreRow]:
+    """Each row with the dollars of its entity's own rows that came from preliminary e-filed rows (0: none)."""
+    amounts = preliminary_amounts(conn, method_version)
+    return [replace(r, preliminary=amounts.get((r.entity_type, r.entity_key), Decimal(0))) for r in rows]
+
+
 def compute_scores(
     conn: psycopg.Connection,
     *,
@@ -164,8 +172,14 @@ def compute_scores(
     as_of: dt.date,
     lookback_months: int = DEFAULT_LOOKBACK_MONTHS,
     method_version: str = METHOD_DEFAULT,
+    include_preliminary: bool = False,
 ) -> ScoreResult:
-    """Score every candidate, committee, employer and industry with money in the window ending at ``as_of``."""
+    """Score every candidate, committee, employer and industry with money in the window ending at ``as_of``.
+
+    ``include_preliminary``: count the e-filed rows no processed bulk row has superseded yet
+    (``core.efiling_preliminary``) beside ``core.contribution``, and store per entity how many of
+    its dollars came from them (:mod:`fecflow.scores.preliminary`).
+    """
     started = time.perf_counter()
     if method_version not in METHOD_VERSIONS:
         raise ConfigError(
@@ -177,8 +191,10 @@ def compute_scores(
     )
     timings: dict[str, float] = {}
     try:
-        prepared = _prepare(conn, method_version, window, timings)
+        prepared = _prepare(conn, method_version, window, timings, include_preliminary)
         rows, entities = _score_all(prepared, timings)
+        if include_preliminary:
+            rows = _with_preliminary(conn, method_version, rows)
         mark = time.perf_counter()
         stored = store_scores(
             conn, rows, run_id=run_id, method_version=method_version, as_of=as_of, window=window
@@ -186,7 +202,14 @@ def compute_scores(
         timings["store"] = time.perf_counter() - mark
         mark = time.perf_counter()
         store_explanations(conn, run_id=run_id, method_version=method_version, as_of=as_of, window=window)
-        store_context(conn, run_id=run_id, method_version=method_version, as_of=as_of, window=window)
+        store_context(
+            conn,
+            run_id=run_id,
+            method_version=method_version,
+            as_of=as_of,
+            window=window,
+            include_preliminary=include_preliminary,
+        )
         timings["explanations"] = time.perf_counter() - mark
     except BaseException as exc:
         conn.rollback()

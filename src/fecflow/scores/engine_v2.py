@@ -160,13 +160,17 @@ def committee_support(key: int, f: CommitteeFlow) -> EntitySupport:
 
 
 def build_graph_tables(
-    conn: psycopg.Connection, window: Window, params: MethodParamsV2 = DEFAULT_PARAMS_V2
+    conn: psycopg.Connection,
+    window: Window,
+    params: MethodParamsV2 = DEFAULT_PARAMS_V2,
+    *,
+    include_preliminary: bool = False,
 ) -> tuple[FlowResult, GraphStats]:
     """Alignment, ``_sc_fact``, the solved flows (``_sc_flow``) and ``_sc_own_pac`` for ``window``."""
     keys = build_fixed_alignment(conn, conduit_ids(conn, window), party_committees_first=True)
     conn.execute("ANALYZE _sc_candidate_alignment, _sc_committee_candidate, _sc_committee_alignment")
     tally = alignment_tally(conn)
-    fact_rows = build_facts(conn, window, AlignmentStats(keys, tally))
+    fact_rows = build_facts(conn, window, AlignmentStats(keys, tally, include_preliminary=include_preliminary))
     flows = solve_flows(build_graph(conn, window, params), params)
     store_flows(conn, flows)
     build_own_pacs(conn)

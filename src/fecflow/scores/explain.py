@@ -40,6 +40,7 @@ from fecflow.scores.explain_v2 import (
 from fecflow.scores.explanations import STORED_TYPES, stored_lines
 from fecflow.scores.facts import build_facts
 from fecflow.scores.method import DEFAULT_PARAMS, ENTITY_TYPES, METHOD_DEFAULT, METHOD_V2
+from fecflow.scores.preliminary import preliminary_share
 from fecflow.scores.store import EXTRA_COLUMNS
 from fecflow.scores.windows import DEFAULT_LOOKBACK_MONTHS, Window, window_ending
 
@@ -198,7 +199,7 @@ def _score_row(
 ) -> dict[str, Any] | None:
     sql = SQL(
         "SELECT as_of, window_start, window_end, score, ci_low, ci_high, dem_amount, rep_amount, other_amount, "
-        "n_contributions, n_donors, reason, valid_from, run_id, {extra} FROM scores.leaning_score "
+        "n_contributions, n_donors, reason, valid_from, run_id, preliminary_amount, {extra} FROM scores.leaning_score "
         "WHERE {column} = %(key)s AND method_version = %(method)s AND valid_to IS NULL {slot}"
         "ORDER BY as_of DESC, window_start LIMIT 1"
     ).format(
@@ -212,7 +213,10 @@ def _score_row(
     if window is not None:
         params |= {"start": window.start, "end": window.end}
     with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(sql, params).fetchone()
+        row = cur.execute(sql, params).fetchone()
+    if row is not None:
+        row["preliminary_share"] = preliminary_share(row)
+    return row
 
 
 def explain_entity(

@@ -24,6 +24,7 @@ import psycopg
 
 from fecflow.errors import ConfigError, DataError
 from fecflow.scores.method import METHOD_DEFAULT
+from fecflow.scores.preliminary import preliminary_share
 from fecflow.scores.windows import DEFAULT_LOOKBACK_MONTHS, Window, window_ending
 from fecflow.sources.output import atomic_output, check_output_target
 
@@ -55,8 +56,13 @@ EXPORT_COLUMNS = (
     "own_pac_ci_high",
     "base_donor_share",
     "base_dollar_share",
+    # Dollars of the entity's counted rows from preliminary e-filed rows, and their share of D + R +
+    # other (empty: computed without --include-preliminary).
+    "preliminary_amount",
+    "preliminary_share",
 )
 FORMATS = ("csv", "parquet")
+_SHARE_OF = ("dem_amount", "rep_amount", "other_amount", "preliminary_amount")
 
 CURRENT_SCORES_SQL = (
     "SELECT s.entity_type, "
@@ -67,7 +73,7 @@ CURRENT_SCORES_SQL = (
     "s.score, s.ci_low, s.ci_high, s.dem_amount, s.rep_amount, s.other_amount, s.n_contributions, s.n_donors, "
     "s.window_start, s.window_end, s.method_version, s.reason, "
     "s.n_effective, s.direct_amount, s.flowed_amount, s.own_pac_amount, pac.committee_id, "
-    "ps.score, ps.ci_low, ps.ci_high, s.base_donor_share, s.base_dollar_share "
+    "ps.score, ps.ci_low, ps.ci_high, s.base_donor_share, s.base_dollar_share, s.preliminary_amount "
     "FROM scores.leaning_score s "
     "LEFT JOIN core.committee pac ON pac.committee_key = s.own_pac_committee_key "
     "LEFT JOIN scores.leaning_score ps ON ps.committee_key = s.own_pac_committee_key AND ps.valid_to IS NULL "
@@ -97,7 +103,11 @@ def fetch_current_scores(
 ) -> list[tuple[Any, ...]]:
     """Current rows as tuples in :data:`EXPORT_COLUMNS` order, sorted by entity type and id."""
     params = {"method": method_version, "as_of": as_of, "start": window.start, "end": window.end}
-    return list(conn.execute(CURRENT_SCORES_SQL, params).fetchall())
+    money = [EXPORT_COLUMNS.index(c) for c in ("dem_amount", "rep_amount", "other_amount", "preliminary_amount")]
+    return [
+        (*r, preliminary_share(dict(zip(_SHARE_OF, (r[i] for i in money), strict=True))))
+        for r in conn.execute(CURRENT_SCORES_SQL, params)
+    ]
 
 
 def _text(value: Any) -> str:
@@ -137,6 +147,7 @@ def write_parquet(rows: Sequence[Sequence[Any]], path: Path) -> None:
         + [money] * 3
         + [pa.string()]
         + [score] * 5
+        + [money, score]
     )
     schema = pa.schema(list(zip(EXPORT_COLUMNS, types, strict=True)))
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in EXPORT_COLUMNS]

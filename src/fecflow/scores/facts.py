@@ -57,7 +57,8 @@ _EMPLOYER_INDUSTRY_SQL = (
 def build_facts(conn: psycopg.Connection, window: Window, alignment: AlignmentStats) -> int:
     """Create ``_sc_fact`` and ``_sc_employer_industry`` for ``window``; return the fact row count."""
     conn.execute("DROP TABLE IF EXISTS _sc_fact")
-    cur = conn.execute(_FACT_SQL, counted_params(window, alignment.conduit_keys))
+    params = counted_params(window, alignment.conduit_keys, include_preliminary=alignment.include_preliminary)
+    cur = conn.execute(_FACT_SQL, params)
     rows = cur.rowcount
     conn.execute("ANALYZE _sc_fact")
     for statement in _EMPLOYER_INDUSTRY_SQL:

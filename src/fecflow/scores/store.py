@@ -48,6 +48,7 @@ VALUE_COLUMNS = (
     "n_donors",
     "reason",
     *EXTRA_COLUMNS,
+    "preliminary_amount",
 )
 
 
@@ -68,6 +69,7 @@ class ScoreRow:
     support: Support
     leaning: Leaning
     extra: tuple[Decimal | int | None, ...] = NO_EXTRA  # EXTRA_COLUMNS, in order
+    preliminary: Decimal | None = None  # dollars from preliminary e-filed rows; None: not included
 
     def values(self) -> tuple[Decimal | int | str | None, ...]:
         s, lean = self.support, self.leaning
@@ -82,6 +84,7 @@ class ScoreRow:
             s.n_donors,
             lean.reason,
             *self.extra,
+            self.preliminary,
         )
 
 
@@ -133,7 +136,8 @@ def store_scores(
         "rep_amount numeric(14,2), other_amount numeric(14,2), n_contributions integer, n_donors integer, "
         "reason text, n_effective numeric(12,2), direct_amount numeric(14,2), flowed_amount numeric(14,2), "
         "own_pac_amount numeric(14,2), own_pac_committee_key bigint, base_donor_share numeric(6,5), "
-        "base_dollar_share numeric(6,5), PRIMARY KEY (entity_type, entity_key)) ON COMMIT DROP"
+        "base_dollar_share numeric(6,5), preliminary_amount numeric(14,2), PRIMARY KEY (entity_type, entity_key)) "
+        "ON COMMIT DROP"
     )
     total = 0
     with conn.cursor().copy(_COPY_NEW_SQL) as copy:

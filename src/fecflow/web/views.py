@@ -48,6 +48,8 @@ SUMMARY_FIELDS = (
     "own_pac_amount",
     "base_donor_share",
     "base_dollar_share",
+    "preliminary_amount",
+    "preliminary_share",
 )
 
 

@@ -332,3 +332,79 @@ def test_odd_bytes_go_through_the_database_and_come_back_exact(db_url: str) -> N
         (9001, 3, "unmapped_record"), (9001, 4, "nul_byte"), (9001, 7, "unmapped_record"), (9002, 3, "unparseable"),
     ]
     assert recoded == [(9001, 1)]  # line 7 (also cp1252) is quarantined: its raw bytes are what is kept
+
+
+def test_scores_count_preliminary_rows_once_and_say_how_much(db_url: str, tmp_path: Path, mirror: Path) -> None:
+    """Issue #21 item 6: `--include-preliminary` counts the e-filed rows no bulk row superseded, keyed as
+    bulk rows; each score says how many of its dollars came from them; superseded rows count once."""
+    from fecflow.pipeline.args import NormalizeArgs
+    from fecflow.pipeline.steps import normalize
+    from fecflow.scores import compute_scores
+    from fecflow.scores.explain import explain_entity
+    from fecflow.scores.windows import window_ending
+    from support.staging_loader import stage_file, write_lines
+
+    settings = _settings(tmp_path, mirror)
+    _ingest(db_url, settings, ids=[1229017])
+    bulk_lines, amounts = _bulk_itcont_from((mirror / "posted" / "1229017.fec").read_bytes(), count=40)
+    with psycopg.connect(db_url) as conn:
+        stage_file(conn, db_url, write_lines(tmp_path / "itcont.txt", bulk_lines), file_type="indiv", cycle=2018)
+        normalize(conn, run_id=ops.start_run(conn, "normalize", {}), args=NormalizeArgs((2018,), ("indiv",)))
+        # Keyed as the bulk rows are: the same donor key and employer for each superseded pair.
+        pairs = conn.execute(
+            "SELECT t.source, t.recipient_committee_key = c.recipient_committee_key, t.donor_key = c.donor_key, "
+            "t.employer_key IS NOT DISTINCT FROM c.employer_key FROM core.efiling_transaction t "
+            "JOIN core.contribution c ON c.sub_id = t.superseded_by_sub_id"
+        ).fetchall()
+        assert len(pairs) == 40 and set(pairs) == {("indiv", True, True, True)}
+        as_of = conn.execute("SELECT max(transaction_date) FROM core.efiling_transaction").fetchone()[0]
+        # What should count: the live preliminary rows of the window, net of refunds, by hand.
+        expected = conn.execute(
+            "SELECT count(*), sum(CASE WHEN is_refund THEN -amount ELSE amount END) FROM core.efiling_preliminary "
+            "WHERE counts_as_contribution AND transaction_date BETWEEN %s AND %s AND recipient_committee_key IS NOT NULL",
+            (window_ending(as_of).start, as_of),
+        ).fetchone()
+        assert expected[0] == 47 and expected[1] == Decimal("9364.17") + Decimal("30.00") - sum(amounts.values()) - 60
+
+        # The filer as a DEM candidate's principal campaign committee: the candidate receives the money.
+        cand = conn.execute(
+            "INSERT INTO core.candidate (candidate_id, name, party, office) VALUES ('H8XX00001', 'TEST', 'DEM', 'H') "
+            "RETURNING candidate_key"
+        ).fetchone()[0]
+        conn.execute(
+            "UPDATE core.committee SET candidate_key = %s, candidate_id = 'H8XX00001', designation = 'P', "
+            "committee_type = 'H' WHERE committee_id = 'C00215905'",
+            (cand,),
+        )
+        conn.commit()
+
+        without = compute_scores(conn, run_id=ops.start_run(conn, "scores", {}), as_of=as_of)
+        rows = conn.execute("SELECT count(*), count(preliminary_amount) FROM scores.leaning_score").fetchone()
+        assert rows[0] > 0 and rows[1] == 0  # NULL: preliminary rows not considered
+        with_ = compute_scores(conn, run_id=ops.start_run(conn, "scores", {}), as_of=as_of, include_preliminary=True)
+        assert with_.fact_rows - without.fact_rows == expected[0]  # the 40 superseded ones are not counted again
+        ex = explain_entity(conn, "candidate", "H8XX00001", as_of=as_of)
+        total = ex.score["dem_amount"] + ex.score["rep_amount"] + ex.score["other_amount"]
+        # The candidate's score leaves out donors whose net gifts are not above zero: the one 22Y refund
+        # (-$30) is such a donor's, so the candidate's preliminary dollars are the receipts without it.
+        receipts = expected[1] + Decimal("30.00")
+        assert ex.score["preliminary_amount"] == receipts
+        assert ex.score["preliminary_share"] == (receipts / total).quantize(Decimal("0.00001"))
+        assert total == sum(amounts.values()) + receipts  # bulk + preliminary receipts, each once
+        conn.commit()
+
+        # The rest of the report arrives processed: supersede, rescore; the money stays, its preliminary part goes.
+        rest, all_amounts = _bulk_itcont_from((mirror / "posted" / "1229017.fec").read_bytes(), count=1000)
+        stage_file(conn, db_url, write_lines(tmp_path / "itcont2.txt", rest), file_type="indiv", cycle=2018)
+        normalize(conn, run_id=ops.start_run(conn, "normalize", {}), args=NormalizeArgs((2018,), ("indiv",)))
+        left = conn.execute(
+            "SELECT sum(CASE WHEN is_refund THEN -amount ELSE amount END) FROM core.efiling_preliminary "
+            "WHERE counts_as_contribution AND committee_id = 'C00215905'"
+        ).fetchone()[0]
+        compute_scores(conn, run_id=ops.start_run(conn, "scores", {}), as_of=as_of, include_preliminary=True)
+        after = explain_entity(conn, "candidate", "H8XX00001", as_of=as_of)
+    assert len(all_amounts) > 40 and left == expected[1] - (sum(all_amounts.values()) - sum(amounts.values()))
+    # Still e-filed only: the refund (its donor left out, as above) and the receipts the FEC's bulk
+    # file of this test does not carry (only individuals, entity IND, were written into it).
+    assert after.score["preliminary_amount"] == left + Decimal("30.00") < receipts
+    assert after.score["dem_amount"] + after.score["rep_amount"] + after.score["other_amount"] == total

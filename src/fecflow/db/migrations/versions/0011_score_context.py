@@ -6,7 +6,8 @@ from the whole window's facts and committee graph, in temporary tables, so in a 
 transaction, and the slower the bigger the window. What those rebuilds need from the window is small
 and is now kept per slot (method, as_of, window) while ``scores compute`` has it:
 
-* ``scores.context_slot``: which slots have their context, from which run;
+* ``scores.context_slot``: which slots have their context, from which run, and whether the slot
+  counted preliminary e-filed rows;
 * ``scores.context_committee``: per committee its side (alignment, basis), the one candidate it is an
   authorized committee of, and (lean-2026.2) its solved flow (D / R / other fractions, partisan
   share, mean, variance);
@@ -61,6 +62,13 @@ def upgrade() -> None:
         *_slot_columns(),
         sa.Column("run_id", sa.BigInteger(), nullable=False),
         sa.Column("computed_at", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column(
+            "include_preliminary",
+            sa.Boolean(),
+            server_default=sa.text("false"),
+            nullable=False,
+            comment="the slot counted e-filed rows not yet processed (scores compute --include-preliminary)",
+        ),
         sa.ForeignKeyConstraint(["run_id"], ["ops.ingest_run.run_id"], name=op.f("fk_context_slot_run_id_ingest_run")),
         sa.PrimaryKeyConstraint(*SLOT, name=op.f("pk_context_slot")),
         schema="scores",
