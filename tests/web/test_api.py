@@ -254,3 +254,14 @@ def test_industry_lines_read_only_equal_a_full_recomputation(client: httpx.Clien
     assert [(f["committee_id"], f["partisan_amount"]) for f in explained["flows"]] == [
         (f.committee_id, str(f.partisan_amount)) for f in again.flows
     ]
+
+
+def test_a_committee_without_a_score_says_which_side_money_to_it_counts_on(client: httpx.Client) -> None:
+    """The DCCC gives nothing in the demo window, so it has no score; a reader who follows a recipient
+    link to it learns that money to it counts as D, and why."""
+    data = client.get("/api/entity/committee/C00000935").json()
+    assert data["explained"] is None and "no lean-2026.2 score" in data["no_score"]
+    side = data["recipient_side"]
+    assert (side["alignment"], side["basis"], side["as_of"]) == ("D", "party", "2019-03-31")
+    page = client.get("/entity/committee/C00000935")
+    assert "counts as <strong>D</strong> (why: party)" in page.text

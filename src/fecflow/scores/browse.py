@@ -204,6 +204,20 @@ def score_history(
         return cur.execute(sql, {"key": key, "method": method_version, "limit": limit}).fetchall()
 
 
+_RECIPIENT_SIDE_SQL = (
+    "SELECT as_of, window_start, window_end, alignment, basis FROM scores.context_committee "
+    "WHERE committee_key = %(key)s AND method_version = %(method)s AND basis IS NOT NULL "
+    "ORDER BY as_of DESC, window_start LIMIT 1"
+)
+
+
+def recipient_side(conn: psycopg.Connection, committee_key: int, method_version: str) -> dict[str, Any] | None:
+    """The side money *to* a committee counts on, in the newest slot that kept its context (a party
+    or candidate committee often gives nothing, so has no score of its own, yet decides others')."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(_RECIPIENT_SIDE_SQL, {"key": committee_key, "method": method_version}).fetchone()
+
+
 # As the score's facts count them: an employer belongs to its industry and to that one's sector.
 _INDUSTRY_EMPLOYERS_SQL = (
     "WITH mapped AS (SELECT ei.employer_key, i.industry_key, i.naics_code FROM core.employer_industry ei "  # noqa: S608 - fixed fragments

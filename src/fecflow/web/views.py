@@ -107,6 +107,7 @@ def entity(
         "method_version": method,
         "explained": None,
         "no_score": None,
+        "recipient_side": None,
     }
     data["entity"].pop("key")
     try:
@@ -116,6 +117,8 @@ def entity(
         )  # fmt: skip
     except DataError as exc:
         data["no_score"] = exc.message
+        if entity_type == "committee":
+            data["recipient_side"] = reports.recipient_side(conn, ref.key, method)
         ex = None
     if ex is not None:
         row = ex.score
