@@ -6,8 +6,9 @@ another new name of the snapshot, or an employer already in ``core.employer`` (w
 so a new string joins an existing cluster without renumbering it). Rows are read only where a
 decision needs them:
 
-1. corporate PACs: per new name, its rows to committees of a corporation (``core.committee``
-   ``organization_type`` C or W), from the snapshot's counts that link_employers already made;
+1. corporate PACs: per new name, the committee of a corporation (``core.committee``
+   ``organization_type`` C or W) that at least half of its rows went to, in SQL over the snapshot's
+   counts that link_employers already made;
 2. existing employers that could pair with a new name: those sharing its first word or its letters
    (``core.employer``), and their corporate PAC shares (``core.contribution`` by ``employer_key``);
 3. candidate pairs from the names alone, kept when they touch a new name;
@@ -56,9 +57,8 @@ def similar_names(
             for raw in raws:
                 copy.write_row((raw, name))
     execute(conn, "ANALYZE _sim_raw")
-    corporate = _corporate_shares(conn)
+    pac_of = _corporate_pacs(conn)
     existing = _existing_names(conn, list(new))
-    pac_of = {name: pac for name, p in corporate.items() if (pac := p.corporate_pac())}
     pac_of.update(_existing_pacs(conn, existing, {n.split()[0] for n in pac_of}))
     names = {**dict.fromkeys(existing, 0), **longest}
     strings_started = time.perf_counter()
@@ -94,20 +94,31 @@ def _merge(into: Profile, other: Profile) -> None:
     into.corporate.update(other.corporate)
 
 
-def _corporate_shares(conn: psycopg.Connection) -> dict[str, Profile]:
-    """Every new name's rows by filer committee, corporate PACs marked (from ``_emp_occupation``,
-    the snapshot's counts that link_employers made: no other pass over staging)."""
-    rows = conn.execute(
-        "SELECT r.name, o.cmte_id, k.committee_id IS NOT NULL, sum(o.n) FROM _emp_occupation o "
-        "JOIN _sim_raw r ON r.raw_employer = o.employer "
-        "LEFT JOIN core.committee k ON k.committee_id = o.cmte_id AND k.organization_type = ANY(%s) "
-        "GROUP BY 1, 2, 3",
-        (list(CORPORATE_ORG_TYPES),),
-    ).fetchall()
-    out: dict[str, Profile] = defaultdict(Profile)
-    for name, committee, is_corporate, n in rows:
-        out[name].add(None, None, committee, None, int(n), corporate=bool(is_corporate))
-    return out
+# Per new name, the corporate PAC that at least half of its rows went to (Profile.corporate_pac's
+# rule in SQL: the most rows, ties to the larger committee id). Python used to hold a Profile of
+# every new name for this: 814 MB of the client at 1M generated rows (docs/data/ingestion.md).
+_CORPORATE_PACS_SQL = """
+    WITH per AS (
+        SELECT r.name, o.cmte_id, k.committee_id IS NOT NULL AS corporate, sum(o.n) AS n
+          FROM _emp_occupation o JOIN _sim_raw r ON r.raw_employer = o.employer
+          LEFT JOIN core.committee k ON k.committee_id = o.cmte_id AND k.organization_type = ANY(%s)
+         GROUP BY 1, 2, 3
+    ), total AS (
+        SELECT name, sum(n) AS n FROM per GROUP BY name
+    ), best AS (
+        SELECT DISTINCT ON (name) name, cmte_id, n FROM per
+         WHERE corporate AND cmte_id <> ''
+         ORDER BY name, n DESC, cmte_id COLLATE "C" DESC
+    )
+    SELECT b.name, b.cmte_id FROM best b JOIN total t USING (name) WHERE 2 * b.n >= t.n
+"""
+
+
+def _corporate_pacs(conn: psycopg.Connection) -> dict[str, str]:
+    """New name -> its corporate PAC, for the names that have one (from ``_emp_occupation``, the
+    snapshot's counts that link_employers already made: no other pass over staging)."""
+    rows = conn.execute(_CORPORATE_PACS_SQL, (list(CORPORATE_ORG_TYPES),)).fetchall()
+    return {str(name): str(pac) for name, pac in rows}
 
 
 def _staged_profiles(
