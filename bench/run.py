@@ -486,13 +486,38 @@ def contribution_digests(url: str) -> dict[str, str]:
         return digests(conn)
 
 
+#: Schemas whose bytes the backfill row reports (tables with their indexes and TOAST).
+SIZE_SCHEMAS = ("staging", "core", "scores")
+_SCHEMA_BYTES_SQL = (
+    "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind IN ('r', 'm')"
+)
+
+
+def database_bytes(url: str) -> dict[str, int]:
+    """Bytes of the whole database and of each of SIZE_SCHEMAS' tables, after a load."""
+    with psycopg.connect(url) as conn:
+        queries: dict[str, tuple[str, tuple[str, ...]]] = {"database": ("SELECT pg_database_size(current_database())", ())}
+        queries |= {schema: (_SCHEMA_BYTES_SQL, (schema,)) for schema in SIZE_SCHEMAS}
+        return {name: int(_scalar(conn.execute(sql, params).fetchone())) for name, (sql, params) in queries.items()}
+
+
+def _scalar(row: tuple[Any, ...] | None) -> Any:
+    if row is None:
+        raise RuntimeError("the query returned no row")
+    return row[0]
+
+
 def setup_backfill_checked(ctx: Context) -> Callable[[], int]:
-    """:func:`setup_backfill`, then (untimed) the per-column digests of what it loaded."""
+    """:func:`setup_backfill`, then (untimed) the per-column digests and the bytes of what it loaded."""
     timed = setup_backfill(ctx)
 
     def work() -> int:
         rows = timed()
-        EXTRA["untimed_after"] = lambda: {"digests": contribution_digests(ctx.url)}
+        EXTRA["untimed_after"] = lambda: {
+            "digests": contribution_digests(ctx.url),
+            "db_bytes": database_bytes(ctx.url),
+        }
         return rows
 
     return work
@@ -921,7 +946,7 @@ def _step_shares(runs: list[dict[str, Any]]) -> dict[str, Any]:
     the loaded data's digests, the same in every run (or the benchmark fails)."""
     if any(r.get("digests") != runs[0].get("digests") for r in runs):
         raise SystemExit("the runs loaded different data: per-column digests differ")
-    extra: dict[str, Any] = {"digests": runs[0]["digests"]} if "digests" in runs[0] else {}
+    extra: dict[str, Any] = {k: runs[0][k] for k in ("digests", "db_bytes") if k in runs[0]}
     if not all("steps" in r for r in runs):
         return extra
     names = list(runs[0]["steps"])

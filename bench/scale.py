@@ -5,7 +5,8 @@
 For each scale, bench/run.py generates a file whose distinct employers and donors grow as in the real
 2020 sample (``--vocabulary heaps``, bench/gen_itcont.py) and runs the ``copy_baseline`` and
 ``backfill`` rows once. The table gives, per step, the seconds at each scale and the log-log slope
-between the smallest and the largest scale (1.0 = linear), plus the client's peak RSS. It exits 1,
+between the smallest and the largest scale (1.0 = linear), plus the client's peak RSS and the bytes
+per row of the database and of its staging, core and scores tables (indexes included). It exits 1,
 after printing everything, when a step's slope is above 1.1 or the RSS above 300 MB (issue #18's goals).
 Steps shorter than 1 s at the largest scale are shown but not judged (their slope is noise).
 """
@@ -43,6 +44,7 @@ def run_scale(rows: int, out: Path, seed: int) -> dict[str, Any]:
         "steps": steps,
         "rss_mb": backfill["peak_rss_mb"],
         "load": max(backfill["loadavg_1m"]),
+        "db_bytes": backfill.get("db_bytes", {}),
     }
 
 
@@ -69,6 +71,9 @@ def report(points: list[dict[str, Any]]) -> list[str]:
             broken.append(f"{name} grows with slope {s:.2f} (> {MAX_SLOPE})")
     print(f"{'rows/s (backfill)':<20}" + "".join(f"{p['rows'] / p['backfill']:>12,.0f}" for p in points))
     print(f"{'client RSS MB':<20}" + "".join(f"{p['rss_mb']:>12.0f}" for p in points))
+    for part in ("database", "staging", "core", "scores"):
+        label = f"{part} bytes/row"
+        print(f"{label:<20}" + "".join(f"{p['db_bytes'].get(part, 0) / p['rows']:>12,.0f}" for p in points))
     print(f"{'load (1 min)':<20}" + "".join(f"{p['load']:>12.1f}" for p in points))
     broken += [f"client RSS {p['rss_mb']:.0f} MB at {p['rows']:,} rows (> {MAX_RSS_MB:.0f})"
                for p in points if p["rss_mb"] > MAX_RSS_MB]  # fmt: skip
