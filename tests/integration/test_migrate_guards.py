@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 import pytest
 
@@ -22,7 +24,21 @@ def test_upgrade_refuses_while_a_run_holds_the_pipeline_lock(db_url: str) -> Non
         ops.acquire_pipeline_lock(run_conn, run_id)
         with pytest.raises(LockHeld, match=f"run {run_id}"):
             migrate.upgrade(db_url)
+    _wait_for_lock_release(db_url)  # a closed session's backend ends a moment later (CI failed on it under load)
     migrate.upgrade(db_url)  # the lock went with the run's session
+
+
+def _wait_for_lock_release(db_url: str, timeout_s: float = 30.0) -> None:
+    """Until the pipeline lock is free: the server ends a closed connection's backend asynchronously."""
+    deadline = time.monotonic() + timeout_s
+    with psycopg.connect(db_url, autocommit=True) as probe:
+        while True:
+            row = probe.execute("SELECT pg_try_advisory_lock(%s)", (ops.PIPELINE_LOCK_KEY,)).fetchone()
+            if row and row[0]:
+                probe.execute("SELECT pg_advisory_unlock(%s)", (ops.PIPELINE_LOCK_KEY,))
+                return
+            assert time.monotonic() < deadline, "the closed run session still holds the pipeline lock"
+            time.sleep(0.05)
 
 
 def test_upgrade_on_an_empty_database_reports_a_held_lock_without_a_traceback(empty_db_url: str) -> None:
