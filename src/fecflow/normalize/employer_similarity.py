@@ -196,21 +196,34 @@ def _typo_groups(names: list[str]) -> Iterable[list[str]]:
     """Names that may differ by a typo in one word: multi-word names grouped by all their words but
     one (``BRIDGEPOINT _``), one-word names by their deletion neighbourhood (SymSpell-style keys:
     the word and the word less one letter). Linear in the names; no all-pairs loop."""
+    # Two passes keep memory small: count the keys by hash first, then group only the names whose
+    # key's hash is seen twice or more (a key of one name never makes a group; a hash collision only
+    # lets a key into the second pass, where the keys themselves group).
+    seen: Counter[int] = Counter(hash(key) for name in names for key in _typo_keys(name))
     groups: dict[tuple[int, str], list[str]] = defaultdict(list)
     for name in names:
-        words = name.split()
-        if len(words) == 1:
-            word = words[0]
-            if len(word) >= 5 and not _DIGITS.search(word):
-                for key in {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}:
-                    groups[(-1, key)].append(name)
-            continue
-        for i, word in enumerate(words):
-            if len(word) >= 4:
-                groups[(i, " ".join(words[:i] + ["_"] + words[i + 1 :]))].append(name)
+        for key in _typo_keys(name):
+            if seen[hash(key)] > 1:
+                groups[key].append(name)
+    del seen
     for group in groups.values():
         if 1 < len(group) <= _GROUP_LIMIT:
             yield group
+
+
+def _typo_keys(name: str) -> Iterable[tuple[int, str]]:
+    """:func:`_typo_groups`' keys of one name (word position or -1, the name with that word blanked
+    or the one word less a letter)."""
+    words = name.split()
+    if len(words) == 1:
+        word = words[0]
+        if len(word) >= 5 and not _DIGITS.search(word):
+            for key in {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}:
+                yield (-1, key)
+        return
+    for i, word in enumerate(words):
+        if len(word) >= 4:
+            yield (i, " ".join(words[:i] + ["_"] + words[i + 1 :]))
 
 
 def _typo_pairs(group: list[str]) -> Iterable[tuple[str, str]]:
