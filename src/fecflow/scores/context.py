@@ -7,7 +7,7 @@ big window, and impossible in a read-only transaction. Those tables are small (o
 committee, candidate, or employer with its own PAC), so :func:`store_context` keeps them per slot
 (method, as_of, window) in ``scores.context_*`` (migration 0011) while ``compute_scores`` has them.
 
-:func:`context_lines` then answers for any entity with plain SELECTs: common table expressions of the
+:func:`context_rows` then answers for any entity with plain SELECTs: common table expressions of the
 temp tables' names over the kept rows, and ``_sc_fact`` narrowed to the entity's own rows of
 ``core.contribution`` (:data:`NARROW`). The line queries themselves are ``explain``'s, unchanged, so
 the lines are the same as a full recomputation's (tests compare the two on the real sample).
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -42,27 +43,26 @@ _STORE_CANDIDATES = (
     "INSERT INTO scores.context_candidate (method_version, as_of, window_start, window_end, "  # noqa: S608
     f"candidate_key, alignment) SELECT {_SLOT_VALUES}, candidate_key, alignment FROM _sc_candidate_alignment"
 )
-_COMMITTEE_COLUMNS = "committee_key, alignment, basis, candidate_key, dem_frac, rep_frac, other_frac, partisan, mean, var"
-# lean-2026.1 has no flows: its committees get NULL flow columns.
-_STORE_COMMITTEES = {
-    True: (
-        "INSERT INTO scores.context_committee (method_version, as_of, window_start, window_end, "  # noqa: S608
-        f"{_COMMITTEE_COLUMNS}) SELECT {_SLOT_VALUES}, k.committee_key, a.alignment, a.basis, cc.candidate_key, "
-        "fl.dem_frac, fl.rep_frac, fl.other_frac, fl.partisan, fl.mean, fl.var FROM ("
+_FLOW_COLUMNS = ("dem_frac", "rep_frac", "other_frac", "partisan", "mean", "var")
+
+
+def _store_committees_sql(with_flows: bool) -> str:
+    """Every committee of the alignment, candidate and (lean-2026.2) flow temp tables, with what each
+    says of it; lean-2026.1 has no ``_sc_flow``: its committees get NULL flow columns."""
+    flows = ", ".join(("fl." if with_flows else "NULL AS ") + c for c in _FLOW_COLUMNS)
+    return (
+        "INSERT INTO scores.context_committee (method_version, as_of, window_start, window_end, committee_key, "  # noqa: S608
+        "alignment, basis, candidate_key, " + ", ".join(_FLOW_COLUMNS) + ") "
+        "SELECT " + _SLOT_VALUES + ", k.committee_key, a.alignment, a.basis, cc.candidate_key, " + flows + " FROM ("
         " SELECT committee_key FROM _sc_committee_alignment UNION SELECT committee_key FROM _sc_committee_candidate"
-        " UNION SELECT committee_key FROM _sc_flow"
-        ") k LEFT JOIN _sc_committee_alignment a USING (committee_key) "
-        "LEFT JOIN _sc_committee_candidate cc USING (committee_key) LEFT JOIN _sc_flow fl USING (committee_key)"
-    ),
-    False: (
-        "INSERT INTO scores.context_committee (method_version, as_of, window_start, window_end, "  # noqa: S608
-        f"{_COMMITTEE_COLUMNS}) SELECT {_SLOT_VALUES}, k.committee_key, a.alignment, a.basis, cc.candidate_key, "
-        "NULL, NULL, NULL, NULL, NULL, NULL FROM ("
-        " SELECT committee_key FROM _sc_committee_alignment UNION SELECT committee_key FROM _sc_committee_candidate"
-        ") k LEFT JOIN _sc_committee_alignment a USING (committee_key) "
+        + (" UNION SELECT committee_key FROM _sc_flow" if with_flows else "")
+        + ") k LEFT JOIN _sc_committee_alignment a USING (committee_key) "
         "LEFT JOIN _sc_committee_candidate cc USING (committee_key)"
-    ),
-}
+        + (" LEFT JOIN _sc_flow fl USING (committee_key)" if with_flows else "")
+    )
+
+
+_STORE_COMMITTEES = {with_flows: _store_committees_sql(with_flows) for with_flows in (True, False)}
 _STORE_OWN_PACS = (
     "INSERT INTO scores.context_own_pac (method_version, as_of, window_start, window_end, "  # noqa: S608
     f"employer_key, committee_key) SELECT {_SLOT_VALUES}, employer_key, committee_key FROM _sc_own_pac"
@@ -141,8 +141,34 @@ def store_context(
     return committees
 
 
-def has_context(conn: psycopg.Connection, *, method_version: str, as_of: dt.date, window: Window) -> bool:
-    return conn.execute(_HAS_CONTEXT, _slot_params(method_version, as_of, window)).fetchone() is not None
+@dataclass(frozen=True)
+class SlotContext:
+    """A slot with a kept context: its parameters and what its counted rows were (conduits left out,
+    preliminary rows or not), read once per explanation."""
+
+    params: dict[str, Any]
+
+
+def slot_context(
+    conn: psycopg.Connection, *, method_version: str, as_of: dt.date, window: Window
+) -> SlotContext | None:
+    """The slot's kept context, or None for a slot computed before migration 0011."""
+    slot = _slot_params(method_version, as_of, window)
+    kept = conn.execute(_HAS_CONTEXT, slot).fetchone()
+    if kept is None:
+        return None
+    conduits = [int(r[0]) for r in conn.execute(_CONDUITS, slot)]
+    return SlotContext(slot | counted_params(window, conduits, include_preliminary=bool(kept[0])))
+
+
+def entity_params(conn: psycopg.Connection, context: SlotContext, entity_type: str, key: int) -> dict[str, Any]:
+    """The parameters of one entity's queries: an industry's employers or a candidate's donors looked
+    up once, and the employers whose own PACs matter (a scan of every pair per row was 80 ms of a
+    demo industry)."""
+    params = context.params | {"key": key}
+    narrow = [r[0] for r in conn.execute(_NARROW_KEYS[entity_type], params)] if entity_type in _NARROW_KEYS else []
+    own_pac_employers = {"employer": [key], "industry": narrow}.get(entity_type, [])
+    return params | {"narrow_keys": narrow, "own_pac_employers": own_pac_employers}
 
 
 # In the scopes, the same sets as constants (hashed by the executor) instead of subqueries (joined
@@ -162,30 +188,9 @@ def context_query(entity_type: str, lines_sql: str) -> str:
 
 
 def context_rows(
-    conn: psycopg.Connection,
-    entity_type: str,
-    lines_sql: str,
-    *,
-    method_version: str,
-    as_of: dt.date,
-    window: Window,
-    params: dict[str, Any],
+    conn: psycopg.Connection, entity_type: str, lines_sql: str, params: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    """The rows of ``lines_sql`` for one entity (``params['key']``), read-only, from the slot's context.
-
-    An industry's employers or a candidate's donors are looked up first and left in ``params`` for
-    the next query of the same entity."""
-    slot = _slot_params(method_version, as_of, window)
-    kept = conn.execute(_HAS_CONTEXT, slot).fetchone()
-    conduits = [int(r[0]) for r in conn.execute(_CONDUITS, slot)]
-    counted = counted_params(window, conduits, include_preliminary=bool(kept and kept[0]))
-    args = params | slot | counted
-    if entity_type in _NARROW_KEYS and "narrow_keys" not in args:
-        args["narrow_keys"] = [r[0] for r in conn.execute(_NARROW_KEYS[entity_type], args)]
-        params["narrow_keys"] = args["narrow_keys"]  # the caller's next query of this entity reuses them
-    # Only the entity's employers' own PACs (a scan of every pair per row was 80 ms of a demo industry).
-    args["own_pac_employers"] = {"employer": [params["key"]], "industry": args.get("narrow_keys", [])}.get(
-        entity_type, []
-    )
+    """The rows of ``lines_sql`` for one entity, read-only, from the slot's context (``params``:
+    :func:`entity_params` and whatever else ``lines_sql`` names, e.g. ``top``)."""
     with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(context_query(entity_type, lines_sql), args).fetchall()
+        return cur.execute(context_query(entity_type, lines_sql), params).fetchall()

@@ -26,7 +26,7 @@ from psycopg.sql import SQL, Identifier
 
 from fecflow.errors import DataError
 from fecflow.scores.alignment import SIDE_BASIS, SIDE_JOINS, build_alignment
-from fecflow.scores.context import context_rows, has_context
+from fecflow.scores.context import SlotContext, context_rows, entity_params, slot_context
 from fecflow.scores.explain_v2 import (
     CANDIDATE_DONORS,
     FLOW_SQL,
@@ -265,12 +265,15 @@ def explain_entity(
         else None
     )
     kept = True
+    context = None if stored is not None else slot_context(
+        conn, method_version=method_version, as_of=row["as_of"], window=window
+    )
     if stored is not None:
         lines = [_recipient_line(r) for r in stored.recipients]
         flows = [flow_line(r, row) for r in stored.flows]
         pac = own_pac(conn, method_version=method_version, as_of=row["as_of"], window=window, score=row)
-    elif has_context(conn, method_version=method_version, as_of=row["as_of"], window=window):
-        lines, flows, pac = _context_lines(conn, entity, method_version, row, window, top)
+    elif context is not None:
+        lines, flows, pac = _context_lines(conn, context, entity, method_version, row, window, top)
     elif omit_missing and not recompute:
         lines, flows, kept = [], [], False
         pac = own_pac(conn, method_version=method_version, as_of=row["as_of"], window=window, score=row)
@@ -296,6 +299,7 @@ def _recipient_line(r: dict[str, Any]) -> RecipientLine:
 
 def _context_lines(
     conn: psycopg.Connection,
+    context: SlotContext,
     entity: EntityRef,
     method_version: str,
     row: dict[str, Any],
@@ -304,17 +308,13 @@ def _context_lines(
 ) -> tuple[list[RecipientLine], list[FlowLine], dict[str, Any] | None]:
     """The lines from the entity's own rows and the slot's kept context (:mod:`fecflow.scores.context`):
     plain SELECTs, so a read-only transaction will do."""
-    slot = {"method_version": method_version, "as_of": row["as_of"], "window": window}
-    params = {"key": entity.key, "top": top}
+    params = entity_params(conn, context, entity.entity_type, entity.key) | {"top": top}
     scope = (V2_SCOPE if method_version == METHOD_V2 else _SCOPE)[entity.entity_type]
-    lines = [
-        _recipient_line(r)
-        for r in context_rows(conn, entity.entity_type, _LINES_SQL.format(scope=scope), params=params, **slot)
-    ]
+    lines = [_recipient_line(r) for r in context_rows(conn, entity.entity_type, _LINES_SQL.format(scope=scope), params)]
     if method_version != METHOD_V2:
         return lines, [], None
     flow_sql = FLOW_SQL.format(scope=V2_SCOPE[entity.entity_type])
-    flows = [flow_line(r, row) for r in context_rows(conn, entity.entity_type, flow_sql, params=params, **slot)]
+    flows = [flow_line(r, row) for r in context_rows(conn, entity.entity_type, flow_sql, params)]
     return lines, flows, own_pac(conn, method_version=method_version, as_of=row["as_of"], window=window, score=row)
 
 

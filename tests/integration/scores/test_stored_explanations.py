@@ -19,7 +19,7 @@ from psycopg.rows import dict_row
 from fecflow.db import ops
 from fecflow.scores import compute_scores
 from fecflow.scores.alignment import build_alignment
-from fecflow.scores.context import context_rows
+from fecflow.scores.context import context_rows, entity_params, slot_context
 from fecflow.scores.engine_v2 import build_graph_tables
 from fecflow.scores.explain import _LINES_SQL, _SCOPE, NotStored, explain_entity
 from fecflow.scores.explain_v2 import FLOW_SQL, V2_SCOPE
@@ -128,7 +128,6 @@ def _score_keys(conn: psycopg.Connection, method: str, entity_type: str) -> list
 def test_context_lines_equal_a_full_recomputation(both_db: str, method: str) -> None:
     """Every entity type's lines from the kept context (read-only) equal the temp-table recomputation's."""
     window = window_ending(AS_OF)
-    slot = {"method_version": method, "as_of": AS_OF, "window": window}
     compared = dict.fromkeys(ENTITY_TYPES, 0)
     with psycopg.connect(both_db) as conn, psycopg.connect(both_db) as reader:
         if method == METHOD_V2:
@@ -136,21 +135,21 @@ def test_context_lines_equal_a_full_recomputation(both_db: str, method: str) -> 
         else:
             build_facts(conn, window, build_alignment(conn, window, DEFAULT_PARAMS))
         reader.execute("SET TRANSACTION READ ONLY")
+        context = slot_context(reader, method_version=method, as_of=AS_OF, window=window)
+        assert context is not None
         for entity_type in ENTITY_TYPES:
             scope = (V2_SCOPE if method == METHOD_V2 else _SCOPE)[entity_type]
             for key in _score_keys(conn, method, entity_type):
-                params = {"key": key, "top": STORED_TOP}
+                params = entity_params(reader, context, entity_type, key) | {"top": STORED_TOP}
                 got = [
                     (r["recipient_id"], r["recipient_name"], r["side"], r["basis"], Decimal(r["amount"]),
                      r["n_contributions"], r["n_donors"])  # fmt: skip
-                    for r in context_rows(reader, entity_type, _LINES_SQL.format(scope=scope), params=params, **slot)
+                    for r in context_rows(reader, entity_type, _LINES_SQL.format(scope=scope), params)
                 ]
                 got_flows = (
                     [
                         (r["recipient_id"], r["amount"], r["n_donors"], r["score"])
-                        for r in context_rows(
-                            reader, entity_type, FLOW_SQL.format(scope=scope), params=params, **slot
-                        )
+                        for r in context_rows(reader, entity_type, FLOW_SQL.format(scope=scope), params)
                     ]
                     if method == METHOD_V2
                     else []
