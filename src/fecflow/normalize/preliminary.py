@@ -134,7 +134,9 @@ def key_preliminary(conn: psycopg.Connection) -> int:
 
 
 def load_preliminary(conn: psycopg.Connection, filing_ids: Sequence[int], *, run_id: int) -> int:
-    """(Re)write the preliminary rows of these recorded filings; returns the rows written."""
+    """(Re)write the preliminary rows of these recorded filings; returns the rows written.
+
+    Their keys come with :func:`supersede_preliminary`, which the e-filing step runs right after."""
     ids = list(filing_ids)
     load_reference(conn)  # the counting rules (an upsert: a no-op when current)
     conn.execute("DELETE FROM core.efiling_transaction WHERE filing_id = ANY(%s)", (ids,))
@@ -154,7 +156,6 @@ def load_preliminary(conn: psycopg.Connection, filing_ids: Sequence[int], *, run
             },
         )
         written += cur.rowcount
-    key_preliminary(conn)
     log.info("wrote %d preliminary e-filed row(s) of %d filing(s)", written, len(ids))
     return written
 
