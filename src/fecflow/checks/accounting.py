@@ -27,6 +27,12 @@ Normalize gate, per normalized snapshot (:func:`check_core_accounting`), transac
   comparison is raw against raw. Rows normalize rejected are left out on both sides.
 * ``accounting.amount_total``: the same over the whole file, within ``amount_total_abs``.
 
+  These four are decided first by a multiset test without a join (``_same_rows``: row counts,
+  dollars and a sum of per-row hashes of SUB_ID and amount on each side); when staging and core hold
+  the same rows, all four pass with what the full comparison would say. Otherwise the full
+  comparison (staging LEFT JOIN core, and the stale-row scan) decides and names examples. At 2M
+  rows: 1.4 s instead of 8.3 s (2026-12-05).
+
 Master files (cm, cn, ccl): ``accounting.core_entities``: every staged id has its current core row
 (a non-placeholder committee / candidate, an open candidate-committee link). Exact.
 
@@ -269,14 +275,29 @@ def _join_settings(conn: psycopg.Connection) -> Iterator[None]:
 def _check_contributions(
     conn: psycopg.Connection, info: SourceFileInfo, tol: Tolerances
 ) -> list[CheckResult]:
-    """One pass over staging LEFT JOIN core (presence and dollars together), one over core (stale rows)."""
-    query = _contributions_query(info)
-    with _join_settings(conn):
-        rows = every(
-            conn, query, {"sfid": info.source_file_id, "tol": Decimal(str(tol.amount_committee_abs))}
-        )
-    total = rows[0]
-    assert total["is_total"], "the grand total row comes first"
+    """Staging vs core for one transaction snapshot.
+
+    First :func:`_same_rows`, two aggregate scans without a join; it vouches for the snapshot only
+    when staging and core hold exactly the same rows, and then every check below passes with zero
+    missing, zero stale and equal dollars. Otherwise (something is off, or the rows need the typed
+    comparison: a SUB_ID with leading zeros, a pas2-owned SUB_ID in oth) the full comparison runs:
+    one pass over staging LEFT JOIN core (presence and dollars together), one over core (stale rows),
+    with examples.
+    """
+    same = _same_rows(conn, info)
+    if same is not None:
+        total: dict[str, Any] = same
+        over: list[dict[str, Any]] = []
+        stale = _stale_result(info, 0, [])
+    else:
+        query = _contributions_query(info)
+        with _join_settings(conn):
+            rows = every(
+                conn, query, {"sfid": info.source_file_id, "tol": Decimal(str(tol.amount_committee_abs))}
+            )
+        total, over = rows[0], rows[1:]
+        assert total["is_total"], "the grand total row comes first"
+        stale = _stale_rows(conn, info)
     staged_rows, excluded, n_missing = (
         int(total["staged_rows"]),
         int(total["excluded"]),
@@ -304,10 +325,78 @@ def _check_contributions(
                 "examples": examples,
             },
         ),
-        _stale_rows(conn, info),
+        stale,
     ]
-    results.extend(_amount_results(info, tol, total, rows[1:]))
+    results.extend(_amount_results(info, tol, total, over))
     return results
+
+
+# The multiset test. Each side sums, per row, a 64-bit hash of (SUB_ID as text, amount in cents):
+# equal row counts, dollar sums and hash sums mean the same rows, up to a hash-sum coincidence
+# (about 2^-64 for rows that differ). Staged SUB_IDs are hashed as text, so a non-canonical one
+# ('0123', ' 123') differs from core's and sends the snapshot to the full comparison; staged amounts
+# are cast unvalidated, which is safe because a row that is not excluded passed normalize's amount
+# rule, except an amount with surrounding blanks (normalize trims it, the full comparison does not),
+# counted in ``irregular``; a cast that fails sends the snapshot to the full comparison too.
+_STAGED_ROW_HASH = (
+    "hashtextextended(s.sub_id, 0) # hashint8extended((s.transaction_amt::numeric * 100)::bigint, 1)"
+)
+_CORE_ROW_HASH = "hashtextextended(c.sub_id::text, 0) # hashint8extended((c.amount * 100)::bigint, 1)"
+
+_SAME_ROWS_STAGED = (
+    "WITH s AS (SELECT s.cmte_id, s.sub_id, s.transaction_amt, r.line_number IS NOT NULL AS excluded "
+    "FROM {t} s LEFT JOIN ops.rejected_row r ON r.source_file_id = s._source_file_id "
+    "AND r.line_number = s._line_number AND starts_with(r.reason, {nr}) WHERE s._source_file_id = %(sfid)s), "
+    "per AS (SELECT s.cmte_id, count(*) AS staged_rows, count(*) FILTER (WHERE s.excluded) AS excluded, "
+    "count(*) FILTER (WHERE NOT s.excluded AND (s.sub_id IS NULL OR s.transaction_amt IS NULL "
+    "OR s.transaction_amt <> btrim(s.transaction_amt))) AS irregular, "
+    "sum(s.transaction_amt::numeric) FILTER (WHERE NOT s.excluded) AS amount, "
+    "sum({h}) FILTER (WHERE NOT s.excluded) AS row_hash FROM s GROUP BY s.cmte_id) "
+    "SELECT count(*) AS committees, coalesce(sum(staged_rows), 0) AS staged_rows, "
+    "coalesce(sum(excluded), 0) AS excluded, coalesce(sum(irregular), 0) AS irregular, "
+    "coalesce(sum(amount), 0) AS amount, coalesce(sum(row_hash), 0) AS row_hash FROM per"
+)
+_SAME_ROWS_CORE = (
+    "SELECT count(*) AS rows, coalesce(sum(c.amount), 0) AS amount, "
+    "coalesce(sum({h}), 0) AS row_hash "
+    "FROM core.contribution c WHERE c.source = %(source)s AND c.cycle = %(cycle)s AND c.deleted_at IS NULL"
+)
+
+
+def _same_rows(conn: psycopg.Connection, info: SourceFileInfo) -> dict[str, Any] | None:
+    """The grand-total row of :func:`_contributions_query` when the snapshot's rows that normalize did
+    not reject and the live core rows of its source and cycle are the same (SUB_ID, amount) rows;
+    None when they are not, or cannot be compared this way (then the full comparison decides)."""
+    staged_query = sql.SQL(_SAME_ROWS_STAGED).format(
+        t=staging_table(info.spec), nr=sql.Literal(NORMALIZE_REJECT_PREFIX), h=sql.SQL(_STAGED_ROW_HASH)
+    )
+    core_query = sql.SQL(_SAME_ROWS_CORE).format(h=sql.SQL(_CORE_ROW_HASH))
+    try:
+        with conn.transaction():
+            staged = one(conn, staged_query, {"sfid": info.source_file_id})
+    except (psycopg.errors.InvalidTextRepresentation, psycopg.errors.NumericValueOutOfRange):
+        return None  # an amount that is no number reached core's side of the question: compare fully
+    core = one(conn, core_query, {"source": info.file_type, "cycle": info.cycle})
+    assert staged is not None and core is not None
+    kept = int(staged["staged_rows"]) - int(staged["excluded"])
+    same = (
+        int(staged["irregular"]) == 0
+        and kept == int(core["rows"])
+        and Decimal(staged["amount"]) == Decimal(core["amount"])
+        and Decimal(staged["row_hash"]) == Decimal(core["row_hash"])
+    )
+    if not same:
+        return None
+    return {
+        "is_total": True,
+        "staged_amount": staged["amount"],
+        "core_amount": core["amount"],
+        "staged_rows": staged["staged_rows"],
+        "excluded": staged["excluded"],
+        "missing": 0,
+        "committees": staged["committees"],
+        "examples": None,
+    }
 
 
 def _stale_rows(conn: psycopg.Connection, info: SourceFileInfo) -> CheckResult:
@@ -322,7 +411,10 @@ def _stale_rows(conn: psycopg.Connection, info: SourceFileInfo) -> CheckResult:
     with _join_settings(conn):
         row = one(conn, query, {"source": info.file_type, "cycle": info.cycle, "sfid": info.source_file_id})
     assert row is not None
-    stale, examples = int(row["stale"]), [str(v) for v in (row["examples"] or [])]
+    return _stale_result(info, int(row["stale"]), [str(v) for v in (row["examples"] or [])])
+
+
+def _stale_result(info: SourceFileInfo, stale: int, examples: list[str]) -> CheckResult:
     message = (
         f"{stale:,} live core rows of source {info.file_type}, cycle {info.cycle} are not in this snapshot"
     )

@@ -89,13 +89,18 @@ def link_employers(conn: psycopg.Connection, file_type: str, source_file_id: int
     matches = build_employer_map(r[0] for r in rows)
     joined = similar_names(conn, file_type, source_file_id, matches)
     _fill_new_aliases(conn, matches, joined)
+    # New employers are written with this map version: their industries are decided just below, in
+    # this transaction. Setting it afterwards by UPDATE rewrote every new row (and its trigram index
+    # entries) and, with no statistics on the new rows yet, the planner joined the names by nested
+    # loop: 5.7 s for 9,292 new employers at 2M rows (measured 2026-12-05).
     employers = execute(
         conn,
-        "INSERT INTO core.employer (canonical_name, is_generic, bucket) "
-        "SELECT DISTINCT ON (n.name) n.name, n.is_generic, n.bucket FROM _emp_new n "
+        "INSERT INTO core.employer (canonical_name, is_generic, bucket, map_version) "
+        "SELECT DISTINCT ON (n.name) n.name, n.is_generic, n.bucket, %s FROM _emp_new n "
         "WHERE NOT EXISTS (SELECT 1 FROM core.employer e WHERE e.canonical_name = n.name) "
         "ORDER BY n.name, n.is_generic DESC "
         "ON CONFLICT (canonical_name) DO NOTHING",
+        (EMPLOYER_MAP_VERSION,),
     )
     aliases = execute(
         conn,
@@ -106,11 +111,13 @@ def link_employers(conn: psycopg.Connection, file_type: str, source_file_id: int
         (EMPLOYER_MAP_VERSION,),
     )
     industries = _link_industries(conn)
-    # Every employer these strings reach now has its industry decided (found or not) by this version.
+    # Every employer these strings reach now has its industry decided (found or not) by this version;
+    # only older employers (from before map versions) can still lack it. The names as an array: an
+    # index lookup whatever the planner believes about the table.
     execute(
         conn,
-        "UPDATE core.employer e SET map_version = %s FROM (SELECT DISTINCT name FROM _emp_new) n "
-        "WHERE e.canonical_name = n.name AND e.map_version IS NULL",
+        "UPDATE core.employer e SET map_version = %s "
+        "WHERE e.canonical_name = ANY(ARRAY(SELECT DISTINCT name FROM _emp_new)) AND e.map_version IS NULL",
         (EMPLOYER_MAP_VERSION,),
     )
     execute(conn, "DROP TABLE _emp_new, _emp_occupation")

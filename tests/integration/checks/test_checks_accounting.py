@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from fecflow.checks import accounting
 from fecflow.checks.accounting import (
     check_core_accounting,
     check_provenance,
@@ -42,6 +43,63 @@ def test_real_sample_balances(sample: Sample, tolerances: Tolerances) -> None:
     # all 3,159 pas2 SUB_IDs are also in oth: the pas2 rows own them and oth still balances
     oth = check_core_accounting(sample.conn, sample.sfid("oth"), tolerances)
     assert only(oth, "accounting.core_rows").details["staged_rows"] == 50_921
+
+
+def _describe_all(sample: Sample, file_type: str, tolerances: Tolerances) -> list[dict[str, object]]:
+    return [r.describe() for r in check_core_accounting(sample.conn, sample.sfid(file_type), tolerances)]
+
+
+def test_the_multiset_test_vouches_only_for_identical_rows_and_says_what_the_full_comparison_says(
+    sample: Sample, tolerances: Tolerances, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Aggregates of (SUB_ID, amount) on both sides, no join: for indiv and pas2 of the real sample they
+    vouch for the snapshot and the results equal the full join's, message for message. oth holds
+    pas2-owned SUB_IDs, so it goes to the full comparison."""
+    info = {ft: accounting.source_file_info(sample.conn, sample.sfid(ft)) for ft in NORMALIZED}
+    vouched = {
+        ft: accounting._same_rows(sample.conn, info[ft]) is not None for ft in ("indiv", "pas2", "oth")
+    }
+    assert vouched == {"indiv": True, "pas2": True, "oth": False}
+    fast = {ft: _describe_all(sample, ft, tolerances) for ft in ("indiv", "pas2")}
+    monkeypatch.setattr(accounting, "_same_rows", lambda conn, info: None)
+    assert fast == {ft: _describe_all(sample, ft, tolerances) for ft in ("indiv", "pas2")}
+
+
+def test_swapped_amounts_and_padded_amounts_go_to_the_full_comparison(
+    sample: Sample, tolerances: Tolerances
+) -> None:
+    """Two rows of one committee trading amounts keep every count and sum: only the row hash sees it.
+    The full comparison then decides (per-committee sums equal: it passes, as it always did)."""
+    indiv = accounting.source_file_info(sample.conn, sample.sfid("indiv"))
+    pair = sample.conn.execute(
+        "SELECT a.sub_id, b.sub_id FROM core.contribution a JOIN core.contribution b "
+        "ON b.recipient_committee_key = a.recipient_committee_key AND b.amount <> a.amount AND b.sub_id > a.sub_id "
+        "WHERE a.source = 'indiv' AND b.source = 'indiv' ORDER BY a.sub_id, b.sub_id LIMIT 1"
+    ).fetchone()
+    assert pair is not None
+    sample.execute(
+        "UPDATE core.contribution c SET amount = o.amount FROM core.contribution o "
+        "WHERE (c.sub_id, o.sub_id) IN ((%(a)s, %(b)s), (%(b)s, %(a)s))",
+        {"a": pair[0], "b": pair[1]},
+    )
+    assert accounting._same_rows(sample.conn, indiv) is None
+    assert not failed_names(check_core_accounting(sample.conn, sample.sfid("indiv"), tolerances))
+    sample.execute(
+        "UPDATE core.contribution c SET amount = o.amount FROM core.contribution o "
+        "WHERE (c.sub_id, o.sub_id) IN ((%(a)s, %(b)s), (%(b)s, %(a)s))",
+        {"a": pair[0], "b": pair[1]},
+    )
+    assert accounting._same_rows(sample.conn, indiv) is not None
+    # normalize trims blanks around an amount, the full comparison does not count such a row's dollars
+    sample.execute(
+        "UPDATE staging.indiv SET transaction_amt = ' ' || transaction_amt WHERE _source_file_id = %s AND sub_id = %s",
+        (sample.sfid("indiv"), str(pair[0])),
+    )
+    assert accounting._same_rows(sample.conn, indiv) is None
+    total = only(
+        check_core_accounting(sample.conn, sample.sfid("indiv"), tolerances), "accounting.amount_total"
+    )
+    assert total.details["difference"] != 0
 
 
 def test_lost_tail_unbalances_the_lines(sample: Sample, tolerances: Tolerances) -> None:
@@ -182,4 +240,8 @@ def test_dangling_provenance_fails(sample: Sample) -> None:
     )
     result = check_provenance(sample.conn, CYCLE)
     assert (result.status, result.observed) == ("failed", 3)
-    assert result.details["examples"] == ["deleted_by_run_id 987655", "last_run_id 987654", "source_file_id 987656"]
+    assert result.details["examples"] == [
+        "deleted_by_run_id 987655",
+        "last_run_id 987654",
+        "source_file_id 987656",
+    ]
