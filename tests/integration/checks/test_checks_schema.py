@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from psycopg import sql
 
-from fecflow.checks.schema import check_schema
+from fecflow.checks.schema import check_schema, valid_date
 from fecflow.checks.tolerances import Tolerances
 from integration.checks.checks_helpers import failed_names, only
 from integration.checks.faults import add_field_count_rejects
@@ -79,3 +80,32 @@ def test_field_count_rejects_over_tolerance_fail(sample: Sample, tolerances: Tol
     assert result.status == "failed"
     assert result.observed == pytest.approx(100 / (INDIV_LINES + 100))
     assert "expected 21 fields" in result.message
+
+
+_DATES = [
+    # (value, column type, a calendar date?)
+    ("02292020", "date_mmddyyyy", True),
+    ("02302020", "date_mmddyyyy", False),
+    ("02291900", "date_mmddyyyy", False),  # 1900 was no leap year: not in the common set, the test says no
+    ("12312099", "date_mmddyyyy", True),
+    ("01012100", "date_mmddyyyy", True),  # past the common years: decided by the calendar test
+    ("02292100", "date_mmddyyyy", False),
+    ("07041776", "date_mmddyyyy", True),
+    ("00000000", "date_mmddyyyy", False),
+    ("01010000", "date_mmddyyyy", False),
+    ("13012020", "date_mmddyyyy", False),
+    (" 01012020", "date_mmddyyyy", False),
+    ("1012020", "date_mmddyyyy", False),
+    ("01/31/2020", "date_mm_dd_yyyy", True),
+    ("02/30/2020", "date_mm_dd_yyyy", False),
+    ("01312020", "date_mm_dd_yyyy", False),
+    ("01/01/2150", "date_mm_dd_yyyy", True),
+]
+
+
+def test_valid_date_with_its_common_date_set_says_what_the_calendar_test_says(sample: Sample) -> None:
+    """The hashed set of common dates is a shortcut: every value gets the calendar test's answer."""
+    for value, column_type, expected in _DATES:
+        query = sql.SQL("SELECT {}").format(valid_date(sql.Literal(value), column_type))
+        row = sample.conn.execute(query).fetchone()
+        assert row is not None and row[0] is expected, (value, column_type)
