@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -48,3 +49,30 @@ def every(conn: psycopg.Connection, query: Query, params: Any = None) -> list[di
     """Every row of ``query``, each read by column name."""
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(query, params).fetchall()
+
+
+#: Rows per FETCH of :func:`stream`.
+STREAM_BATCH = 5_000
+
+
+def stream(
+    conn: psycopg.Connection, query: Query, params: Any = None, *, name: str
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``query`` through a server-side cursor, :data:`STREAM_BATCH` at a time: the client
+    holds one batch, not the whole result. Between batches the connection is free for other
+    statements (a COPY of what was made of the previous batch, for one); the cursor lives until the
+    transaction ends or the generator is closed."""
+    # A cursor is planned for its first 10% of rows by default (cursor_tuple_fraction): fast-start
+    # plans, nested loops, that took minutes where the same query as a plain statement took a second.
+    # All the rows are wanted, so the plan is made as for a plain statement, and the setting restored.
+    before = conn.execute(
+        "SELECT current_setting('cursor_tuple_fraction'), set_config('cursor_tuple_fraction', '1', true)"
+    ).fetchone()
+    with conn.cursor(name=name) as cur:
+        try:
+            cur.execute(query, params)
+        finally:
+            if before is not None and conn.info.transaction_status != psycopg.pq.TransactionStatus.INERROR:
+                conn.execute("SELECT set_config('cursor_tuple_fraction', %s, true)", (before[0],))
+        while batch := cur.fetchmany(STREAM_BATCH):
+            yield from batch

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import psycopg
 
+from fecflow.db.statements import stream
+
 OWN_PAC_SQL = (
     "DROP TABLE IF EXISTS _sc_own_pac",
     "CREATE TEMP TABLE _sc_own_pac ON COMMIT DROP AS "
@@ -164,7 +166,7 @@ def build_own_pacs(conn: psycopg.Connection) -> None:
 
 def iter_support_v2(conn: psycopg.Connection, entity_type: str) -> Iterator[EntitySupport]:
     """One :class:`EntitySupport` per entity with counted money (employer, industry, candidate)."""
-    for row in conn.execute(SUPPORT_SQL_V2[entity_type]):
+    for row in stream(conn, SUPPORT_SQL_V2[entity_type], name="_sc_support"):
         key, dem, rep, other, n_contributions, n_donors, sum_w, sum_wx, sum_w2, av = row[:10]
         direct, flowed, own_amount, own_key, donor_share, dollar_share = row[10:]
         yield EntitySupport(

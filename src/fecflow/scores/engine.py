@@ -137,32 +137,28 @@ def _prepare(
 
 
 def _score_all(
-    prepared: _Prepared, timings: dict[str, float]
-) -> tuple[list[ScoreRow], dict[str, EntityCounts]]:
-    """Every entity type's rows, with scored / unscored counts."""
-    rows: list[ScoreRow] = []
-    entities: dict[str, EntityCounts] = {}
+    prepared: _Prepared,
+    timings: dict[str, float],
+    entities: dict[str, EntityCounts],
+    preliminary: dict[tuple[str, int], Decimal] | None,
+) -> Iterator[ScoreRow]:
+    """Every entity type's rows, as they come (the store writes them in batches: the client never
+    holds all of them); fills ``entities`` with scored / unscored counts and ``timings`` with each
+    type's seconds (its rows' storing included) as each type ends."""
     for entity_type in ENTITY_TYPES:
         mark = time.perf_counter()
-        batch = list(prepared.rows_of(entity_type))
-        scored = sum(1 for r in batch if r.leaning.score is not None)
-        entities[entity_type] = EntityCounts(scored, len(batch) - scored)
-        rows.extend(batch)
+        scored = unscored = 0
+        for row in prepared.rows_of(entity_type):
+            if preliminary is not None:
+                row = replace(row, preliminary=preliminary.get((row.entity_type, row.entity_key), Decimal(0)))
+            if row.leaning.score is None:
+                unscored += 1
+            else:
+                scored += 1
+            yield row
+        entities[entity_type] = EntityCounts(scored, unscored)
         timings[entity_type] = time.perf_counter() - mark
-        log.info(
-            "%s: %d scored, %d without a score (%.1fs)",
-            entity_type,
-            scored,
-            len(batch) - scored,
-            timings[entity_type],
-        )
-    return rows, entities
-
-
-def _with_preliminary(conn: psycopg.Connection, method_version: str, rows: list[ScoreRow]) -> list[ScoreRow]:
-    """Each row with the dollars of its entity's own rows that came from preliminary e-filed rows (0: none)."""
-    amounts = preliminary_amounts(conn, method_version)
-    return [replace(r, preliminary=amounts.get((r.entity_type, r.entity_key), Decimal(0))) for r in rows]
+        log.info("%s: %d scored, %d without a score (%.1fs)", entity_type, scored, unscored, timings[entity_type])
 
 
 def compute_scores(
@@ -192,14 +188,18 @@ def compute_scores(
     timings: dict[str, float] = {}
     try:
         prepared = _prepare(conn, method_version, window, timings, include_preliminary)
-        rows, entities = _score_all(prepared, timings)
-        if include_preliminary:
-            rows = _with_preliminary(conn, method_version, rows)
+        preliminary = preliminary_amounts(conn, method_version) if include_preliminary else None
+        entities: dict[str, EntityCounts] = {}
         mark = time.perf_counter()
         stored = store_scores(
-            conn, rows, run_id=run_id, method_version=method_version, as_of=as_of, window=window
+            conn,
+            _score_all(prepared, timings, entities, preliminary),
+            run_id=run_id,
+            method_version=method_version,
+            as_of=as_of,
+            window=window,
         )
-        timings["store"] = time.perf_counter() - mark
+        timings["store"] = time.perf_counter() - mark - sum(timings.get(t, 0.0) for t in ENTITY_TYPES)
         mark = time.perf_counter()
         store_explanations(conn, run_id=run_id, method_version=method_version, as_of=as_of, window=window)
         store_context(

@@ -20,6 +20,8 @@ from decimal import Decimal
 
 import psycopg
 
+from fecflow.db.statements import stream
+
 _PARTISAN = "side IN ('D', 'R')"
 _SUPPORT_COLUMNS = (
     "coalesce(sum(f.net) FILTER (WHERE f.side = 'D'), 0), "
@@ -81,5 +83,7 @@ def iter_support(
     conn: psycopg.Connection, entity_type: str
 ) -> Iterator[tuple[int, Decimal, Decimal, Decimal, int, int]]:
     """Yield ``(entity_key, dem, rep, other, n_contributions, n_donors)`` for every entity with money."""
-    for key, dem, rep, other, n_contributions, n_donors in conn.execute(SUPPORT_SQL[entity_type]):
+    for key, dem, rep, other, n_contributions, n_donors in stream(
+        conn, SUPPORT_SQL[entity_type], name="_sc_support"
+    ):
         yield int(key), Decimal(dem), Decimal(rep), Decimal(other), int(n_contributions), int(n_donors)

@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import islice
 
 import psycopg
 
@@ -58,6 +59,9 @@ def entity_key_sql(alias: str) -> str:
         f"coalesce({alias}.candidate_key, {alias}.committee_key, {alias}.employer_key, {alias}.industry_key)"
     )
 
+
+#: Score rows per COPY in :func:`store_scores`.
+STORE_BATCH = 5_000
 
 NO_EXTRA: tuple[Decimal | int | None, ...] = (None,) * len(EXTRA_COLUMNS)
 
@@ -139,11 +143,16 @@ def store_scores(
         "base_dollar_share numeric(6,5), preliminary_amount numeric(14,2), PRIMARY KEY (entity_type, entity_key)) "
         "ON COMMIT DROP"
     )
+    # In batches, one COPY each: ``rows`` may be read from this connection (a server-side cursor,
+    # :func:`fecflow.db.statements.stream`), which cannot fetch while a COPY is open.
     total = 0
-    with conn.cursor().copy(_COPY_NEW_SQL) as copy:
-        for row in rows:
-            copy.write_row((row.entity_type, row.entity_key, *row.values()))
-            total += 1
+    iterator = iter(rows)
+    with conn.cursor() as cur:
+        while batch := list(islice(iterator, STORE_BATCH)):
+            with cur.copy(_COPY_NEW_SQL) as copy:
+                for row in batch:
+                    copy.write_row((row.entity_type, row.entity_key, *row.values()))
+            total += len(batch)
     conn.execute("ANALYZE _sc_new")
     slot = {
         "method": method_version,
