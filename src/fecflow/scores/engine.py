@@ -191,14 +191,8 @@ def compute_scores(
         preliminary = preliminary_amounts(conn, method_version) if include_preliminary else None
         entities: dict[str, EntityCounts] = {}
         mark = time.perf_counter()
-        stored = store_scores(
-            conn,
-            _score_all(prepared, timings, entities, preliminary),
-            run_id=run_id,
-            method_version=method_version,
-            as_of=as_of,
-            window=window,
-        )
+        rows = _score_all(prepared, timings, entities, preliminary)
+        stored = store_scores(conn, rows, run_id=run_id, method_version=method_version, as_of=as_of, window=window)
         timings["store"] = time.perf_counter() - mark - sum(timings.get(t, 0.0) for t in ENTITY_TYPES)
         mark = time.perf_counter()
         store_explanations(conn, run_id=run_id, method_version=method_version, as_of=as_of, window=window)
