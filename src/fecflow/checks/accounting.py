@@ -45,8 +45,6 @@ columns carry no foreign keys: see migration 0004). Exact.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -69,7 +67,7 @@ from fecflow.checks.schema import (
 )
 from fecflow.checks.tolerances import Tolerances
 from fecflow.db import ops
-from fecflow.db.statements import every, one
+from fecflow.db.statements import every, local_settings, one
 
 SAMPLE = 5  # example SUB_IDs / committees quoted in a message
 DETAIL_ROWS = 10  # committees listed in details
@@ -252,26 +250,6 @@ def _contributions_query(info: SourceFileInfo) -> sql.Composed:
 _JOIN_SETTINGS = {"enable_nestloop": "off"}
 
 
-@contextmanager
-def _join_settings(conn: psycopg.Connection) -> Iterator[None]:
-    """Apply :data:`_JOIN_SETTINGS` in this transaction; restore the previous values after."""
-    before: dict[str, str] = {}
-    for name, value in _JOIN_SETTINGS.items():
-        row = one(
-            conn,
-            "SELECT current_setting(%(name)s) AS before, set_config(%(name)s, %(value)s, true) AS now",
-            {"name": name, "value": value},
-        )
-        if row is not None:
-            before[name] = row["before"]
-    try:
-        yield
-    finally:
-        if conn.info.transaction_status != psycopg.pq.TransactionStatus.INERROR:
-            for name, value in before.items():
-                conn.execute("SELECT set_config(%(name)s, %(value)s, true)", {"name": name, "value": value})
-
-
 def _check_contributions(
     conn: psycopg.Connection, info: SourceFileInfo, tol: Tolerances
 ) -> list[CheckResult]:
@@ -291,7 +269,7 @@ def _check_contributions(
         stale = _stale_result(info, 0, [])
     else:
         query = _contributions_query(info)
-        with _join_settings(conn):
+        with local_settings(conn, _JOIN_SETTINGS):
             rows = every(
                 conn, query, {"sfid": info.source_file_id, "tol": Decimal(str(tol.amount_committee_abs))}
             )
@@ -408,7 +386,7 @@ def _stale_rows(conn: psycopg.Connection, info: SourceFileInfo) -> CheckResult:
         "EXCEPT SELECT s.sub_id FROM {t} s WHERE s._source_file_id = %(sfid)s) "
         "SELECT count(*) AS stale, (array_agg(k::bigint ORDER BY k::bigint))[1:{n}] AS examples FROM stale"
     ).format(t=staging_table(info.spec), n=sql.Literal(SAMPLE))
-    with _join_settings(conn):
+    with local_settings(conn, _JOIN_SETTINGS):
         row = one(conn, query, {"source": info.file_type, "cycle": info.cycle, "sfid": info.source_file_id})
     assert row is not None
     return _stale_result(info, int(row["stale"]), [str(v) for v in (row["examples"] or [])])

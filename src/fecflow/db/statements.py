@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -64,15 +65,30 @@ def stream(
     transaction ends or the generator is closed."""
     # A cursor is planned for its first 10% of rows by default (cursor_tuple_fraction): fast-start
     # plans, nested loops, that took minutes where the same query as a plain statement took a second.
-    # All the rows are wanted, so the plan is made as for a plain statement, and the setting restored.
-    before = conn.execute(
-        "SELECT current_setting('cursor_tuple_fraction'), set_config('cursor_tuple_fraction', '1', true)"
-    ).fetchone()
+    # All the rows are wanted, so the plan is made as for a plain statement.
     with conn.cursor(name=name) as cur:
-        try:
+        with local_settings(conn, {"cursor_tuple_fraction": "1"}):
             cur.execute(query, params)
-        finally:
-            if before is not None and conn.info.transaction_status != psycopg.pq.TransactionStatus.INERROR:
-                conn.execute("SELECT set_config('cursor_tuple_fraction', %s, true)", (before[0],))
         while batch := cur.fetchmany(STREAM_BATCH):
             yield from batch
+
+
+@contextmanager
+def local_settings(conn: psycopg.Connection, settings: Mapping[str, str]) -> Iterator[None]:
+    """Apply ``settings`` (name -> value) in this transaction; restore the previous values after,
+    unless the transaction failed (its settings are then rolled back with it)."""
+    before: dict[str, str] = {}
+    for name, value in settings.items():
+        row = one(
+            conn,
+            "SELECT current_setting(%(name)s) AS before, set_config(%(name)s, %(value)s, true) AS now",
+            {"name": name, "value": value},
+        )
+        if row is not None:
+            before[name] = row["before"]
+    try:
+        yield
+    finally:
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.INERROR:
+            for name, value in before.items():
+                conn.execute("SELECT set_config(%(name)s, %(value)s, true)", {"name": name, "value": value})
