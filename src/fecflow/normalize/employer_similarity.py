@@ -50,9 +50,11 @@ from fecflow.normalize.employers import STATES
 TRUNCATED_AT = 34
 #: Shorter limits some filers' software cuts at; such a string counts as cut only inside a word.
 SHORT_CUTS = frozenset({20, 25, 30})
-_GROUP_LIMIT = 5000  # names per typo group (a larger one, e.g. "_ ELECTRIC COOPERATIVE", is skipped)
+#: Names per typo group (a larger one, e.g. "_ ELECTRIC COOPERATIVE", is skipped).
+TYPO_GROUP_LIMIT = 5000
 _TYPO_RATIO = 85.0  # rapidfuzz ratio (0-100) on the letters of two names, to look closer
-_STOP = {"OF", "AND", "THE", "FOR", "AT", "IN", "ON", "DE", "LA"}
+#: Words an acronym skips, and never distinctive.
+STOP_WORDS = frozenset({"OF", "AND", "THE", "FOR", "AT", "IN", "ON", "DE", "LA"})
 # A longer name adding one of these words names another body, not a unit of the shorter one.
 _SEPARATE_BODY = {
     "HOSPITAL", "HOSPITALS", "LOCAL", "CHAPTER", "PAC", "FCU", "CREDIT", "AUXILIARY", "ALUMNI",
@@ -149,11 +151,11 @@ def generic_words(names: Iterable[str], spread: int = 3) -> set[str]:
             seen = firsts[word]
             if len(seen) < spread:
                 seen.add(words[0])
-    return {w for w, seen in firsts.items() if len(seen) >= spread} | _STOP
+    return {w for w, seen in firsts.items() if len(seen) >= spread} | STOP_WORDS
 
 
 def _initials(words: list[str]) -> str:
-    return "".join(w[0] for w in words if w not in _STOP)
+    return "".join(w[0] for w in words if w not in STOP_WORDS)
 
 
 def _typo_words(a: str, b: str) -> bool:
@@ -207,7 +209,7 @@ def _typo_groups(names: list[str]) -> Iterable[list[str]]:
                 groups[key].append(name)
     del seen
     for group in groups.values():
-        if 1 < len(group) <= _GROUP_LIMIT:
+        if 1 < len(group) <= TYPO_GROUP_LIMIT:
             yield group
 
 
@@ -226,7 +228,7 @@ def _typo_keys(name: str) -> Iterable[tuple[int, str]]:
             yield (i, " ".join(words[:i] + ["_"] + words[i + 1 :]))
 
 
-def _typo_pairs(group: list[str]) -> Iterable[tuple[str, str]]:
+def typo_pairs(group: list[str]) -> Iterable[tuple[str, str]]:
     """Pairs of a group whose names differ by a small edit (rapidfuzz ratio first, then the rule)."""
     compact = [_compact(n) for n in group]
     for i, (name, c) in enumerate(zip(group, compact, strict=True)):
@@ -237,73 +239,124 @@ def _typo_pairs(group: list[str]) -> Iterable[tuple[str, str]]:
                 yield name, other
 
 
+class PairSet:
+    """Candidate pairs as they are found, kind by kind: a pair keeps the first kind that found it
+    (the order of :data:`KINDS`)."""
+
+    def __init__(self) -> None:
+        self._kinds: dict[tuple[str, str], str] = {}
+
+    def keep(self, a: str, b: str, kind: str) -> None:
+        self._kinds.setdefault((a, b) if a < b else (b, a), kind)
+
+    def candidates(self) -> list[Candidate]:
+        return [Candidate(a, b, kind) for (a, b), kind in sorted(self._kinds.items())]
+
+
+#: The kinds of string evidence, in the order they are looked for (a pair keeps the first).
+KINDS = ("spacing", "truncation", "leading_words", "shared_brand", "acronym", "typo")
+
+
+def letters_key(name: str) -> str:
+    """``spacing``'s block: the letters and digits of a name (a glued site number dropped)."""
+    glued = _GLUED_NUMBER.fullmatch(name)
+    return glued.group(1) if glued else _compact(name)
+
+
+def may_be_cut(longest: int) -> bool:
+    """A name whose longest raw spelling (``longest`` characters) may have been cut at a field limit."""
+    return longest >= TRUNCATED_AT or longest in SHORT_CUTS
+
+
+def truncation_ok(name: str, longest: int, other: str) -> bool:
+    """``other``'s letters start with those of ``name`` (which :func:`may_be_cut`): is it ``truncation``?"""
+    return longest >= TRUNCATED_AT or _cut_mid_word(name, other)
+
+
+def leading_pair_ok(short: str, name: str, pac_of: Mapping[str, str], generic: set[str]) -> bool:
+    """``short`` is ``name``'s leading words: is it ``leading_words``? (A shared corporate PAC makes
+    every word distinctive.)"""
+    same_pac = short in pac_of and pac_of.get(short) == pac_of.get(name)
+    return _leading_ok(short, name, set() if same_pac else generic)
+
+
+def brand_groups(pac_of: Mapping[str, str], generic: set[str], present: set[str]) -> Iterable[list[str]]:
+    """``shared_brand``'s blocks: the ``present`` names of one corporate PAC and distinctive first word."""
+    by_brand: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for name, pac in pac_of.items():
+        first = name.split()[0] if name else ""
+        if len(first) >= 2 and first not in generic and name in present:
+            by_brand[(pac, first)].append(name)
+    return by_brand.values()
+
+
+def brand_pairs(group: list[str]) -> Iterable[tuple[str, str]]:
+    """The ``shared_brand`` pairs of one block (no name of a separate body)."""
+    for a, b in combinations(sorted(group), 2):
+        if not _SEPARATE_BODY.intersection(a.split() + b.split()):
+            yield a, b
+
+
+def acronym_form(name: str) -> bool:
+    """A name that may be an acronym of a longer name (3-5 letters)."""
+    return 3 <= len(name) <= 5 and name.isalpha()
+
+
 def candidate_pairs(names: Mapping[str, int], pac_of: Mapping[str, str] | None = None) -> list[Candidate]:
-    """Pairs of names with string evidence of being one employer.
+    """Pairs of names with string evidence of being one employer, with the blocks in memory.
 
     ``names``: every name -> the length of its longest raw spelling (truncation evidence);
     ``pac_of``: name -> the corporate PAC that gets at least half of its rows (for ``shared_brand``
     and distinctiveness; names without one are left out). Cost is about linear in the names plus
-    ``rapidfuzz`` work within groups of at most a few thousand.
+    ``rapidfuzz`` work within groups of at most a few thousand; memory too. Normalize finds the same
+    pairs with the blocks in the database (:mod:`fecflow.normalize.employer_blocking`).
     """
     pac_of = pac_of or {}
     listed = sorted(n for n in names if n)
     generic = generic_words(listed)
-    out: dict[tuple[str, str], str] = {}
-
-    def keep(a: str, b: str, kind: str) -> None:
-        key = (a, b) if a < b else (b, a)
-        out.setdefault(key, kind)
-
+    out = PairSet()
     by_compact: dict[str, list[str]] = defaultdict(list)
     by_letters: dict[str, list[str]] = defaultdict(list)
     for name in listed:
         by_compact[_compact(name)].append(name)
-        glued = _GLUED_NUMBER.fullmatch(name)
-        by_letters[glued.group(1) if glued else _compact(name)].append(name)
+        by_letters[letters_key(name)].append(name)
     for group in by_letters.values():
         for a, b in combinations(group, 2):
-            keep(a, b, "spacing")
+            out.keep(a, b, "spacing")
     compacts = sorted(by_compact)
     for name in listed:
-        if names[name] < TRUNCATED_AT and names[name] not in SHORT_CUTS:
+        if not may_be_cut(names[name]):
             continue
         c = _compact(name)
         at = bisect.bisect_right(compacts, c)
         while at < len(compacts) and compacts[at].startswith(c):
             for other in by_compact[compacts[at]]:
-                if names[name] >= TRUNCATED_AT or _cut_mid_word(name, other):
-                    keep(name, other, "truncation")
+                if truncation_ok(name, names[name], other):
+                    out.keep(name, other, "truncation")
             at += 1
     present = set(listed)
     for name in listed:
         words = name.split()
         for k in range(1, len(words)):
             short = " ".join(words[:k])
-            same_pac = short in pac_of and pac_of.get(short) == pac_of.get(name)
-            if short in present and _leading_ok(short, name, set() if same_pac else generic):
-                keep(short, name, "leading_words")
-    by_brand: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for name, pac in pac_of.items():
-        first = name.split()[0] if name else ""
-        if len(first) >= 2 and first not in generic and name in present:
-            by_brand[(pac, first)].append(name)
-    for group in by_brand.values():
-        for a, b in combinations(sorted(group), 2):
-            if not _SEPARATE_BODY.intersection(a.split() + b.split()):
-                keep(a, b, "shared_brand")
+            if short in present and leading_pair_ok(short, name, pac_of, generic):
+                out.keep(short, name, "leading_words")
+    for group in brand_groups(pac_of, generic, present):
+        for a, b in brand_pairs(group):
+            out.keep(a, b, "shared_brand")
     by_initials: dict[str, list[str]] = defaultdict(list)
     for name in listed:
         words = name.split()
         if len(words) >= 3:
             by_initials[_initials(words)].append(name)
     for name in listed:
-        if 3 <= len(name) <= 5 and name.isalpha():
+        if acronym_form(name):
             for other in by_initials.get(name, ()):
-                keep(name, other, "acronym")
+                out.keep(name, other, "acronym")
     for group in _typo_groups(listed):
-        for a, b in _typo_pairs(group):
-            keep(a, b, "typo")
-    return [Candidate(a, b, kind) for (a, b), kind in sorted(out.items())]
+        for a, b in typo_pairs(group):
+            out.keep(a, b, "typo")
+    return out.candidates()
 
 
 # ---------------------------------------------------------------------------------- row evidence
