@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from itertools import islice
 from typing import Any
 
 import psycopg
@@ -71,6 +72,16 @@ def stream(
             cur.execute(query, params)
         while batch := cur.fetchmany(STREAM_BATCH):
             yield from batch
+
+
+def stream_batches(
+    conn: psycopg.Connection, query: Query, params: Any = None, *, name: str, size: int = STREAM_BATCH
+) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of ``query`` (:func:`stream`) in lists of ``size``: for work that writes what it made
+    of one list (a COPY) before it reads the next."""
+    rows = stream(conn, query, params, name=name)
+    while batch := list(islice(rows, size)):
+        yield batch
 
 
 @contextmanager

@@ -12,58 +12,68 @@ evidence).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from fecflow.catalog import FILES
-from fecflow.db.statements import execute
+from fecflow.db.statements import execute, stream_batches
 from fecflow.normalize.dimensions import Counts
 from fecflow.normalize.employer_merge import similar_names
 from fecflow.normalize.employer_similarity import Decision
-from fecflow.normalize.employers import EMPLOYER_MAP_VERSION, EmployerMatch, build_employer_map
+from fecflow.normalize.employers import EMPLOYER_MAP_VERSION, build_employer_map
 from fecflow.normalize.industries import map_industry
 
 
-def _fill_new_aliases(
-    conn: psycopg.Connection, matches: Mapping[str, EmployerMatch], joined: Mapping[str, Decision]
-) -> None:
+def _fill_employer_map(conn: psycopg.Connection) -> None:
+    """``_emp_map``: each new string (``_emp_occupation``) with its name by the per-string map, read
+    and written a batch at a time (the client never holds every string: 1.9 million at 16M rows)."""
+    execute(
+        conn,
+        "CREATE TEMP TABLE _emp_map (raw_employer text PRIMARY KEY, name text NOT NULL, bucket text, "
+        "method text NOT NULL, confidence numeric(3, 2) NOT NULL, longest integer NOT NULL) ON COMMIT DROP",
+    )
+    for batch in stream_batches(conn, "SELECT DISTINCT employer FROM _emp_occupation", name="_emp_strings"):
+        with (
+            conn.cursor() as cur,
+            cur.copy(
+                "COPY _emp_map (raw_employer, name, bucket, method, confidence, longest) FROM STDIN"
+            ) as copy,
+        ):
+            for raw, m in build_employer_map(row[0] for row in batch).items():
+                name = m.bucket if m.bucket is not None else m.canonical_name
+                if name:
+                    copy.write_row((raw, name, m.bucket, m.method, round(m.confidence, 2), len(raw.strip())))
+    execute(conn, "ANALYZE _emp_map")
+
+
+def _fill_new_aliases(conn: psycopg.Connection, joined: Mapping[str, Decision]) -> None:
     """``_emp_new``: each new string with the employer it maps to (by the map, or joined by similarity)."""
     execute(
         conn,
-        "CREATE TEMP TABLE _emp_new (raw_employer text PRIMARY KEY, name text NOT NULL, is_generic boolean "
-        "NOT NULL, bucket text, method text NOT NULL, confidence numeric(3, 2) NOT NULL, "
-        "score numeric(3, 2), evidence jsonb) ON COMMIT DROP",
+        "CREATE TEMP TABLE _emp_joined (name text PRIMARY KEY, target text NOT NULL, score numeric(3, 2) "
+        "NOT NULL, evidence jsonb NOT NULL) ON COMMIT DROP",
     )
     with (
         conn.cursor() as cur,
-        cur.copy(
-            "COPY _emp_new (raw_employer, name, is_generic, bucket, method, confidence, score, evidence) FROM STDIN"
-        ) as copy,
+        cur.copy("COPY _emp_joined (name, target, score, evidence) FROM STDIN") as copy,
     ):
-        for raw, m in matches.items():
-            name = m.bucket if m.bucket is not None else m.canonical_name
-            if not name:
-                continue
-            d = joined.get(name)
-            row: tuple[object, ...]
-            if d is None:
-                row = (
-                    raw,
-                    name,
-                    m.bucket is not None,
-                    m.bucket,
-                    m.method,
-                    round(m.confidence, 2),
-                    None,
-                    None,
-                )
-            else:
-                evidence = Jsonb({"kind": d.kind, "name": name, "joined": d.target, **d.evidence})
-                row = (raw, d.target, False, None, "similar", d.score, d.score, evidence)
-            copy.write_row(row)
+        for name, d in joined.items():
+            evidence = Jsonb({"kind": d.kind, "name": name, "joined": d.target, **d.evidence})
+            copy.write_row((name, d.target, d.score, evidence))
+    execute(
+        conn,
+        "CREATE TEMP TABLE _emp_new ON COMMIT DROP AS "
+        "SELECT m.raw_employer, coalesce(j.target, m.name) AS name, "
+        "j.name IS NULL AND m.bucket IS NOT NULL AS is_generic, CASE WHEN j.name IS NULL THEN m.bucket END AS bucket, "
+        "CASE WHEN j.name IS NULL THEN m.method ELSE 'similar' END AS method, "
+        "coalesce(j.score, m.confidence) AS confidence, j.score, j.evidence "
+        "FROM _emp_map m LEFT JOIN _emp_joined j ON j.name = m.name",
+    )
+    execute(conn, "ALTER TABLE _emp_new ADD PRIMARY KEY (raw_employer)")
+    execute(conn, "ANALYZE _emp_new")
 
 
 def link_employers(conn: psycopg.Connection, file_type: str, source_file_id: int) -> Counts:
@@ -85,10 +95,9 @@ def link_employers(conn: psycopg.Connection, file_type: str, source_file_id: int
         ).format(staging),
         (source_file_id,),
     )
-    rows = conn.execute("SELECT DISTINCT employer FROM _emp_occupation").fetchall()
-    matches = build_employer_map(r[0] for r in rows)
-    joined = similar_names(conn, file_type, source_file_id, matches)
-    _fill_new_aliases(conn, matches, joined)
+    _fill_employer_map(conn)
+    joined = similar_names(conn, file_type, source_file_id)
+    _fill_new_aliases(conn, joined)
     # New employers are written with this map version: their industries are decided just below, in
     # this transaction. Setting it afterwards by UPDATE rewrote every new row (and its trigram index
     # entries) and, with no statistics on the new rows yet, the planner joined the names by nested
@@ -120,7 +129,7 @@ def link_employers(conn: psycopg.Connection, file_type: str, source_file_id: int
         "WHERE e.canonical_name = ANY(ARRAY(SELECT DISTINCT name FROM _emp_new)) AND e.map_version IS NULL",
         (EMPLOYER_MAP_VERSION,),
     )
-    execute(conn, "DROP TABLE _emp_new, _emp_occupation")
+    execute(conn, "DROP TABLE _emp_new, _emp_joined, _emp_map, _emp_occupation")
     return {
         "core.employer": {"inserted": employers},
         "core.employer_alias": {"inserted": aliases},
@@ -129,8 +138,10 @@ def link_employers(conn: psycopg.Connection, file_type: str, source_file_id: int
 
 
 def _link_industries(conn: psycopg.Connection) -> int:
-    """Industries of the non-generic employers reached by this snapshot's new aliases."""
-    targets = conn.execute(
+    """Industries of the non-generic employers reached by this snapshot's new aliases (read a batch
+    at a time)."""
+    targets = stream_batches(
+        conn,
         """
         WITH occupations AS (
             SELECT a.employer_key, o.occupation, sum(o.n) AS n
@@ -144,10 +155,12 @@ def _link_industries(conn: psycopg.Connection) -> int:
         FROM occupations o JOIN core.employer e USING (employer_key)
         WHERE NOT e.is_generic
         ORDER BY o.employer_key, o.n DESC, o.occupation NULLS LAST
-        """
-    ).fetchall()
-    stored, _ = store_industries(conn, [(int(k), name, occupation) for k, name, occupation in targets])
-    return stored
+        """,
+        name="_emp_industry_targets",
+    )
+    return store_industries(
+        conn, ([(int(k), name, occupation) for k, name, occupation in b] for b in targets)
+    )
 
 
 _STORE_INDUSTRIES = (
@@ -165,31 +178,37 @@ _STORE_REPLACING = (
 
 
 def store_industries(
-    conn: psycopg.Connection, employers: list[tuple[int, str, str | None]], *, replace: bool = False
-) -> tuple[int, set[int]]:
+    conn: psycopg.Connection,
+    batches: Iterable[list[tuple[int, str, str | None]]],
+    *,
+    replace: bool = False,
+    found: set[int] | None = None,
+) -> int:
     """Map (employer_key, canonical name, most common occupation) to industries and store those found.
 
-    ``replace``: overwrite an employer's existing industry (a newer employer map decided again);
-    otherwise an existing one is kept. Returns the rows inserted or changed, and the employers found.
+    ``batches``: lists of employers, each mapped and written before the next is read. ``replace``:
+    overwrite an employer's existing industry (a newer employer map decided again); otherwise an
+    existing one is kept. Returns the rows inserted or changed; ``found`` gets the employers found.
     """
-    found: list[tuple[int, str, str, float]] = []
-    for employer_key, canonical, occupation in employers:
-        match = map_industry(canonical, occupation)
-        if match is not None:
-            found.append((employer_key, match.naics_code, match.method, round(float(match.confidence), 2)))
-    if not found:
-        return 0, set()
     execute(
         conn,
         "CREATE TEMP TABLE _emp_industry (employer_key bigint, naics_code text, method text, "
         "confidence numeric(3, 2)) ON COMMIT DROP",
     )
-    with (
-        conn.cursor() as cur,
-        cur.copy("COPY _emp_industry (employer_key, naics_code, method, confidence) FROM STDIN") as copy,
-    ):
-        for row in found:
-            copy.write_row(row)
+    for employers in batches:
+        rows = [
+            (employer_key, match.naics_code, match.method, round(float(match.confidence), 2))
+            for employer_key, canonical, occupation in employers
+            if (match := map_industry(canonical, occupation)) is not None
+        ]
+        if found is not None:
+            found.update(row[0] for row in rows)
+        with (
+            conn.cursor() as cur,
+            cur.copy("COPY _emp_industry (employer_key, naics_code, method, confidence) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
     execute(
         conn,
         "INSERT INTO core.industry (naics_code, title, level) "
@@ -198,4 +217,4 @@ def store_industries(
     )
     stored = execute(conn, _STORE_REPLACING if replace else _STORE_NEW)
     execute(conn, "DROP TABLE _emp_industry")
-    return stored, {row[0] for row in found}
+    return stored

@@ -177,7 +177,10 @@ def _redecide_industries(conn: psycopg.Connection) -> Counts:
         ).fetchall()
     )
     names = {int(k): str(name) for k, name, generic in employers if not generic}
-    stored, found = store_industries(conn, [(k, names[k], occupations.get(k)) for k in named], replace=True)
+    found: set[int] = set()
+    stored = store_industries(
+        conn, [[(k, names[k], occupations.get(k)) for k in named]], replace=True, found=found
+    )
     # What the current map no longer finds (or now calls a bucket) has no industry any more.
     removed = execute(
         conn,

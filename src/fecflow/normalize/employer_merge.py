@@ -22,67 +22,112 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import psycopg
 from psycopg import sql
 
 from fecflow.catalog import FILES
 from fecflow.normalize.dimensions import execute
-from fecflow.normalize.employer_similarity import Decision, Profile, candidate_pairs, resolve
-from fecflow.normalize.employers import EmployerMatch, alias_rows
+from fecflow.normalize.employer_blocking import find_candidate_pairs
+from fecflow.normalize.employer_similarity import Decision, Profile, resolve
+from fecflow.normalize.employers import alias_rows
 
 log = logging.getLogger(__name__)
 
 CORPORATE_ORG_TYPES = ("C", "W")  # cm ORG_TP: corporation, corporation without capital stock
 
 
-def similar_names(
-    conn: psycopg.Connection, file_type: str, source_file_id: int, matches: Mapping[str, EmployerMatch]
-) -> dict[str, Decision]:
-    """Name of a new string -> the decision that it joins another name's employer (others absent)."""
+def similar_names(conn: psycopg.Connection, file_type: str, source_file_id: int) -> dict[str, Decision]:
+    """Name of a new string (``_emp_map``, the per-string map of the snapshot's new strings) -> the
+    decision that it joins another name's employer (others absent)."""
     started = time.perf_counter()
-    new: dict[str, list[str]] = defaultdict(list)
-    for raw, m in matches.items():
-        if m.canonical_name:  # curated names take part too, as fixed centers
-            new[m.canonical_name].append(raw)
-    if not new:
-        return {}
-    staging = sql.Identifier("staging", FILES[file_type].staging_table)
-    longest = {name: max(len(r.strip()) for r in raws) for name, raws in new.items()}
-    execute(
-        conn, "CREATE TEMP TABLE _sim_raw (raw_employer text PRIMARY KEY, name text NOT NULL) ON COMMIT DROP"
+    # Curated names take part too, as fixed centers.
+    new = execute(
+        conn,
+        "CREATE TEMP TABLE _sim_raw ON COMMIT DROP AS SELECT raw_employer, name FROM _emp_map WHERE bucket IS NULL",
     )
-    with conn.cursor() as cur, cur.copy("COPY _sim_raw (raw_employer, name) FROM STDIN") as copy:
-        for name, raws in new.items():
-            for raw in raws:
-                copy.write_row((raw, name))
+    if not new:
+        execute(conn, "DROP TABLE _sim_raw")
+        return {}
+    execute(conn, "ALTER TABLE _sim_raw ADD PRIMARY KEY (raw_employer)")
     execute(conn, "ANALYZE _sim_raw")
+    staging = sql.Identifier("staging", FILES[file_type].staging_table)
+    execute(conn, _SIM_NAMES)
+    execute(conn, "ALTER TABLE _sim_name ADD PRIMARY KEY (name)")
+    execute(conn, _EXISTING_NAMES)
+    execute(conn, "ANALYZE _sim_name")
     pac_of = _corporate_pacs(conn)
-    existing = _existing_names(conn, list(new))
-    pac_of.update(_existing_pacs(conn, existing, {n.split()[0] for n in pac_of}))
-    names = {**dict.fromkeys(existing, 0), **longest}
+    pac_of.update(_existing_pacs(conn, {n.split()[0] for n in pac_of}))
     strings_started = time.perf_counter()
-    pairs = [c for c in candidate_pairs(names, pac_of) if c.a in new or c.b in new]
+    pairs = find_candidate_pairs(conn, "_sim_name", pac_of)
     strings_s = time.perf_counter() - strings_started
-    touched = {n for c in pairs for n in (c.a, c.b)}
-    profiles = _staged_profiles(conn, staging, source_file_id, touched & new.keys())
-    for name, p in _existing_profiles(conn, {n: existing[n] for n in touched if n in existing}).items():
+    touched = _touched(conn, {n for c in pairs for n in (c.a, c.b)})
+    pairs = [c for c in pairs if touched[c.a].is_new or touched[c.b].is_new]
+    in_pairs = {n for c in pairs for n in (c.a, c.b)}
+    new_names = {n for n in in_pairs if touched[n].is_new}
+    existing = {n: key for n in in_pairs if (key := touched[n].employer_key) is not None}
+    profiles = _staged_profiles(conn, staging, source_file_id, new_names)
+    for name, p in _existing_profiles(conn, existing).items():
         _merge(profiles.setdefault(name, Profile()), p)
     curated = {canonical for _, canonical, _ in alias_rows()}
-    fixed = (existing.keys() | curated) & touched
-    decisions = {n: d for n, d in resolve(pairs, profiles, fixed=fixed, longest=longest).items() if n in new}
-    execute(conn, "DROP TABLE _sim_raw")
+    fixed = (existing.keys() | curated) & in_pairs
+    longest = {n: touched[n].longest for n in in_pairs}
+    decisions = {
+        n: d for n, d in resolve(pairs, profiles, fixed=fixed, longest=longest).items() if touched[n].is_new
+    }
+    counts = conn.execute(
+        "SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new) FROM _sim_name"
+    )
+    n_new, n_existing = counts.fetchone() or (0, 0)
+    execute(conn, "DROP TABLE _sim_raw, _sim_name")
     log.info(
         "similar employer names: %d new names, %d existing in reach, %d candidate pairs, %d joined "
         "(%.2f s, of which candidate pairs %.2f s)",
-        len(new),
-        len(existing),
+        n_new,
+        n_existing,
         len(pairs),
         len(decisions),
         time.perf_counter() - started,
         strings_s,
     )
     return decisions
+
+
+# The names of the snapshot's new strings (``is_new``; ``longest``: their longest raw spelling), then
+# the existing non-generic employers that share a first word or the letters of one (``employer_key``;
+# longest 0 unless the name is new too). The pairs are found over this table, in the database
+# (:mod:`fecflow.normalize.employer_blocking`).
+_SIM_NAMES = """
+    CREATE TEMP TABLE _sim_name ON COMMIT DROP AS
+    SELECT name COLLATE "C" AS name, max(longest) AS longest, true AS is_new, NULL::bigint AS employer_key
+      FROM _emp_map WHERE bucket IS NULL GROUP BY name
+"""
+_EXISTING_NAMES = """
+    INSERT INTO _sim_name (name, longest, is_new, employer_key)
+    SELECT e.canonical_name, 0, false, e.employer_key FROM core.employer e
+     WHERE NOT e.is_generic
+       AND (split_part(e.canonical_name, ' ', 1) IN (SELECT split_part(name, ' ', 1) FROM _sim_name)
+            OR replace(e.canonical_name, ' ', '') IN (SELECT replace(name, ' ', '') FROM _sim_name))
+    ON CONFLICT (name) DO UPDATE SET employer_key = excluded.employer_key
+"""
+
+
+class _Name(NamedTuple):
+    is_new: bool
+    employer_key: int | None
+    longest: int
+
+
+def _touched(conn: psycopg.Connection, names: set[str]) -> dict[str, _Name]:
+    """What ``_sim_name`` says of the names in a candidate pair."""
+    rows = conn.execute(
+        "SELECT name, is_new, employer_key, longest FROM _sim_name WHERE name = ANY(%s)", (sorted(names),)
+    ).fetchall()
+    return {
+        str(n): _Name(bool(is_new), None if key is None else int(key), int(longest))
+        for n, is_new, key, longest in rows
+    }
 
 
 def _merge(into: Profile, other: Profile) -> None:
@@ -142,21 +187,17 @@ def _staged_profiles(
     return out
 
 
-def _existing_names(conn: psycopg.Connection, names: list[str]) -> dict[str, int]:
-    """Existing non-generic employers that share a first word or the letters of a new name."""
-    firsts = sorted({n.split()[0] for n in names})
-    compacts = sorted({n.replace(" ", "") for n in names})
-    rows = conn.execute(
-        "SELECT canonical_name, employer_key FROM core.employer WHERE NOT is_generic "
-        "AND (split_part(canonical_name, ' ', 1) = ANY(%s) OR replace(canonical_name, ' ', '') = ANY(%s))",
-        (firsts, compacts),
-    ).fetchall()
-    return {str(name): int(key) for name, key in rows}
-
-
-def _existing_pacs(conn: psycopg.Connection, existing: Mapping[str, int], firsts: set[str]) -> dict[str, str]:
-    """Corporate PAC (at least half of the rows) of the existing employers whose first word is in ``firsts``."""
-    keys = {key: name for name, key in existing.items() if name.split()[0] in firsts}
+def _existing_pacs(conn: psycopg.Connection, firsts: set[str]) -> dict[str, str]:
+    """Corporate PAC (at least half of the rows) of the existing employers in ``_sim_name`` whose first
+    word is in ``firsts``."""
+    keys = {
+        int(key): str(name)
+        for name, key in conn.execute(
+            "SELECT name, employer_key FROM _sim_name WHERE employer_key IS NOT NULL "
+            "AND split_part(name, ' ', 1) = ANY(%s)",
+            (sorted(firsts),),
+        ).fetchall()
+    }
     if not keys:
         return {}
     profiles: dict[str, Profile] = defaultdict(Profile)

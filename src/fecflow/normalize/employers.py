@@ -40,6 +40,10 @@ from importlib import resources
 #: industry an older version decided (normalize/employer_map.py, recorded in ``map_version`` columns).
 EMPLOYER_MAP_VERSION = "2026.2"
 
+#: Entries of each per-string cache (normalized strings, matches, industries). About 250 bytes each:
+#: 262,144 entries held 65 MB per cache once a large snapshot filled them (issue #18's memory goal).
+STRING_CACHE = 65_536
+
 BUCKETS = (
     "RETIRED",
     "SELF-EMPLOYED",
@@ -283,7 +287,7 @@ def _cut_university_unit(tokens: list[str]) -> list[str]:
     return tokens
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=STRING_CACHE)
 def normalize_employer_string(raw: str | None) -> str:
     """Upper-case, punctuation-free, abbreviation-expanded, suffix-stripped form of an employer."""
     if not raw:
@@ -540,7 +544,7 @@ def _match_employer(raw: str | None) -> EmployerMatch:
     return EmployerMatch(key, None, method, CONFIDENCE[method], key)
 
 
-_cached_match = lru_cache(maxsize=262144)(_match_employer)
+_cached_match = lru_cache(maxsize=STRING_CACHE)(_match_employer)
 
 
 def canonicalize_employer(raw: str | None, occupation: str | None = None) -> EmployerMatch:
@@ -561,9 +565,10 @@ def canonicalize_employer(raw: str | None, occupation: str | None = None) -> Emp
 
 
 def build_employer_map(distinct_raw: Iterable[str]) -> dict[str, EmployerMatch]:
-    """Map every distinct raw employer string (duplicates are fine, they are skipped)."""
+    """Map every distinct raw employer string (duplicates are fine, they are skipped). Not through
+    the cache: the strings are distinct, and caching them only held memory."""
     out: dict[str, EmployerMatch] = {}
     for raw in distinct_raw:
         if raw not in out:
-            out[raw] = _cached_match(raw)
+            out[raw] = _match_employer(raw)
     return out

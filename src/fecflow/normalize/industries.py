@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 
-from fecflow.normalize.employers import bucket_of, normalize_employer_string
+from fecflow.normalize.employers import STRING_CACHE, bucket_of, normalize_employer_string
 
 CURATED_CONFIDENCE = 0.95
 SWAPPED_FIELD_FACTOR = 0.8
@@ -98,7 +98,7 @@ def _first(rules: tuple[_Rule, ...], text: str) -> _Rule | None:
     return None
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=STRING_CACHE)
 def _employer_industry(canonical: str) -> IndustryMatch | None:
     code = curated_industries().get(canonical)
     if code is not None:
@@ -116,7 +116,7 @@ def _employer_industry(canonical: str) -> IndustryMatch | None:
     return None
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=STRING_CACHE)
 def occupation_industry(occupation: str | None) -> IndustryMatch | None:
     """The industry an occupation alone implies (None for generic values such as RETIRED)."""
     if not occupation or not occupation.strip() or bucket_of(occupation) is not None:
