@@ -2,12 +2,14 @@
 
 One parallel pass over the staged snapshot counts its (employer, occupation, filer committee) rows
 for the employer strings without an alias yet (temp table ``_emp_occupation``); the employer map,
-the corporate PAC shares of similarity and the industries of the new employers are read from it. Python sees each
-distinct new string once (:func:`~fecflow.normalize.employers.build_employer_map`) and each new
-canonical employer once (:func:`~fecflow.normalize.industries.map_industry`). A new name that the
-strings and the rows say is another name's employer joins it
-(:func:`~fecflow.normalize.employer_merge.similar_names`, method ``similar``, with its score and
-evidence).
+the corporate PAC shares of similarity and the industries of the new employers are read from it.
+Python sees each distinct new string once, a batch at a time
+(:func:`~fecflow.normalize.employers.build_employer_map`, written to temp table ``_emp_map``), and
+each new canonical employer once, a batch at a time too
+(:func:`~fecflow.normalize.industries.map_industry`): the client's memory does not grow with the
+snapshot's vocabulary. A new name that the strings and the rows say is another name's employer
+joins it (:func:`~fecflow.normalize.employer_merge.similar_names`, method ``similar``, with its
+score and evidence).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """A snapshot's new employer names -> the employers they are (the database side of issue #19).
 
-:func:`similar_names` takes the per-string map of a snapshot's new strings and decides, with
-:mod:`fecflow.normalize.employer_similarity`, which of their names are another name's employer:
-another new name of the snapshot, or an employer already in ``core.employer`` (which never moves,
+:func:`similar_names` takes the per-string map of a snapshot's new strings (temp table ``_emp_map``)
+and decides, with :mod:`fecflow.normalize.employer_similarity`, which of their names are another
+name's employer: another new name of the snapshot, or an employer already in ``core.employer`` (which never moves,
 so a new string joins an existing cluster without renumbering it). Rows are read only where a
 decision needs them:
 
@@ -10,8 +10,11 @@ decision needs them:
    ``organization_type`` C or W) that at least half of its rows went to, in SQL over the snapshot's
    counts that link_employers already made;
 2. existing employers that could pair with a new name: those sharing its first word or its letters
-   (``core.employer``), and their corporate PAC shares (``core.contribution`` by ``employer_key``);
-3. candidate pairs from the names alone, kept when they touch a new name;
+   (``core.employer``, joined in SQL into the names table ``_sim_name``), and their corporate PAC
+   shares (``core.contribution`` by ``employer_key``);
+3. candidate pairs from the names alone, kept when they touch a new name: the blocks are made by the
+   server over ``_sim_name`` (:mod:`fecflow.normalize.employer_blocking`), so the client holds the
+   pairs, not every name;
 4. profiles (state, ZIP3, recipient, occupation counts) of the names in a candidate pair only: from
    the staged snapshot for new strings, from ``core.contribution`` for existing employers.
 """
@@ -30,7 +33,14 @@ from psycopg import sql
 from fecflow.catalog import FILES
 from fecflow.normalize.dimensions import execute
 from fecflow.normalize.employer_blocking import find_candidate_pairs
-from fecflow.normalize.employer_similarity import Decision, Profile, resolve
+from fecflow.normalize.employer_similarity import (
+    Candidate,
+    Decision,
+    Edge,
+    Profile,
+    agreeing_edges,
+    star_clusters,
+)
 from fecflow.normalize.employers import alias_rows
 
 log = logging.getLogger(__name__)
@@ -64,18 +74,7 @@ def similar_names(conn: psycopg.Connection, file_type: str, source_file_id: int)
     strings_s = time.perf_counter() - strings_started
     touched = _touched(conn, {n for c in pairs for n in (c.a, c.b)})
     pairs = [c for c in pairs if touched[c.a].is_new or touched[c.b].is_new]
-    in_pairs = {n for c in pairs for n in (c.a, c.b)}
-    new_names = {n for n in in_pairs if touched[n].is_new}
-    existing = {n: key for n in in_pairs if (key := touched[n].employer_key) is not None}
-    profiles = _staged_profiles(conn, staging, source_file_id, new_names)
-    for name, p in _existing_profiles(conn, existing).items():
-        _merge(profiles.setdefault(name, Profile()), p)
-    curated = {canonical for _, canonical, _ in alias_rows()}
-    fixed = (existing.keys() | curated) & in_pairs
-    longest = {n: touched[n].longest for n in in_pairs}
-    decisions = {
-        n: d for n, d in resolve(pairs, profiles, fixed=fixed, longest=longest).items() if touched[n].is_new
-    }
+    decisions = _decide(conn, staging, source_file_id, pairs, touched)
     counts = conn.execute(
         "SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new) FROM _sim_name"
     )
@@ -166,23 +165,76 @@ def _corporate_pacs(conn: psycopg.Connection) -> dict[str, str]:
     return {str(name): str(pac) for name, pac in rows}
 
 
-def _staged_profiles(
+#: Candidate pairs whose names' profiles are read at once (:func:`_decide`).
+PAIR_BATCH = 2_000
+
+
+def _decide(
+    conn: psycopg.Connection,
+    staging: sql.Identifier,
+    source_file_id: int,
+    pairs: list[Candidate],
+    touched: Mapping[str, _Name],
+) -> dict[str, Decision]:
+    """New name -> the center it joins: star clusters over the pairs whose rows agree. Profiles are
+    read :data:`PAIR_BATCH` pairs at a time and dropped after their row evidence is taken: the client
+    holds the pairs and the agreeing edges, not the profile of every name in a pair (half a GB at 8M
+    rows, where 3-5 letter names meet the initials of many longer ones)."""
+    in_pairs = {n for c in pairs for n in (c.a, c.b)}
+    existing = {n: key for n in in_pairs if (key := touched[n].employer_key) is not None}
+    _profile_rows(conn, staging, source_file_id, {n for n in in_pairs if touched[n].is_new})
+    curated = {canonical for _, canonical, _ in alias_rows()}
+    fixed = (existing.keys() | curated) & in_pairs
+    rows: dict[str, int] = {}
+    edges: list[Edge] = []
+    for at in range(0, len(pairs), PAIR_BATCH):
+        batch = pairs[at : at + PAIR_BATCH]
+        names = {n for c in batch for n in (c.a, c.b)}
+        profiles = _staged_profiles(conn, names)
+        for name, p in _existing_profiles(conn, {n: existing[n] for n in names if n in existing}).items():
+            _merge(profiles.setdefault(name, Profile()), p)
+        rows.update((name, p.rows) for name, p in profiles.items())
+        edges.extend(agreeing_edges(batch, profiles, fixed))
+    execute(conn, "DROP TABLE _sim_profile")
+    longest = {n: touched[n].longest for n in in_pairs}
+    clusters = star_clusters(edges, rows, fixed=fixed, longest=longest)
+    return {n: d for n, d in clusters.items() if touched[n].is_new}
+
+
+def _profile_rows(
     conn: psycopg.Connection, staging: sql.Identifier, source_file_id: int, names: set[str]
-) -> dict[str, Profile]:
-    """Profiles of the new ``names`` (those in a candidate pair) from the staged snapshot."""
-    if not names:
-        return {}
-    rows = conn.execute(
+) -> None:
+    """``_sim_profile``: the staged snapshot's rows of the new ``names`` (those in a candidate pair),
+    counted by occupation, state, ZIP3 and recipient, in one pass over the snapshot."""
+    execute(conn, 'CREATE TEMP TABLE _sim_touched (name text COLLATE "C" PRIMARY KEY) ON COMMIT DROP')
+    with conn.cursor() as cur, cur.copy("COPY _sim_touched (name) FROM STDIN") as copy:
+        for name in names:
+            copy.write_row((name,))
+    execute(conn, "ANALYZE _sim_touched")
+    execute(
+        conn,
         sql.SQL(
-            "SELECT r.name, s.occupation, s.state, left(s.zip_code, 3), s.cmte_id, k.committee_id IS NOT NULL, "
-            "count(*) FROM {} s JOIN _sim_raw r ON r.raw_employer = s.employer AND r.name = ANY(%s) "
+            "CREATE TEMP TABLE _sim_profile ON COMMIT DROP AS "
+            "SELECT r.name, s.occupation, s.state, left(s.zip_code, 3) AS zip3, s.cmte_id, "
+            "k.committee_id IS NOT NULL AS corporate, count(*) AS n "
+            "FROM {} s JOIN _sim_raw r ON r.raw_employer = s.employer JOIN _sim_touched t ON t.name = r.name "
             "LEFT JOIN core.committee k ON k.committee_id = s.cmte_id AND k.organization_type = ANY(%s) "
             "WHERE s._source_file_id = %s GROUP BY 1, 2, 3, 4, 5, 6"
         ).format(staging),
-        (sorted(names), list(CORPORATE_ORG_TYPES), source_file_id),
-    ).fetchall()
+        (list(CORPORATE_ORG_TYPES), source_file_id),
+    )
+    execute(conn, "CREATE INDEX ON _sim_profile (name)")
+    execute(conn, "ANALYZE _sim_profile")
+    execute(conn, "DROP TABLE _sim_touched")
+
+
+def _staged_profiles(conn: psycopg.Connection, names: set[str]) -> dict[str, Profile]:
+    """Profiles of the new ``names`` among ``names``, from ``_sim_profile``."""
     out: dict[str, Profile] = defaultdict(Profile)
-    for name, occupation, state, zip3, committee, is_corporate, n in rows:
+    for name, occupation, state, zip3, committee, is_corporate, n in conn.execute(
+        "SELECT name, occupation, state, zip3, cmte_id, corporate, n FROM _sim_profile WHERE name = ANY(%s)",
+        (sorted(names),),
+    ):
         out[name].add(state, zip3, committee, occupation, int(n), corporate=bool(is_corporate))
     return out
 

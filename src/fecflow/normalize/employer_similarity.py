@@ -37,7 +37,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -427,6 +427,23 @@ def _weak_form(name: str, longest: Mapping[str, int]) -> bool:
     return (" " not in name and len(name) <= 5) or longest.get(name, 0) >= TRUNCATED_AT
 
 
+Edge = tuple[Candidate, dict[str, float]]
+
+
+def agreeing_edges(
+    candidates: Iterable[Candidate], profiles: Mapping[str, Profile], fixed: Set[str]
+) -> Iterator[Edge]:
+    """The candidates whose rows agree (:data:`ROW_RULES`), in order, with their row evidence
+    (a pair of two ``fixed`` names is skipped: neither can join the other)."""
+    empty = Profile()
+    for c in candidates:
+        if c.a in fixed and c.b in fixed:
+            continue
+        ev = row_evidence(profiles.get(c.a, empty), profiles.get(c.b, empty))
+        if _agrees(c.kind, ev):
+            yield c, ev
+
+
 def resolve(
     candidates: Iterable[Candidate],
     profiles: Mapping[str, Profile],
@@ -434,27 +451,35 @@ def resolve(
     fixed: Iterable[str] = (),
     longest: Mapping[str, int] | None = None,
 ) -> dict[str, Decision]:
-    """Star clusters from the candidates whose rows agree: name -> the center it joins.
+    """Star clusters from the candidates whose rows agree: name -> the center it joins
+    (:func:`agreeing_edges`, then :func:`star_clusters`, with each name's rows from its profile)."""
+    fixed = set(fixed)
+    edges = list(agreeing_edges(candidates, profiles, fixed))
+    rows = {name: p.rows for name, p in profiles.items()}
+    return star_clusters(edges, rows, fixed=fixed, longest=longest)
+
+
+def star_clusters(
+    edges: Iterable[Edge],
+    rows: Mapping[str, int],
+    *,
+    fixed: Iterable[str] = (),
+    longest: Mapping[str, int] | None = None,
+) -> dict[str, Decision]:
+    """Name -> the center it joins, from the pairs whose rows agree.
 
     ``fixed``: names that are centers whatever happens (existing employers, curated canonical
     names); they never join another name. Other names are visited full forms first (acronyms and
-    strings cut at the field limit last, ``longest`` as in :func:`candidate_pairs`), then by rows
+    strings cut at the field limit last, ``longest`` as in :func:`candidate_pairs`), then by ``rows``
     (most first), then by name.
     """
     longest = longest or {}
     fixed = set(fixed)
-    edges: dict[str, list[tuple[str, str, dict[str, float]]]] = defaultdict(list)
-    empty = Profile()
-    for c in candidates:
-        if c.a in fixed and c.b in fixed:
-            continue
-        ev = row_evidence(profiles.get(c.a, empty), profiles.get(c.b, empty))
-        if _agrees(c.kind, ev):
-            edges[c.a].append((c.b, c.kind, ev))
-            edges[c.b].append((c.a, c.kind, ev))
-    order = sorted(
-        edges, key=lambda n: (n not in fixed, _weak_form(n, longest), -profiles.get(n, empty).rows, n)
-    )
+    adjacent: dict[str, list[tuple[str, str, dict[str, float]]]] = defaultdict(list)
+    for c, ev in edges:
+        adjacent[c.a].append((c.b, c.kind, ev))
+        adjacent[c.b].append((c.a, c.kind, ev))
+    order = sorted(adjacent, key=lambda n: (n not in fixed, _weak_form(n, longest), -rows.get(n, 0), n))
     centers: set[str] = set()
     out: dict[str, Decision] = {}
     for name in order:
@@ -462,7 +487,7 @@ def resolve(
             centers.add(name)
             continue
         best: Decision | None = None
-        for other, kind, ev in edges[name]:
+        for other, kind, ev in adjacent[name]:
             if other in centers:
                 d = Decision(name, other, kind, _score(kind, ev), ev)
                 if best is None or (d.score, -len(d.target)) > (best.score, -len(best.target)):
