@@ -22,12 +22,12 @@ from collections.abc import Iterator, Mapping
 import psycopg
 from psycopg import sql
 
-from fecflow.db.statements import stream
+from fecflow.db.statements import execute, stream
 from fecflow.normalize.employer_similarity import (
+    KINDS,
     STOP_WORDS,
     TYPO_GROUP_LIMIT,
     Candidate,
-    PairSet,
     acronym_form,
     brand_groups,
     brand_pairs,
@@ -94,13 +94,30 @@ _TYPO = """
 
 def find_candidate_pairs(conn: psycopg.Connection, names: str, pac_of: Mapping[str, str]) -> list[Candidate]:
     """:func:`~fecflow.normalize.employer_similarity.candidate_pairs` over the table ``names``
-    (a temp table's name), the blocks made by the server; ``pac_of`` as there."""
+    (a temp table's name), the blocks made by the server; ``pac_of`` as there. For tests and small
+    inputs: normalize keeps the pairs in the database (:func:`write_candidate_pairs`)."""
+    write_candidate_pairs(conn, names, pac_of, "_blocked_pairs")
+    rows = conn.execute("SELECT a, b, kind FROM _blocked_pairs ORDER BY a, b").fetchall()
+    execute(conn, "DROP TABLE _blocked_pairs")
+    return [Candidate(str(a), str(b), str(kind)) for a, b, kind in rows]
+
+
+def write_candidate_pairs(conn: psycopg.Connection, names: str, pac_of: Mapping[str, str], into: str) -> int:
+    """Find the candidate pairs of the names in table ``names`` and write them to a new temp table
+    ``into`` (``a``, ``b``, ``kind``; ``a < b``, one row per pair with the first kind that found it,
+    as :class:`~fecflow.normalize.employer_similarity.PairSet`). Returns the number of pairs. The
+    client holds one block and at most :data:`PAIR_BUFFER` found pairs at a time: pairs grow faster
+    than names (3-5 letter names meet the initials of ever more longer names)."""
 
     def query(text: str) -> sql.Composed:
         return sql.SQL(text).format(names=sql.Identifier(names))
 
     generic = {str(w) for (w,) in conn.execute(query(_GENERIC)).fetchall()} | STOP_WORDS
-    out = PairSet()
+    execute(
+        conn,
+        'CREATE TEMP TABLE _pairs_found (a text COLLATE "C", b text COLLATE "C", prio smallint) ON COMMIT DROP',
+    )
+    out = _PairWriter(conn)
     for (group,) in stream(conn, query(_SPACING), name="_blocks_spacing"):
         for i, a in enumerate(group):
             for b in group[i + 1 :]:
@@ -121,7 +138,41 @@ def find_candidate_pairs(conn: psycopg.Connection, names: str, pac_of: Mapping[s
     for (group,) in stream(conn, query(_TYPO), {"limit": TYPO_GROUP_LIMIT}, name="_blocks_typo"):
         for a, b in typo_pairs(sorted(group)):
             out.keep(a, b, "typo")
-    return out.candidates()
+    out.flush()
+    found = execute(
+        conn,
+        sql.SQL(
+            "CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT DISTINCT ON (a, b) a, b, (%s::text[])[prio] AS kind "
+            "FROM _pairs_found ORDER BY a, b, prio"
+        ).format(sql.Identifier(into)),
+        (list(KINDS),),
+    )
+    execute(conn, "DROP TABLE _pairs_found")
+    return found
+
+
+#: Found pairs the client holds before it writes them (COPY) to the database.
+PAIR_BUFFER = 5_000
+
+
+class _PairWriter:
+    """Found pairs, written to ``_pairs_found`` :data:`PAIR_BUFFER` at a time (between the fetches of
+    a block stream: the connection is free then)."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self._conn = conn
+        self._rows: list[tuple[str, str, int]] = []
+
+    def keep(self, a: str, b: str, kind: str) -> None:
+        self._rows.append((a, b, KINDS.index(kind) + 1) if a < b else (b, a, KINDS.index(kind) + 1))
+        if len(self._rows) >= PAIR_BUFFER:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._conn.cursor() as cur, cur.copy("COPY _pairs_found (a, b, prio) FROM STDIN") as copy:
+            for row in self._rows:
+                copy.write_row(row)
+        self._rows = []
 
 
 def _truncations(rows: Iterator[tuple[str, str, int]]) -> Iterator[tuple[str, int, str]]:

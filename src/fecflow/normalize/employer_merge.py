@@ -31,8 +31,9 @@ import psycopg
 from psycopg import sql
 
 from fecflow.catalog import FILES
+from fecflow.db.statements import stream_batches
 from fecflow.normalize.dimensions import execute
-from fecflow.normalize.employer_blocking import find_candidate_pairs
+from fecflow.normalize.employer_blocking import write_candidate_pairs
 from fecflow.normalize.employer_similarity import (
     Candidate,
     Decision,
@@ -70,22 +71,21 @@ def similar_names(conn: psycopg.Connection, file_type: str, source_file_id: int)
     pac_of = _corporate_pacs(conn)
     pac_of.update(_existing_pacs(conn, {n.split()[0] for n in pac_of}))
     strings_started = time.perf_counter()
-    pairs = find_candidate_pairs(conn, "_sim_name", pac_of)
+    write_candidate_pairs(conn, "_sim_name", pac_of, "_sim_pair")
     strings_s = time.perf_counter() - strings_started
-    touched = _touched(conn, {n for c in pairs for n in (c.a, c.b)})
-    pairs = [c for c in pairs if touched[c.a].is_new or touched[c.b].is_new]
-    decisions = _decide(conn, staging, source_file_id, pairs, touched)
+    pairs = execute(conn, _KEEP_PAIRS_OF_NEW_NAMES)
+    decisions = _decide(conn, staging, source_file_id)
     counts = conn.execute(
         "SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new) FROM _sim_name"
     )
     n_new, n_existing = counts.fetchone() or (0, 0)
-    execute(conn, "DROP TABLE _sim_raw, _sim_name")
+    execute(conn, "DROP TABLE _sim_raw, _sim_name, _sim_pair")
     log.info(
         "similar employer names: %d new names, %d existing in reach, %d candidate pairs, %d joined "
         "(%.2f s, of which candidate pairs %.2f s)",
         n_new,
         n_existing,
-        len(pairs),
+        pairs,
         len(decisions),
         time.perf_counter() - started,
         strings_s,
@@ -112,21 +112,23 @@ _EXISTING_NAMES = """
 """
 
 
+# Only the pairs that touch a new name are decided (ordered as PairSet orders them: by a, then b).
+_KEEP_PAIRS_OF_NEW_NAMES = """
+    CREATE TEMP TABLE _sim_pair_new ON COMMIT DROP AS
+    SELECT p.a, p.b, p.kind FROM _sim_pair p JOIN _sim_name na ON na.name = p.a JOIN _sim_name nb ON nb.name = p.b
+     WHERE na.is_new OR nb.is_new
+"""
+_PAIRS = """
+    SELECT p.a, p.b, p.kind, na.is_new, na.employer_key, na.longest, nb.is_new, nb.employer_key, nb.longest
+      FROM _sim_pair_new p JOIN _sim_name na ON na.name = p.a JOIN _sim_name nb ON nb.name = p.b
+     ORDER BY p.a, p.b
+"""
+
+
 class _Name(NamedTuple):
     is_new: bool
     employer_key: int | None
     longest: int
-
-
-def _touched(conn: psycopg.Connection, names: set[str]) -> dict[str, _Name]:
-    """What ``_sim_name`` says of the names in a candidate pair."""
-    rows = conn.execute(
-        "SELECT name, is_new, employer_key, longest FROM _sim_name WHERE name = ANY(%s)", (sorted(names),)
-    ).fetchall()
-    return {
-        str(n): _Name(bool(is_new), None if key is None else int(key), int(longest))
-        for n, is_new, key, longest in rows
-    }
 
 
 def _merge(into: Profile, other: Profile) -> None:
@@ -169,47 +171,52 @@ def _corporate_pacs(conn: psycopg.Connection) -> dict[str, str]:
 PAIR_BATCH = 2_000
 
 
-def _decide(
-    conn: psycopg.Connection,
-    staging: sql.Identifier,
-    source_file_id: int,
-    pairs: list[Candidate],
-    touched: Mapping[str, _Name],
-) -> dict[str, Decision]:
-    """New name -> the center it joins: star clusters over the pairs whose rows agree. Profiles are
-    read :data:`PAIR_BATCH` pairs at a time and dropped after their row evidence is taken: the client
-    holds the pairs and the agreeing edges, not the profile of every name in a pair (half a GB at 8M
-    rows, where 3-5 letter names meet the initials of many longer ones)."""
-    in_pairs = {n for c in pairs for n in (c.a, c.b)}
-    existing = {n: key for n in in_pairs if (key := touched[n].employer_key) is not None}
-    _profile_rows(conn, staging, source_file_id, {n for n in in_pairs if touched[n].is_new})
+def _decide(conn: psycopg.Connection, staging: sql.Identifier, source_file_id: int) -> dict[str, Decision]:
+    """New name -> the center it joins: star clusters over the pairs (``_sim_pair_new``) whose rows
+    agree. Pairs are read :data:`PAIR_BATCH` at a time, with the profiles of their names; what the
+    client keeps is the agreeing edges and what star clusters need of their names, not every pair
+    nor the profile of every name in one (half a GB at 8M rows)."""
+    _profile_rows(conn, staging, source_file_id)
     curated = {canonical for _, canonical, _ in alias_rows()}
-    fixed = (existing.keys() | curated) & in_pairs
-    rows: dict[str, int] = {}
     edges: list[Edge] = []
-    for at in range(0, len(pairs), PAIR_BATCH):
-        batch = pairs[at : at + PAIR_BATCH]
-        names = {n for c in batch for n in (c.a, c.b)}
-        profiles = _staged_profiles(conn, names)
-        for name, p in _existing_profiles(conn, {n: existing[n] for n in names if n in existing}).items():
+    rows: dict[str, int] = {}
+    longest: dict[str, int] = {}
+    fixed: set[str] = set()
+    new: set[str] = set()
+    for batch in stream_batches(conn, _PAIRS, name="_sim_pairs", size=PAIR_BATCH):
+        info: dict[str, _Name] = {}
+        for a, b, _, a_new, a_key, a_longest, b_new, b_key, b_longest in batch:
+            info[a] = _Name(bool(a_new), a_key, int(a_longest))
+            info[b] = _Name(bool(b_new), b_key, int(b_longest))
+        existing = {n: int(i.employer_key) for n, i in info.items() if i.employer_key is not None}
+        batch_fixed = (existing.keys() | curated) & info.keys()
+        profiles = _staged_profiles(conn, {n for n, i in info.items() if i.is_new})
+        for name, p in _existing_profiles(conn, existing).items():
             _merge(profiles.setdefault(name, Profile()), p)
-        rows.update((name, p.rows) for name, p in profiles.items())
-        edges.extend(agreeing_edges(batch, profiles, fixed))
-    execute(conn, "DROP TABLE _sim_profile")
-    longest = {n: touched[n].longest for n in in_pairs}
+        candidates = [Candidate(str(a), str(b), str(kind)) for a, b, kind, *_ in batch]
+        for edge in agreeing_edges(candidates, profiles, batch_fixed):
+            edges.append(edge)
+            for n in (edge[0].a, edge[0].b):
+                rows[n] = profiles[n].rows if n in profiles else 0
+                longest[n] = info[n].longest
+                if n in batch_fixed:
+                    fixed.add(n)
+                if info[n].is_new:
+                    new.add(n)
+    execute(conn, "DROP TABLE _sim_profile, _sim_pair_new")
     clusters = star_clusters(edges, rows, fixed=fixed, longest=longest)
-    return {n: d for n, d in clusters.items() if touched[n].is_new}
+    return {n: d for n, d in clusters.items() if n in new}
 
 
-def _profile_rows(
-    conn: psycopg.Connection, staging: sql.Identifier, source_file_id: int, names: set[str]
-) -> None:
-    """``_sim_profile``: the staged snapshot's rows of the new ``names`` (those in a candidate pair),
+def _profile_rows(conn: psycopg.Connection, staging: sql.Identifier, source_file_id: int) -> None:
+    """``_sim_profile``: the staged snapshot's rows of the new names in a pair (``_sim_pair_new``),
     counted by occupation, state, ZIP3 and recipient, in one pass over the snapshot."""
-    execute(conn, 'CREATE TEMP TABLE _sim_touched (name text COLLATE "C" PRIMARY KEY) ON COMMIT DROP')
-    with conn.cursor() as cur, cur.copy("COPY _sim_touched (name) FROM STDIN") as copy:
-        for name in names:
-            copy.write_row((name,))
+    execute(
+        conn,
+        "CREATE TEMP TABLE _sim_touched ON COMMIT DROP AS SELECT t.name FROM "
+        "(SELECT a AS name FROM _sim_pair_new UNION SELECT b FROM _sim_pair_new) t "
+        "JOIN _sim_name n ON n.name = t.name WHERE n.is_new",
+    )
     execute(conn, "ANALYZE _sim_touched")
     execute(
         conn,
