@@ -2,13 +2,14 @@
 
 :func:`~fecflow.normalize.employer_similarity.candidate_pairs` builds its blocks (same letters,
 leading words, initials, typo keys, ...) as Python dicts over every name: about 100 MB per 130,000
-names, 2.9 GB of client memory at 16M generated rows (issue #18). :func:`find_candidate_pairs` asks
-PostgreSQL for the same blocks, one kind at a time, over a table of names, and reads them through a
-server-side cursor; the client holds one block at a time, the pairs it keeps (a few per thousand
-names), the generic words and the corporate PACs. Each kind's rule is the same function the in-memory
-version calls (:mod:`fecflow.normalize.employer_similarity`), and the kinds are taken in the same
-order, so both give the same pairs (``tests/integration/normalize_core/test_employer_blocking.py``
-compares them on the real sample's names and on generated ones).
+names, 2.9 GB of client memory at 16M generated rows (issue #18). :func:`write_candidate_pairs` asks
+PostgreSQL for the same blocks, one kind at a time, over a table of names, reads them through a
+server-side cursor and writes the pairs it finds to a temp table; the client holds one block, a
+buffer of found pairs, the generic words and the corporate PACs. Each kind's rule is the same
+function the in-memory version calls (:mod:`fecflow.normalize.employer_similarity`), and the kinds
+are taken in the same order, so both give the same pairs
+(``tests/integration/normalize_core/test_employer_blocking.py`` compares them on the real sample's
+names and on generated ones).
 
 The names table has ``name text COLLATE "C"`` (unique) and ``longest integer``. Names are the
 employer map's output: upper case, words separated by single spaces (split here by

@@ -281,3 +281,11 @@ def test_labeled_pairs_precision_and_recall(shared_samples: Path) -> None:
     )
     assert precision >= MIN_PRECISION
     assert recall >= MIN_RECALL
+
+
+def test_curated_names_are_single_spaced() -> None:
+    # The database's blocks split names on single spaces (employer_blocking), Python on any whitespace:
+    # they agree only on names like these (normalized names are [A-Z0-9]+ words, tested above).
+    names = {canonical for _, canonical, _ in em.alias_rows()}
+    assert names
+    assert sorted(n for n in names if " ".join(n.split()) != n) == []
