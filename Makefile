@@ -26,7 +26,7 @@ help:
 	@echo "make docs    - regenerate generated docs (docs/cli.md, docs/data/files, schema.md, counting-rules.md)"
 	@echo "make docs-check - fail when a generated doc is stale (what tests/meta checks)"
 	@echo "make bench   - performance benchmark (writes bench/results.json; BENCH_ROWS=$(BENCH_ROWS))"
-	@echo "make bench-scale - backfill and its steps at SCALES=500000,1000000,2000000 rows (log-log slopes; bench/scale.json)"
+	@echo "make bench-scale - backfill and its steps at SCALES=2000000,8000000,16000000 rows (log-log slopes; bench/scale.json; about 45 min and 25 GB of disk; SCALES=500000,1000000 for a quick look)"
 	@echo "make bench-explorer - only the explorer row (bench/explorer.json: page p50/p95, 50 clients for 30 s, a crawl of first views)"
 	@echo "make calibrate - leaning intervals on simulated data with known truth (bench/calibration.json)"
 	@echo "make ingest-backfill CYCLES=2016-2020 [FILES=...]  - fecflow backfill"
@@ -101,7 +101,7 @@ bench: $(BENCH_STAMP) wrk
 	$(PY) bench/run.py --rows $(BENCH_ROWS)
 
 # Cost growth (issue #18): backfill and each step at several scales, with realistic vocabulary growth.
-SCALES ?= 500000,1000000,2000000
+SCALES ?= 2000000,8000000,16000000
 bench-scale: $(STAMP)
 	$(PY) bench/scale.py --scales $(SCALES)
 

@@ -1,6 +1,6 @@
 """``make bench-scale``: how the end-to-end backfill and each of its steps grow with the row count.
 
-    python bench/scale.py --scales 500000,1000000,2000000
+    python bench/scale.py --scales 2000000,8000000,16000000
 
 For each scale, bench/run.py generates a file whose distinct employers and donors grow as in the real
 2020 sample (``--vocabulary heaps``, bench/gen_itcont.py) and runs the ``copy_baseline`` and
@@ -82,7 +82,7 @@ def report(points: list[dict[str, Any]]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="fecflow cost growth: backfill and its steps at several scales.")
-    parser.add_argument("--scales", default="500000,1000000,2000000", help="comma-separated row counts")
+    parser.add_argument("--scales", default="2000000,8000000,16000000", help="comma-separated row counts")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "scale.json")
     args = parser.parse_args(argv)
