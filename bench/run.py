@@ -32,6 +32,7 @@ are what a user would write instead: a typed table by COPY + ``INSERT ... SELECT
 first, to show what they cost (stage names get a ``[no-fk]`` suffix).
 
 Timings are wall-clock: other work on the machine shows up in them (see loadavg_1m).
+``FECFLOW_BENCH_RSS_TRACE=FILE`` logs where each measured child's memory grows (bench/rss_trace.py).
 """
 
 from __future__ import annotations
@@ -808,6 +809,9 @@ def run_child(stage: BenchStage, ctx: Context) -> dict[str, Any]:
 
 
 def child_main(name: str, url: str, path: Path, rows: int, server_pid: int) -> int:
+    import rss_trace  # bench/rss_trace.py, beside this file
+
+    rss_trace.start_from_env(f"{name}, {rows:,} rows")
     stage = STAGES[name.split("[", 1)[0]]
     work = stage.setup(Context(url, path, rows, stage.option, server_pid))
     server_before, client_before = cluster_cpu_seconds(server_pid), process_cpu_seconds()
