@@ -112,16 +112,17 @@ _EXISTING_NAMES = """
 """
 
 
-# Only the pairs that touch a new name are decided (ordered as PairSet orders them: by a, then b).
+# Only the pairs that touch a new name are decided, each with what the decision needs of its names
+# (read back ordered as PairSet orders them: by a, then b).
 _KEEP_PAIRS_OF_NEW_NAMES = """
     CREATE TEMP TABLE _sim_pair_new ON COMMIT DROP AS
-    SELECT p.a, p.b, p.kind FROM _sim_pair p JOIN _sim_name na ON na.name = p.a JOIN _sim_name nb ON nb.name = p.b
+    SELECT p.a, p.b, p.kind, na.is_new AS a_new, na.employer_key AS a_key, na.longest AS a_longest,
+           nb.is_new AS b_new, nb.employer_key AS b_key, nb.longest AS b_longest
+      FROM _sim_pair p JOIN _sim_name na ON na.name = p.a JOIN _sim_name nb ON nb.name = p.b
      WHERE na.is_new OR nb.is_new
 """
 _PAIRS = """
-    SELECT p.a, p.b, p.kind, na.is_new, na.employer_key, na.longest, nb.is_new, nb.employer_key, nb.longest
-      FROM _sim_pair_new p JOIN _sim_name na ON na.name = p.a JOIN _sim_name nb ON nb.name = p.b
-     ORDER BY p.a, p.b
+    SELECT a, b, kind, a_new, a_key, a_longest, b_new, b_key, b_longest FROM _sim_pair_new ORDER BY a, b
 """
 
 
@@ -213,9 +214,8 @@ def _profile_rows(conn: psycopg.Connection, staging: sql.Identifier, source_file
     counted by occupation, state, ZIP3 and recipient, in one pass over the snapshot."""
     execute(
         conn,
-        "CREATE TEMP TABLE _sim_touched ON COMMIT DROP AS SELECT t.name FROM "
-        "(SELECT a AS name FROM _sim_pair_new UNION SELECT b FROM _sim_pair_new) t "
-        "JOIN _sim_name n ON n.name = t.name WHERE n.is_new",
+        "CREATE TEMP TABLE _sim_touched ON COMMIT DROP AS "
+        "SELECT a AS name FROM _sim_pair_new WHERE a_new UNION SELECT b FROM _sim_pair_new WHERE b_new",
     )
     execute(conn, "ANALYZE _sim_touched")
     execute(
