@@ -84,6 +84,34 @@ def stream_batches(
         yield batch
 
 
+#: Rows a :class:`CopyBuffer` holds before it writes them.
+COPY_BUFFER = 5_000
+
+
+class CopyBuffer:
+    """Rows written to a table by ``COPY``, :data:`COPY_BUFFER` at a time: for work that makes rows
+    while it reads a :func:`stream` (the connection is free between the stream's yields, not in the
+    middle of a fetch). Call :meth:`flush` at the end."""
+
+    def __init__(self, conn: psycopg.Connection, copy: Query, size: int = COPY_BUFFER) -> None:
+        self._conn, self._copy, self._size = conn, copy, size
+        self._rows: list[tuple[Any, ...]] = []
+        self.written = 0
+
+    def write(self, row: tuple[Any, ...]) -> None:
+        self._rows.append(row)
+        if len(self._rows) >= self._size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._rows:
+            with self._conn.cursor() as cur, cur.copy(self._copy) as copy:
+                for row in self._rows:
+                    copy.write_row(row)
+            self.written += len(self._rows)
+        self._rows = []
+
+
 @contextmanager
 def local_settings(conn: psycopg.Connection, settings: Mapping[str, str]) -> Iterator[None]:
     """Apply ``settings`` (name -> value) in this transaction; restore the previous values after,

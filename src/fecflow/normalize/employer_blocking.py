@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping
 import psycopg
 from psycopg import sql
 
-from fecflow.db.statements import execute, stream
+from fecflow.db.statements import CopyBuffer, execute, stream
 from fecflow.normalize.employer_similarity import (
     KINDS,
     STOP_WORDS,
@@ -157,23 +157,16 @@ PAIR_BUFFER = 5_000
 
 
 class _PairWriter:
-    """Found pairs, written to ``_pairs_found`` :data:`PAIR_BUFFER` at a time (between the fetches of
-    a block stream: the connection is free then)."""
+    """Found pairs, written to ``_pairs_found`` as (a, b) in order with the kind's priority."""
 
     def __init__(self, conn: psycopg.Connection) -> None:
-        self._conn = conn
-        self._rows: list[tuple[str, str, int]] = []
+        self._out = CopyBuffer(conn, "COPY _pairs_found (a, b, prio) FROM STDIN", PAIR_BUFFER)
 
     def keep(self, a: str, b: str, kind: str) -> None:
-        self._rows.append((a, b, KINDS.index(kind) + 1) if a < b else (b, a, KINDS.index(kind) + 1))
-        if len(self._rows) >= PAIR_BUFFER:
-            self.flush()
+        self._out.write((a, b, KINDS.index(kind) + 1) if a < b else (b, a, KINDS.index(kind) + 1))
 
     def flush(self) -> None:
-        with self._conn.cursor() as cur, cur.copy("COPY _pairs_found (a, b, prio) FROM STDIN") as copy:
-            for row in self._rows:
-                copy.write_row(row)
-        self._rows = []
+        self._out.flush()
 
 
 def _truncations(rows: Iterator[tuple[str, str, int]]) -> Iterator[tuple[str, int, str]]:

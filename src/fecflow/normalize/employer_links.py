@@ -14,17 +14,15 @@ score and evidence).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 import psycopg
 from psycopg import sql
-from psycopg.types.json import Jsonb
 
 from fecflow.catalog import FILES
 from fecflow.db.statements import execute, stream_batches
 from fecflow.normalize.dimensions import Counts
 from fecflow.normalize.employer_merge import similar_names
-from fecflow.normalize.employer_similarity import Decision
 from fecflow.normalize.employers import EMPLOYER_MAP_VERSION, build_employer_map
 from fecflow.normalize.industries import map_industry
 
@@ -51,20 +49,9 @@ def _fill_employer_map(conn: psycopg.Connection) -> None:
     execute(conn, "ANALYZE _emp_map")
 
 
-def _fill_new_aliases(conn: psycopg.Connection, joined: Mapping[str, Decision]) -> None:
-    """``_emp_new``: each new string with the employer it maps to (by the map, or joined by similarity)."""
-    execute(
-        conn,
-        "CREATE TEMP TABLE _emp_joined (name text PRIMARY KEY, target text NOT NULL, score numeric(3, 2) "
-        "NOT NULL, evidence jsonb NOT NULL) ON COMMIT DROP",
-    )
-    with (
-        conn.cursor() as cur,
-        cur.copy("COPY _emp_joined (name, target, score, evidence) FROM STDIN") as copy,
-    ):
-        for name, d in joined.items():
-            evidence = Jsonb({"kind": d.kind, "name": name, "joined": d.target, **d.evidence})
-            copy.write_row((name, d.target, d.score, evidence))
+def _fill_new_aliases(conn: psycopg.Connection) -> None:
+    """``_emp_new``: each new string with the employer it maps to (by the map, or joined by similarity:
+    ``_emp_joined``, made by :func:`similar_names`)."""
     execute(
         conn,
         "CREATE TEMP TABLE _emp_new ON COMMIT DROP AS "
@@ -98,8 +85,8 @@ def link_employers(conn: psycopg.Connection, file_type: str, source_file_id: int
         (source_file_id,),
     )
     _fill_employer_map(conn)
-    joined = similar_names(conn, file_type, source_file_id)
-    _fill_new_aliases(conn, joined)
+    similar_names(conn, file_type, source_file_id)
+    _fill_new_aliases(conn)
     # New employers are written with this map version: their industries are decided just below, in
     # this transaction. Setting it afterwards by UPDATE rewrote every new row (and its trigram index
     # entries) and, with no statistics on the new rows yet, the planner joined the names by nested

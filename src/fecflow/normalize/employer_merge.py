@@ -24,23 +24,26 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Mapping
-from typing import NamedTuple
+from collections.abc import Iterator, Mapping
+from itertools import chain, groupby
+from typing import Any, NamedTuple
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from fecflow.catalog import FILES
-from fecflow.db.statements import stream_batches
+from fecflow.db.statements import CopyBuffer, stream, stream_batches
 from fecflow.normalize.dimensions import execute
 from fecflow.normalize.employer_blocking import write_candidate_pairs
 from fecflow.normalize.employer_similarity import (
     Candidate,
     Decision,
-    Edge,
+    Neighbor,
     Profile,
     agreeing_edges,
-    star_clusters,
+    visit_stars,
+    weak_form,
 )
 from fecflow.normalize.employers import alias_rows
 
@@ -49,10 +52,12 @@ log = logging.getLogger(__name__)
 CORPORATE_ORG_TYPES = ("C", "W")  # cm ORG_TP: corporation, corporation without capital stock
 
 
-def similar_names(conn: psycopg.Connection, file_type: str, source_file_id: int) -> dict[str, Decision]:
-    """Name of a new string (``_emp_map``, the per-string map of the snapshot's new strings) -> the
-    decision that it joins another name's employer (others absent)."""
+def similar_names(conn: psycopg.Connection, file_type: str, source_file_id: int) -> int:
+    """``_emp_joined``: each name of a new string (``_emp_map``, the per-string map of the snapshot's
+    new strings) that joins another name's employer, with the decision's target, score and evidence.
+    Returns how many joined."""
     started = time.perf_counter()
+    execute(conn, _JOINED)
     # Curated names take part too, as fixed centers.
     new = execute(
         conn,
@@ -60,7 +65,7 @@ def similar_names(conn: psycopg.Connection, file_type: str, source_file_id: int)
     )
     if not new:
         execute(conn, "DROP TABLE _sim_raw")
-        return {}
+        return 0
     execute(conn, "ALTER TABLE _sim_raw ADD PRIMARY KEY (raw_employer)")
     execute(conn, "ANALYZE _sim_raw")
     staging = sql.Identifier("staging", FILES[file_type].staging_table)
@@ -74,7 +79,7 @@ def similar_names(conn: psycopg.Connection, file_type: str, source_file_id: int)
     write_candidate_pairs(conn, "_sim_name", pac_of, "_sim_pair")
     strings_s = time.perf_counter() - strings_started
     pairs = execute(conn, _KEEP_PAIRS_OF_NEW_NAMES)
-    decisions = _decide(conn, staging, source_file_id)
+    joined = _decide(conn, staging, source_file_id)
     counts = conn.execute(
         "SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new) FROM _sim_name"
     )
@@ -86,11 +91,17 @@ def similar_names(conn: psycopg.Connection, file_type: str, source_file_id: int)
         n_new,
         n_existing,
         pairs,
-        len(decisions),
+        joined,
         time.perf_counter() - started,
         strings_s,
     )
-    return decisions
+    return joined
+
+
+_JOINED = """
+    CREATE TEMP TABLE _emp_joined (name text PRIMARY KEY, target text NOT NULL, score numeric(3, 2) NOT NULL,
+                                   evidence jsonb NOT NULL) ON COMMIT DROP
+"""
 
 
 # The names of the snapshot's new strings (``is_new``; ``longest``: their longest raw spelling), then
@@ -171,19 +182,49 @@ def _corporate_pacs(conn: psycopg.Connection) -> dict[str, str]:
 #: Candidate pairs whose names' profiles are read at once (:func:`_decide`).
 PAIR_BATCH = 2_000
 
+# The agreeing edges (``seq``: their order) and their names, as star clusters need them.
+_EDGES = """
+    CREATE TEMP TABLE _sim_edge (seq bigint NOT NULL, a text NOT NULL, b text NOT NULL, kind text NOT NULL,
+        state float8, zip3 float8, recipient float8, occupation float8, corporate_pac float8, states int)
+    ON COMMIT DROP;
+    CREATE TEMP TABLE _sim_node_seen (name text NOT NULL, fixed bool NOT NULL, weak bool NOT NULL,
+        rows bigint NOT NULL, is_new bool NOT NULL) ON COMMIT DROP
+"""
+_EVIDENCE = ("state", "zip3", "recipient", "occupation", "corporate_pac", "states")
 
-def _decide(conn: psycopg.Connection, staging: sql.Identifier, source_file_id: int) -> dict[str, Decision]:
-    """New name -> the center it joins: star clusters over the pairs (``_sim_pair_new``) whose rows
-    agree. Pairs are read :data:`PAIR_BATCH` at a time, with the profiles of their names; what the
-    client keeps is the agreeing edges and what star clusters need of their names, not every pair
-    nor the profile of every name in one (half a GB at 8M rows)."""
+# Each name with its neighbors, in the order star clusters visit names (visit_key: fixed first, weak
+# forms last, rows desc, then name; "C" compares UTF-8 bytes, which is Python's code point order) and
+# each name's edges in edge order. A fixed name needs no neighbors.
+_VISITS = """
+    WITH v AS (
+        SELECT name, fixed, row_number() OVER (ORDER BY fixed DESC, weak, rows DESC, name COLLATE "C") AS visit
+          FROM _sim_node
+    ), adjacent AS (
+        SELECT a AS name, b AS other, seq, kind, state, zip3, recipient, occupation, corporate_pac, states
+          FROM _sim_edge
+        UNION ALL
+        SELECT b, a, seq, kind, state, zip3, recipient, occupation, corporate_pac, states FROM _sim_edge
+    )
+    SELECT v.visit, v.name, v.fixed, j.other, j.kind, j.state, j.zip3, j.recipient, j.occupation,
+           j.corporate_pac, j.states
+      FROM v LEFT JOIN adjacent j ON j.name = v.name AND NOT v.fixed
+     ORDER BY v.visit, j.seq
+"""
+
+
+def _decide(conn: psycopg.Connection, staging: sql.Identifier, source_file_id: int) -> int:
+    """``_emp_joined`` from star clusters over the pairs (``_sim_pair_new``) whose rows agree; returns
+    how many new names joined.
+
+    Pairs are read :data:`PAIR_BATCH` at a time, with the profiles of their names; the agreeing edges
+    and their names go to the database as found (:class:`StarGraph`), and star clusters read them
+    back in visiting order. The client holds one batch of pairs and the set of centers: not every
+    pair, the profile of every name (half a GB at 8M rows) nor every agreeing edge (200 MB at 16M
+    generated rows).
+    """
     _profile_rows(conn, staging, source_file_id)
     curated = {canonical for _, canonical, _ in alias_rows()}
-    edges: list[Edge] = []
-    rows: dict[str, int] = {}
-    longest: dict[str, int] = {}
-    fixed: set[str] = set()
-    new: set[str] = set()
+    graph = StarGraph(conn)
     for batch in stream_batches(conn, _PAIRS, name="_sim_pairs", size=PAIR_BATCH):
         info: dict[str, _Name] = {}
         for a, b, _, a_new, a_key, a_longest, b_new, b_key, b_longest in batch:
@@ -195,18 +236,80 @@ def _decide(conn: psycopg.Connection, staging: sql.Identifier, source_file_id: i
         for name, p in _existing_profiles(conn, existing).items():
             _merge(profiles.setdefault(name, Profile()), p)
         candidates = [Candidate(str(a), str(b), str(kind)) for a, b, kind, *_ in batch]
-        for edge in agreeing_edges(candidates, profiles, batch_fixed):
-            edges.append(edge)
-            for n in (edge[0].a, edge[0].b):
-                rows[n] = profiles[n].rows if n in profiles else 0
-                longest[n] = info[n].longest
-                if n in batch_fixed:
-                    fixed.add(n)
-                if info[n].is_new:
-                    new.add(n)
+        written: set[str] = set()
+        for c, ev in agreeing_edges(candidates, profiles, batch_fixed):
+            graph.edge(c, ev)
+            for n in (c.a, c.b):
+                if n not in written:  # a name is in many batches, always with the same facts
+                    written.add(n)
+                    rows = profiles[n].rows if n in profiles else 0
+                    graph.node(
+                        n, fixed=n in batch_fixed, longest=info[n].longest, rows=rows, is_new=info[n].is_new
+                    )
     execute(conn, "DROP TABLE _sim_profile, _sim_pair_new")
-    clusters = star_clusters(edges, rows, fixed=fixed, longest=longest)
-    return {n: d for n, d in clusters.items() if n in new}
+    joined = CopyBuffer(conn, "COPY _emp_joined (name, target, score, evidence) FROM STDIN")
+    for d in graph.decisions():
+        evidence = Jsonb({"kind": d.kind, "name": d.name, "joined": d.target, **d.evidence})
+        joined.write((d.name, d.target, d.score, evidence))
+    joined.flush()
+    # Only a fixed name is never new (an existing employer): every decision is a new name's, but the
+    # table says so rather than this comment.
+    execute(conn, "DELETE FROM _emp_joined j USING _sim_node n WHERE n.name = j.name AND NOT n.is_new")
+    execute(conn, "DROP TABLE _sim_edge, _sim_node")
+    return joined.written
+
+
+class StarGraph:
+    """Star clusters with the edges in the database: the agreeing edges (``_sim_edge``, in the order
+    given) and the facts of their names (``_sim_node``) are written as found; :meth:`decisions`
+    streams them back in visiting order (:data:`_VISITS`) through :func:`visit_stars`, the rule
+    :func:`~fecflow.normalize.employer_similarity.star_clusters` applies in memory."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self._conn = conn
+        execute(conn, _EDGES)
+        self._edges = CopyBuffer(
+            conn,
+            sql.SQL("COPY _sim_edge (seq, a, b, kind, {}) FROM STDIN").format(
+                sql.SQL(", ").join(map(sql.Identifier, _EVIDENCE))
+            ),
+        )
+        self._nodes = CopyBuffer(conn, "COPY _sim_node_seen (name, fixed, weak, rows, is_new) FROM STDIN")
+        self._seq = 0
+
+    def edge(self, c: Candidate, ev: Mapping[str, float]) -> None:
+        self._seq += 1
+        self._edges.write((self._seq, c.a, c.b, c.kind, *(ev[k] for k in _EVIDENCE)))
+
+    def node(self, name: str, *, fixed: bool, longest: int, rows: int, is_new: bool) -> None:
+        """A name of an edge (again is fine: the same facts each time)."""
+        self._nodes.write((name, fixed, weak_form(name, longest), rows, is_new))
+
+    def decisions(self) -> Iterator[Decision]:
+        """The star clusters' decisions, in visiting order (``_sim_edge`` and ``_sim_node`` stay)."""
+        self._edges.flush()
+        self._nodes.flush()
+        execute(
+            self._conn,
+            "CREATE TEMP TABLE _sim_node ON COMMIT DROP AS "
+            "SELECT DISTINCT ON (name) * FROM _sim_node_seen ORDER BY name",
+        )
+        execute(self._conn, "DROP TABLE _sim_node_seen")
+        execute(self._conn, "ANALYZE _sim_node, _sim_edge")
+        yield from visit_stars(_visits(stream(self._conn, _VISITS, name="_sim_visits")))
+
+
+def _visits(rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[str, bool, list[Neighbor]]]:
+    """(name, fixed, neighbors) from the rows of :data:`_VISITS`, one name at a time."""
+    for _, group in groupby(rows, key=lambda row: row[0]):
+        first = next(group)
+        _, name, fixed, *_ = first
+        neighbors: list[Neighbor] = [
+            (other, kind, dict(zip(_EVIDENCE, values, strict=True)))
+            for _, _, _, other, kind, *values in chain([first], group)
+            if other is not None
+        ]
+        yield str(name), bool(fixed), neighbors
 
 
 def _profile_rows(conn: psycopg.Connection, staging: sql.Identifier, source_file_id: int) -> None:

@@ -422,9 +422,10 @@ def _score(kind: str, ev: Mapping[str, float]) -> float:
     return round(STRING_SCORE[kind] * (0.6 + 0.4 * support), 2)
 
 
-def _weak_form(name: str, longest: Mapping[str, int]) -> bool:
-    """A name that should not be a center while a full form is at hand: an acronym or a cut string."""
-    return (" " not in name and len(name) <= 5) or longest.get(name, 0) >= TRUNCATED_AT
+def weak_form(name: str, longest: int) -> bool:
+    """A name that should not be a center while a full form is at hand: an acronym or a cut string
+    (``longest``: the length of its longest raw spelling)."""
+    return (" " not in name and len(name) <= 5) or longest >= TRUNCATED_AT
 
 
 Edge = tuple[Candidate, dict[str, float]]
@@ -466,37 +467,57 @@ def star_clusters(
     fixed: Iterable[str] = (),
     longest: Mapping[str, int] | None = None,
 ) -> dict[str, Decision]:
-    """Name -> the center it joins, from the pairs whose rows agree.
+    """Name -> the center it joins, from the pairs whose rows agree (:func:`visit_stars`, with every
+    edge in memory; normalize streams them from the database in the same order).
 
     ``fixed``: names that are centers whatever happens (existing employers, curated canonical
-    names); they never join another name. Other names are visited full forms first (acronyms and
-    strings cut at the field limit last, ``longest`` as in :func:`candidate_pairs`), then by ``rows``
-    (most first), then by name.
+    names); ``longest`` as in :func:`candidate_pairs`.
     """
     longest = longest or {}
     fixed = set(fixed)
-    adjacent: dict[str, list[tuple[str, str, dict[str, float]]]] = defaultdict(list)
+    adjacent: dict[str, list[Neighbor]] = defaultdict(list)
     for c, ev in edges:
         adjacent[c.a].append((c.b, c.kind, ev))
         adjacent[c.b].append((c.a, c.kind, ev))
-    order = sorted(adjacent, key=lambda n: (n not in fixed, _weak_form(n, longest), -rows.get(n, 0), n))
+    order = sorted(
+        adjacent, key=lambda n: visit_key(n, fixed=n in fixed, rows=rows.get(n, 0), longest=longest.get(n, 0))
+    )
+    return {d.name: d for d in visit_stars((n, n in fixed, adjacent[n]) for n in order)}
+
+
+#: One edge seen from a name: the other name, the kind of string evidence, the row evidence.
+Neighbor = tuple[str, str, Mapping[str, float]]
+
+
+def visit_key(name: str, *, fixed: bool, rows: int, longest: int) -> tuple[bool, bool, int, str]:
+    """The order star clusters visit names in: fixed names first, weak forms (:func:`weak_form`)
+    last, then by rows (most first), then by name."""
+    return (not fixed, weak_form(name, longest), -rows, name)
+
+
+def visit_stars(visits: Iterable[tuple[str, bool, Iterable[Neighbor]]]) -> Iterator[Decision]:
+    """The decisions of star clustering, from each name (in :func:`visit_key` order) with whether it
+    is fixed and its neighbors (in edge order).
+
+    A fixed name is a center whatever happens. Any other name joins its best neighbor that is a
+    center already (highest score, then shortest name, then the first edge); with none it becomes a
+    center. Only the set of centers is kept, so the edges can come from a stream.
+    """
     centers: set[str] = set()
-    out: dict[str, Decision] = {}
-    for name in order:
-        if name in fixed:
+    for name, is_fixed, neighbors in visits:
+        if is_fixed:
             centers.add(name)
             continue
         best: Decision | None = None
-        for other, kind, ev in adjacent[name]:
+        for other, kind, ev in neighbors:
             if other in centers:
-                d = Decision(name, other, kind, _score(kind, ev), ev)
+                d = Decision(name, other, kind, _score(kind, ev), dict(ev))
                 if best is None or (d.score, -len(d.target)) > (best.score, -len(best.target)):
                     best = d
         if best is None:
             centers.add(name)
         else:
-            out[name] = best
-    return out
+            yield best
 
 
 # ------------------------------------------------------------------------------ both steps at once
