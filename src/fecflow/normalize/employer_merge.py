@@ -254,9 +254,11 @@ def _decide(conn: psycopg.Connection, staging: sql.Identifier, source_file_id: i
     joined.flush()
     # Only a fixed name is never new (an existing employer): every decision is a new name's, but the
     # table says so rather than this comment.
-    execute(conn, "DELETE FROM _emp_joined j USING _sim_node n WHERE n.name = j.name AND NOT n.is_new")
+    dropped = execute(
+        conn, "DELETE FROM _emp_joined j USING _sim_node n WHERE n.name = j.name AND NOT n.is_new"
+    )
     execute(conn, "DROP TABLE _sim_edge, _sim_node")
-    return joined.written
+    return joined.written - dropped
 
 
 class StarGraph:
