@@ -107,8 +107,9 @@ def write_candidate_pairs(conn: psycopg.Connection, names: str, pac_of: Mapping[
     """Find the candidate pairs of the names in table ``names`` and write them to a new temp table
     ``into`` (``a``, ``b``, ``kind``; ``a < b``, one row per pair with the first kind that found it,
     as :class:`~fecflow.normalize.employer_similarity.PairSet`). Returns the number of pairs. The
-    client holds one block and at most :data:`PAIR_BUFFER` found pairs at a time: pairs grow faster
-    than names (3-5 letter names meet the initials of ever more longer names)."""
+    client holds one block and at most :data:`~fecflow.db.statements.COPY_BUFFER` found pairs at a
+    time: pairs grow faster than names (3-5 letter names meet the initials of ever more longer
+    names)."""
 
     def query(text: str) -> sql.Composed:
         return sql.SQL(text).format(names=sql.Identifier(names))
@@ -152,15 +153,11 @@ def write_candidate_pairs(conn: psycopg.Connection, names: str, pac_of: Mapping[
     return found
 
 
-#: Found pairs the client holds before it writes them (COPY) to the database.
-PAIR_BUFFER = 5_000
-
-
 class _PairWriter:
     """Found pairs, written to ``_pairs_found`` as (a, b) in order with the kind's priority."""
 
     def __init__(self, conn: psycopg.Connection) -> None:
-        self._out = CopyBuffer(conn, "COPY _pairs_found (a, b, prio) FROM STDIN", PAIR_BUFFER)
+        self._out = CopyBuffer(conn, "COPY _pairs_found (a, b, prio) FROM STDIN")
 
     def keep(self, a: str, b: str, kind: str) -> None:
         self._out.write((a, b, KINDS.index(kind) + 1) if a < b else (b, a, KINDS.index(kind) + 1))

@@ -25,7 +25,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from itertools import chain, groupby
+from itertools import groupby
 from typing import Any, NamedTuple
 
 import psycopg
@@ -304,14 +304,13 @@ class StarGraph:
 def _visits(rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[str, bool, list[Neighbor]]]:
     """(name, fixed, neighbors) from the rows of :data:`_VISITS`, one name at a time."""
     for _, group in groupby(rows, key=lambda row: row[0]):
-        first = next(group)
-        _, name, fixed, *_ = first
+        visit = list(group)
         neighbors: list[Neighbor] = [
             (other, kind, dict(zip(_EVIDENCE, values, strict=True)))
-            for _, _, _, other, kind, *values in chain([first], group)
+            for _, _, _, other, kind, *values in visit
             if other is not None
         ]
-        yield str(name), bool(fixed), neighbors
+        yield str(visit[0][1]), bool(visit[0][2]), neighbors
 
 
 def _profile_rows(conn: psycopg.Connection, staging: sql.Identifier, source_file_id: int) -> None:
