@@ -144,13 +144,16 @@ register(
 # --- fecflow staging load -------------------------------------------------------------------------
 
 STAGING_RESET = (
+    # staging.indiv has one partition per stage batch (fecflow.db.partitions): drop them, as an unstage does
+    "DO $$DECLARE leaf regclass; BEGIN FOR leaf IN SELECT inhrelid::regclass FROM pg_inherits "
+    "WHERE inhparent = 'staging.indiv'::regclass LOOP EXECUTE format('DROP TABLE %s', leaf); END LOOP; END $$",
     "TRUNCATE staging.indiv, staging.raw_line, ops.rejected_row, ops.ingest_run_audits, ops.source_file, "
-    "ops.ingest_run CASCADE"
+    "ops.ingest_run CASCADE",
 )
 
 
 def prepare_staging(ctx: Context) -> None:
-    _execute(ctx.url, STAGING_RESET, "CHECKPOINT")
+    _execute(ctx.url, *STAGING_RESET, "CHECKPOINT")
 
 
 def _staging_work(
@@ -217,7 +220,7 @@ def _ensure_staged(ctx: Context) -> None:
         staged = ops.has_succeeded(conn, ops.Stage.STAGE, ops.FileScope("indiv"))
     if staged:
         return
-    _execute(ctx.url, STAGING_RESET)
+    _execute(ctx.url, *STAGING_RESET)
     setup_staging(Context(ctx.url, ctx.path, ctx.rows, "2", ctx.server_pid))()
 
 
@@ -438,7 +441,7 @@ def prepare_backfill(ctx: Context) -> None:
     import shutil
 
     shutil.rmtree(_backfill_home(ctx.server_pid), ignore_errors=True)
-    _execute(ctx.url, STAGING_RESET)
+    _execute(ctx.url, *STAGING_RESET)
     _reset_core(ctx)
     _execute(ctx.url, "TRUNCATE scores.leaning_score", "CHECKPOINT")
     os.environ.update(_backfill_env(ctx))

@@ -129,8 +129,8 @@ def test_staging_prune_drops_an_old_snapshot_that_can_be_staged_again(
 
     pruned = run_cli(tmp_path, db_url, "staging", "prune")
     assert pruned.returncode == 0, pruned.stderr + pruned.stdout
-    assert "Pruned 1 source file(s): 11,605 staged rows deleted." in pruned.stdout
-    assert "Vacuumed staging.cm." in pruned.stdout
+    assert "Pruned 1 source file(s): 11,605 staged rows dropped, " in pruned.stdout and "MB freed." in pruned.stdout
+    assert "Vacuumed ops.rejected_row, staging.raw_line." in pruned.stdout
     with psycopg.connect(db_url) as conn:
         assert conn.execute("SELECT count(*) FROM staging.cm").fetchone() == (17939,)
         assert conn.execute(

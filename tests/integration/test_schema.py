@@ -10,7 +10,12 @@ import pytest
 
 from fecflow.db import migrate
 from fecflow.db.models import SCHEMAS
-from fecflow.db.partitions import ensure_year_partitions
+from fecflow.db.partitions import (
+    attach_staging_leaf,
+    create_staging_leaf,
+    ensure_year_partitions,
+    staging_leaves,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -42,6 +47,55 @@ def test_alembic_check_ignores_on_demand_partitions(db_url: str) -> None:
         ensure_year_partitions(conn, [2019, 2020])
         conn.commit()
     migrate.check(db_url)
+
+
+def test_alembic_check_ignores_staging_leaves(db_url: str) -> None:
+    with psycopg.connect(db_url) as conn:
+        create_staging_leaf(conn, "cm", 1, 1)
+        attach_staging_leaf(conn, "cm", 1, 1)
+        conn.commit()
+    migrate.check(db_url)
+
+
+def _staged(conn: psycopg.Connection) -> list[tuple[object, ...]]:
+    return conn.execute(
+        "SELECT _source_file_id, _batch_id, _line_number, cmte_id, cmte_nm FROM staging.cm ORDER BY 1, 2, 3"
+    ).fetchall()
+
+
+def test_0013_moves_staged_rows_into_one_leaf_per_batch_and_back(empty_db_url: str) -> None:
+    migrate.upgrade(empty_db_url, "0012")
+    rows = [(7, 3, 1, "C001", "A"), (7, 3, 2, "C002", None), (7, 4, 3, "C003", "ÉLAN"), (9, 5, 1, "C001", "B")]
+    with psycopg.connect(empty_db_url) as conn:
+        conn.cursor().executemany(
+            "INSERT INTO staging.cm (_source_file_id, _batch_id, _line_number, cmte_id, cmte_nm) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            rows,
+        )
+        conn.commit()
+
+    migrate.upgrade(empty_db_url)
+
+    with psycopg.connect(empty_db_url) as conn:
+        assert _staged(conn) == rows
+        assert staging_leaves(conn, "cm") == ["cm_s7_b3", "cm_s7_b4", "cm_s9_b5"]
+        assert staging_leaves(conn, "cm", 7) == ["cm_s7_b3", "cm_s7_b4"]
+        kind, comment = conn.execute(
+            "SELECT relkind, obj_description(oid, 'pg_class') FROM pg_class WHERE oid = 'staging.cm'::regclass"
+        ).fetchone()
+        assert kind == "p" and comment and "raw FEC columns" in comment
+        leaf_indexes = conn.execute(
+            "SELECT count(*) FROM pg_index WHERE indrelid = 'staging.cm_s7_b4'::regclass"
+        ).fetchone()
+        assert leaf_indexes == (1,)  # the parent's BRIN index, adopted by the leaf
+    migrate.check(empty_db_url)
+
+    migrate.downgrade(empty_db_url, "0012")
+    with psycopg.connect(empty_db_url) as conn:
+        assert _staged(conn) == rows
+        kind = conn.execute("SELECT relkind FROM pg_class WHERE oid = 'staging.cm'::regclass").fetchone()
+        assert kind == ("r",)
+        assert conn.execute("SELECT to_regclass('staging.cm_s7_b3')").fetchone() == (None,)
 
 
 def _documented_names() -> set[str]:

@@ -29,10 +29,11 @@ def prune(
     vacuum: bool = typer.Option(
         True,
         "--vacuum/--no-vacuum",
-        help="VACUUM (ANALYZE) the pruned tables so the next load reuses the space.",
+        help="VACUUM (ANALYZE) ops.rejected_row and staging.raw_line after the prune (the staged rows' "
+        "own tables are dropped: their space is freed at once).",
     ),
 ) -> None:
-    """Delete the staged rows of snapshots older than the newest --keep ones of their cycle and type.
+    """Drop the staged rows of snapshots older than the newest --keep ones of their cycle and type.
 
     Normalization reads only the current snapshot; older ones only take disk space. Kept always: the
     --keep newest fully staged snapshots, the one core was last normalized from, the current one (an
@@ -97,7 +98,8 @@ def _print(result: PruneResult) -> None:
         console.print(f"Would prune {len(result.to_prune)} source file(s), {rows:,} staged rows.")
     else:
         console.print(
-            f"Pruned {len(result.pruned)} source file(s): {result.rows_deleted:,} staged rows deleted."
+            f"Pruned {len(result.pruned)} source file(s): {result.rows_deleted:,} staged rows dropped, "
+            f"{result.bytes_freed / 1e6:,.1f} MB freed."
         )
         if result.vacuumed:
             console.print(f"Vacuumed {', '.join(result.vacuumed)}.")

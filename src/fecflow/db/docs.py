@@ -12,6 +12,7 @@ from sqlalchemy import ForeignKeyConstraint, Index, PrimaryKeyConstraint, Table,
 from sqlalchemy.dialects import postgresql
 
 from fecflow.db.models import CONTRIBUTION_PARTITION, SCHEMAS, metadata
+from fecflow.db.partitions import STAGING_PARTITION
 
 PG_DIALECT = postgresql.dialect()
 
@@ -89,6 +90,12 @@ def render_tables() -> str:
                 lines.append(
                     f"Partitioned `{CONTRIBUTION_PARTITION}`: partitions `core.contribution_yYYYY` "
                     "(created on demand) and `core.contribution_default` (undated rows)."
+                )
+                lines.append("")
+            elif schema == "staging" and table.dialect_options["postgresql"].get("partition_by"):
+                lines.append(
+                    f"Partitioned `{STAGING_PARTITION}`: one partition per stage batch, "
+                    f"`staging.{table.name}_s<source_file_id>_b<batch_id>` (created by the batch, COPYed with FREEZE)."
                 )
                 lines.append("")
             lines.append("| column | type | null | notes |")

@@ -41,7 +41,7 @@ from psycopg import sql
 
 from fecflow.catalog import FILES, TRANSACTION_FILE_TYPES
 from fecflow.db import ops
-from fecflow.db.partitions import ensure_year_partitions
+from fecflow.db.partitions import ensure_year_partitions, staging_leaves
 from fecflow.db.statements import execute, scalar
 from fecflow.normalize.bulk import SnapshotProfile, bulk_first_load, profile_snapshot
 from fecflow.normalize.diff import apply_diff as _apply_diff
@@ -320,33 +320,33 @@ def _type_changed_lines(
 
 
 def _analyze_if_stale(conn: psycopg.Connection, file_type: str, source_file_id: int) -> bool:
-    """ANALYZE the staging table when its statistics do not know this snapshot; True if done.
+    """ANALYZE the snapshot's staging leaves whose statistics are missing or stale; True if any.
 
     The pipeline analyzes after staging, but a caller that normalizes right after
     ``stage_source_file`` (the benchmark, a script) leaves the planner guessing: it then plans the
     typing of 2M rows as if they were a few thousand (Gather below the joins, the typing in the
-    leader alone: 2x slower, measured). Stale means: the snapshot's ``_source_file_id`` is not among
-    the most common values, or 10% of the rows changed since the last ANALYZE (autovacuum's rule).
-    Sampling costs ~0.3 s; in the unit's transaction, a rollback restores the old statistics. Until
-    the unit ends it holds the lock ANALYZE takes (SHARE UPDATE EXCLUSIVE: it blocks a VACUUM or
-    ANALYZE of the staging table, not a staging load).
+    leader alone: 2x slower, measured). The snapshot's queries are pruned to its own leaves (one per
+    stage batch, :mod:`fecflow.db.partitions`), so their statistics are the ones the planner reads.
+    Stale means: never analyzed (or not yet in the cumulative statistics), or 10% of the rows
+    changed since the last ANALYZE (autovacuum's rule). Sampling costs ~0.3 s per 2M rows; in the
+    unit's transaction, a rollback restores the old statistics. Until the unit ends it holds the
+    lock ANALYZE takes on those leaves (SHARE UPDATE EXCLUSIVE: it blocks a VACUUM or ANALYZE of
+    them, not a staging load, whose batches write new leaves).
     """
-    table = FILES[file_type].staging_table
-    row = conn.execute(
+    leaves = staging_leaves(conn, FILES[file_type].staging_table, source_file_id)
+    stale = conn.execute(
         """
-        SELECT coalesce((SELECT NOT (%(sf)s::text = ANY (st.most_common_vals::text::text[]))
-                         FROM pg_stats st
-                         WHERE st.schemaname = 'staging' AND st.tablename = %(table)s
-                           AND st.attname = '_source_file_id'), true)
-            OR coalesce((SELECT n_mod_since_analyze > 0.1 * greatest(n_live_tup, 1000)
-                         FROM pg_stat_user_tables WHERE schemaname = 'staging' AND relname = %(table)s), false)
+        SELECT l.name
+        FROM unnest(%(leaves)s::text[]) AS l(name)
+        LEFT JOIN pg_stat_user_tables s ON s.schemaname = 'staging' AND s.relname = l.name
+        WHERE coalesce(s.last_analyze, s.last_autoanalyze) IS NULL
+           OR s.n_mod_since_analyze > 0.1 * greatest(s.n_live_tup, 1000)
         """,
-        {"sf": source_file_id, "table": table},
-    ).fetchone()
-    if not row or not row[0]:
-        return False
-    execute(conn, sql.SQL("ANALYZE {}").format(sql.Identifier("staging", table)))
-    return True
+        {"leaves": leaves},
+    ).fetchall()
+    for (name,) in stale:
+        execute(conn, sql.SQL("ANALYZE {}").format(sql.Identifier("staging", name)))
+    return bool(stale)
 
 
 def _scope_is_empty(conn: psycopg.Connection, params: dict[str, Any]) -> bool:

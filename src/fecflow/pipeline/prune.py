@@ -18,9 +18,10 @@ and raw lines deleted; its stage batches marked superseded, so coverage treats t
 staged and ``fecflow stage`` or ``replay-range`` can load it again from its raw file, which is never
 touched), with a ``prune`` audit row committed together with the deletion. Rows normalization
 rejected from the file stay in ``ops.rejected_row``. A file being staged right now (its stage lock
-is held) is left alone. Afterwards a plain ``VACUUM (ANALYZE)`` of each pruned table makes the space
-reusable by the next load (the table files do not shrink; ``VACUUM FULL`` would, under an exclusive
-lock, and is left to the operator).
+is held) is left alone. A file's staged rows are its own leaves of ``staging.<type>`` (one per stage
+batch, :mod:`fecflow.db.partitions`): they are dropped, so their space goes back to the file system at
+the commit. Afterwards a ``VACUUM (ANALYZE)`` of ``staging.raw_line`` and ``ops.rejected_row``,
+whose rows of the pruned files were deleted, lets the next load reuse that space.
 """
 
 from __future__ import annotations
@@ -38,11 +39,13 @@ from fecflow.db import ops
 from fecflow.db.statements import one
 from fecflow.normalize.snapshot import current_snapshot, last_normalized
 from fecflow.staging.coverage import coverage_of
-from fecflow.staging.load import STAGE_LOCK_CLASS, unstage_source_file
+from fecflow.staging.load import STAGE_LOCK_CLASS, Unstaged, unstage_source_file
 
 log = logging.getLogger(__name__)
 
 PRUNE_STAGE = ops.Stage.PRUNE
+#: Tables whose rows of a pruned file are deleted (not dropped): VACUUMed after a prune.
+SIDE_TABLES = (("ops", "rejected_row"), ("staging", "raw_line"))
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class PruneResult:
     dry_run: bool
     pruned: list[int] = field(default_factory=list)  # source file ids unstaged
     rows_deleted: int = 0
+    bytes_freed: int = 0  # what the dropped leaves held
     busy: list[int] = field(default_factory=list)  # being staged by another process: left alone
     vacuumed: list[str] = field(default_factory=list)
 
@@ -143,7 +147,7 @@ def _prune_one(
     run_id: int,
     decision: PruneDecision,
     keep: int,
-) -> int | None:
+) -> Unstaged | None:
     """Unstage one snapshot in one transaction with its audit; None when it is being staged right now."""
     staged = decision.file
     with connect() as conn:
@@ -160,7 +164,7 @@ def _prune_one(
             ops_conn, run_id, PRUNE_STAGE, scope=ops.FileScope(staged.file_type), source_file_id=staged.source_file_id
         )
         try:
-            deleted = unstage_source_file(
+            unstaged = unstage_source_file(
                 conn,
                 FILES[staged.file_type],
                 staged.source_file_id,
@@ -173,21 +177,27 @@ def _prune_one(
                 audit_id,
                 "succeeded",
                 rows_loaded=0,
-                counts={"rows_deleted": deleted, "reason": decision.reason, "keep": keep},
+                counts={
+                    "rows_deleted": unstaged.rows,
+                    "bytes_freed": unstaged.bytes,
+                    "reason": decision.reason,
+                    "keep": keep,
+                },
             )
         except BaseException as exc:
             conn.rollback()
             ops.finish_audit(ops_conn, audit_id, "failed", error=f"{type(exc).__name__}: {exc}"[:4000])
             raise
     log.info(
-        "pruned %s source file %d (cycle %d): %d staged rows deleted",
+        "pruned %s source file %d (cycle %d): %d staged rows dropped (%.1f MB)",
         staged.file_type,
         staged.source_file_id,
         staged.cycle,
-        deleted,
+        unstaged.rows,
+        unstaged.bytes / 1e6,
         extra={"stage": PRUNE_STAGE, "source_file_id": staged.source_file_id},
     )
-    return deleted
+    return unstaged
 
 
 def prune_staging(
@@ -202,7 +212,7 @@ def prune_staging(
     vacuum: bool = True,
     progress: Callable[[PruneDecision], None] | None = None,
 ) -> PruneResult:
-    """Unstage the snapshots :func:`plan_prune` marks, one transaction each, then VACUUM.
+    """Unstage the snapshots :func:`plan_prune` marks, one transaction each, then VACUUM the side tables.
 
     ``ops_conn`` writes the audit start rows (committed before the work); ``connect`` opens the
     connection each file is unstaged on (its audit finish commits with the deletion).
@@ -210,22 +220,21 @@ def prune_staging(
     result = PruneResult(plan_prune(ops_conn, keep=keep, cycles=cycles, file_types=file_types), dry_run)
     if dry_run:
         return result
-    tables: set[str] = set()
     for decision in result.to_prune:
         if progress is not None:
             progress(decision)
         staged = decision.file
-        deleted = _prune_one(ops_conn, connect, run_id, decision, keep)
-        if deleted is None:
+        unstaged = _prune_one(ops_conn, connect, run_id, decision, keep)
+        if unstaged is None:
             result.busy.append(staged.source_file_id)
             continue
         result.pruned.append(staged.source_file_id)
-        result.rows_deleted += deleted
-        tables.add(FILES[staged.file_type].staging_table)
-    if vacuum and tables:
+        result.rows_deleted += unstaged.rows
+        result.bytes_freed += unstaged.bytes
+    if vacuum and result.pruned:
         with connect() as conn:
             conn.autocommit = True
-            for table in sorted(tables):
-                conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier("staging", table)))
-                result.vacuumed.append(f"staging.{table}")
+            for schema, table in SIDE_TABLES:
+                conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(schema, table)))
+                result.vacuumed.append(f"{schema}.{table}")
     return result

@@ -25,6 +25,7 @@ from psycopg.copy import LibpqWriter
 from fecflow.catalog import FileSpec
 from fecflow.db import ops
 from fecflow.db.models import STAGING_META_COLUMNS
+from fecflow.db.partitions import attach_staging_leaf, create_staging_leaf
 from fecflow.errors import DataError, StageAborted
 from fecflow.parse import ParseStats, iter_blocks
 from fecflow.staging.coverage import Segment
@@ -33,7 +34,8 @@ from fecflow.staging.rows import DateCounter, SideRows, Window, block_rows, date
 
 log = logging.getLogger(__name__)
 
-COPY_OPTIONS = sql.SQL("(FORMAT csv, DELIMITER '|', QUOTE E'\\x01', NULL '')")
+#: FREEZE: the rows go to the batch's own leaf, created in the same transaction (see copy_sql).
+COPY_OPTIONS = sql.SQL("(FORMAT csv, DELIMITER '|', QUOTE E'\\x01', NULL '', FREEZE)")
 #: Rows per COPY statement inside a batch (the side tables are written between statements).
 ROWS_PER_COPY = 1_000_000
 #: Buffered rejected / raw-line bytes that end a COPY statement early.
@@ -82,11 +84,13 @@ class BatchContext:
         self._lock = threading.Lock()
         self._lines = 0
         self._bytes = 0
-        table = sql.Identifier("staging", spec.staging_table)
-        names = [*STAGING_META_COLUMNS, *(c.staging_name for c in spec.columns)]
-        self.copy_sql = sql.SQL("COPY {} ({}) FROM STDIN {}").format(
-            table, sql.SQL(", ").join(map(sql.Identifier, names)), COPY_OPTIONS
+        self._columns = sql.SQL(", ").join(
+            map(sql.Identifier, [*STAGING_META_COLUMNS, *(c.staging_name for c in spec.columns)])
         )
+
+    def copy_sql(self, leaf: sql.Identifier) -> sql.Composed:
+        """COPY into a batch's leaf: ``FREEZE`` is allowed because the batch created it in its transaction."""
+        return sql.SQL("COPY {} ({}) FROM STDIN {}").format(leaf, self._columns, COPY_OPTIONS)
 
     def report(self, lines: int, size: int) -> None:
         if self._progress is None:
@@ -271,6 +275,8 @@ def _copy_batch(
     head = f"{shared.source_file_id}|{audit_id}|"
     if shared.fk_checks_per_batch:
         check_parents_once(conn, shared.source_file_id, audit_id)
+    leaf = create_staging_leaf(conn, shared.spec.staging_table, shared.source_file_id, audit_id)
+    copy_sql = shared.copy_sql(leaf)
     copied = rejects = statements = 0
     dates = DateCounter(shared.spec) if shared.spec.date_column else None
     blocks = iter_blocks(
@@ -282,7 +288,7 @@ def _copy_batch(
             more = False
             side = SideRows()
             rows = 0
-            with cur.copy(shared.copy_sql, writer=_QueuedCopyWriter(cur)) as copy:
+            with cur.copy(copy_sql, writer=_QueuedCopyWriter(cur)) as copy:
                 for block in blocks:
                     if shared.abort.is_set():
                         raise StageAborted("stopped: another batch of this file failed")
@@ -339,6 +345,8 @@ def _finish_batch(
     counts = _batch_counts(shared, segment, stats, first_line, first_byte, window, copied.statements)
     counts["seconds"] = round(time.perf_counter() - started, 3)
     _wait_for_sibling_batches(shared)
+    # After the barrier: siblings attach one after the other (the attach's lock is held to commit).
+    attach_staging_leaf(conn, shared.spec.staging_table, shared.source_file_id, audit_id)
     ops.finish_audit(  # commits the data and "succeeded" together
         conn,
         audit_id,

@@ -6,7 +6,9 @@ plan of the ones to load), :mod:`~fecflow.staging.batch` (one batch: COPY, side 
 finish) and :mod:`~fecflow.staging.rows` (the per-block work: row prefixes, side rows, raw dates).
 
 A *batch* is a contiguous line range of one source file, loaded in ONE transaction on its own
-connection. Its ``ops.ingest_run_audits`` row (``stage='stage'``, ``scope`` = file type) is written and
+connection, into its own partition of ``staging.<type>`` (``staging.<t>_s<file>_b<batch>``, see
+:mod:`fecflow.db.partitions`): the batch creates it, COPYs into it with ``FREEZE`` and attaches it
+just before its commit. Its ``ops.ingest_run_audits`` row (``stage='stage'``, ``scope`` = file type) is written and
 committed *before* the work on a separate autocommit connection; the finish of that row (status
 ``succeeded``, counts, payload sha256, window) is written in the same transaction as the data, so data
 and "succeeded" become visible together. On error the batch is rolled back and its audit is marked
@@ -17,8 +19,8 @@ Per block of :func:`~fecflow.parse.iter_blocks` the Python work is C-level only 
 prefix every row with ``{source_file_id}|{batch_id}|{line_number}|`` (split/join) and hand the block
 to a writer thread (a queue of :data:`COPY_QUEUE_BLOCKS` blocks, so parsing overlaps sending)::
 
-    COPY staging.<t> (_source_file_id, _batch_id, _line_number, <raw columns in catalog order>)
-    FROM STDIN (FORMAT csv, DELIMITER '|', QUOTE E'\\x01', NULL '')
+    COPY staging.<t>_s<file>_b<batch> (_source_file_id, _batch_id, _line_number, <raw columns>)
+    FROM STDIN (FORMAT csv, DELIMITER '|', QUOTE E'\\x01', NULL '', FREEZE)
 
 The placeholder rows of rejected lines (see :mod:`fecflow.parse.lines`) are left out of the COPY data
 (only blocks with rejects pay for that), so they never reach the table and no DELETE has to find them.
@@ -57,7 +59,7 @@ Idempotence and resume (:func:`stage_source_file`)
   those of another, fully staged source file is skipped (``duplicate_of`` names that one): its rows
   would be identical.
 * Otherwise only the missing line ranges are loaded (after a crash, the batches that did not commit).
-* ``replace=True`` deletes the file's staging rows, rejects and raw lines, marks its earlier succeeded
+* ``replace=True`` drops the file's staging partitions, deletes its rejects and raw lines, marks its earlier succeeded
   batches superseded (``counts.superseded_by_run_id``; they no longer count as coverage) and reloads.
 * Skips leave a ``skipped`` audit row with the reason. Stage batches left ``running`` by a dead
   process are marked ``failed`` when the file is staged again.
@@ -82,11 +84,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from fecflow.catalog import FileSpec
 from fecflow.db import ops
 from fecflow.db.engine import connect as connect_url
+from fecflow.db.partitions import drop_staging_leaves
 from fecflow.errors import DataError, LockHeld, StageAborted
 from fecflow.staging.batch import (
     BatchContext,
@@ -103,6 +105,7 @@ __all__ = [
     "STAGE_LOCK_CLASS",
     "StageAborted",
     "StageResult",
+    "Unstaged",
     "connection_factory",
     "parse_fec_date",
     "stage_source_file",
@@ -143,6 +146,14 @@ class StageResult:
     crlf: int = 0
     duplicate_of: int | None = None
     audit_ids: tuple[int, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Unstaged:
+    """What :func:`unstage_source_file` removed: staged rows, and the bytes their leaves held."""
+
+    rows: int
+    bytes: int
 
 
 def connection_factory(url: str) -> ConnectionFactory:
@@ -419,9 +430,14 @@ def _staged_duplicate(
 def _delete_staged(factory: ConnectionFactory, spec: FileSpec, source_file_id: int, run_id: int) -> None:
     """One transaction: drop the file's staged rows, rejects and raw lines; supersede its batches."""
     with factory() as conn:
-        staged = unstage_source_file(conn, spec, source_file_id, run_id)
+        unstaged = unstage_source_file(conn, spec, source_file_id, run_id)
         conn.commit()
-    log.info("replace: deleted %d staged rows of source file %d", staged, source_file_id)
+    log.info(
+        "replace: dropped the %d staged rows of source file %d (%.1f MB)",
+        unstaged.rows,
+        source_file_id,
+        unstaged.bytes / 1e6,
+    )
 
 
 def unstage_source_file(
@@ -432,23 +448,23 @@ def unstage_source_file(
     *,
     note: dict[str, Any] | None = None,
     keep_normalize_rejects: bool = False,
-) -> int:
+) -> Unstaged:
     """Delete what is staged from a source file (rows, rejects, raw lines) and mark its batches superseded.
 
-    Runs in the caller's transaction; returns the staging rows deleted. Superseded batches
-    (``counts.superseded_by_run_id`` = ``run_id``, plus ``note``) no longer count as coverage, so the
-    file can be staged again from its payload. The batches' audit rows and counts stay as history.
-    With ``keep_normalize_rejects`` the rows normalization rejected (reason ``normalize: ...``) stay in
-    ops.rejected_row: they are the record of what core left out of that snapshot.
+    Runs in the caller's transaction; returns the staging rows removed and the bytes freed (the
+    file's leaves are dropped, see :func:`~fecflow.db.partitions.drop_staging_leaves`; their rows are
+    what its current batches loaded). Superseded batches (``counts.superseded_by_run_id`` = ``run_id``, plus ``note``)
+    no longer count as coverage, so the file can be staged again from its payload. The batches'
+    audit rows and counts stay as history. With ``keep_normalize_rejects`` the rows normalization
+    rejected (reason ``normalize: ...``) stay in ops.rejected_row: they are the record of what core
+    left out of that snapshot.
     """
-    table = sql.Identifier("staging", spec.staging_table)
-    staged = conn.execute(
-        sql.SQL("DELETE FROM {} WHERE _source_file_id = %s").format(table), (source_file_id,)
-    ).rowcount
+    staged = sum(int(batch.rows_loaded or 0) for batch in ops.current_batches(conn, source_file_id))
+    freed = drop_staging_leaves(conn, spec.staging_table, source_file_id)
     conn.execute(
         "DELETE FROM ops.rejected_row WHERE source_file_id = %s AND (NOT %s OR reason NOT LIKE 'normalize:%%')",
         (source_file_id, keep_normalize_rejects),
     )
     conn.execute("DELETE FROM staging.raw_line WHERE source_file_id = %s", (source_file_id,))
     ops.supersede_batches(conn, source_file_id, run_id, note)
-    return staged
+    return Unstaged(staged, freed)

@@ -10,6 +10,7 @@ import pytest
 
 import fecflow.staging.coverage as coverage_module
 from fecflow.db import ops
+from fecflow.db.partitions import staging_leaves
 from fecflow.normalize.snapshot import current_snapshot
 from fecflow.normalize.step import normalize_cycle
 from fecflow.pipeline.prune import PRUNE_STAGE, plan_prune, prune_staging
@@ -60,7 +61,9 @@ def test_prune_keeps_the_snapshot_core_was_normalized_from(
     result = prune_staging(conn, lambda: psycopg.connect(db_url), run_id=run_id)
 
     assert result.pruned == [early] and result.rows_deleted == 11605 and result.busy == []
-    assert result.vacuumed == ["staging.cm"]
+    assert result.vacuumed == ["ops.rejected_row", "staging.raw_line"]
+    assert result.bytes_freed > 11605 * 50  # the dropped leaves' pages (~100 bytes per cm row)
+    assert staging_leaves(conn, "cm", early) == [] and staging_leaves(conn, "cm", late)
     assert staged_rows(conn, early) == 0 and staged_rows(conn, late) == 17939
     assert not coverage_of(conn, early).complete and coverage_of(conn, late).complete
     snapshot = current_snapshot(conn, cycle=2020, file_type="cm")
@@ -72,10 +75,11 @@ def test_prune_keeps_the_snapshot_core_was_normalized_from(
     ).fetchall()
     assert batches == [(str(run_id), "true", 11605)]  # history kept, no longer coverage
     audit = conn.execute(
-        "SELECT status, counts->>'rows_deleted' FROM ops.ingest_run_audits WHERE stage = %s AND source_file_id = %s",
+        "SELECT status, counts->>'rows_deleted', (counts->>'bytes_freed')::bigint FROM ops.ingest_run_audits "
+        "WHERE stage = %s AND source_file_id = %s",
         (PRUNE_STAGE, early),
     ).fetchall()
-    assert audit == [("succeeded", "11605")]
+    assert audit == [("succeeded", "11605", result.bytes_freed)]
     # Nothing left to prune; the early file can be staged again from its payload.
     assert not any(p for p, _ in decisions(conn).values())
     again = stage_file(conn, db_url, shared_samples / EARLY_CM, file_type="cm", cycle=2020, fetched_at=T1)

@@ -10,12 +10,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 import fecflow.staging.batch as batch_module
 import fecflow.staging.coverage as coverage_module
 from fecflow.catalog import FILES
-from fecflow.errors import DataError, LockHeld
-from fecflow.staging.load import STAGE_LOCK_CLASS, stage_source_file
+from fecflow.db.partitions import staging_leaves
+from fecflow.errors import ConfigError, DataError, LockHeld
+from fecflow.staging.load import STAGE_LOCK_CLASS, stage_source_file, unstage_source_file
 
 pytestmark = pytest.mark.integration
 
@@ -383,16 +385,27 @@ def test_many_copy_statements_per_batch(stager, cm_txt: Path, monkeypatch: pytes
     assert stager.export(result.source_file_id) == data
 
 
-def test_a_role_without_superuser_privileges_can_stage(stager, cm_txt: Path) -> None:
+def _loader_url(stager, role: str) -> str:
+    """A new non-superuser role with DML rights on ops and staging, as a URL."""
     from urllib.parse import urlsplit, urlunsplit
 
     with psycopg.connect(stager.db_url, autocommit=True) as admin:
-        admin.execute("CREATE ROLE fecflow_loader LOGIN")
-        admin.execute("GRANT USAGE ON SCHEMA ops, staging TO fecflow_loader")
-        admin.execute("GRANT ALL ON ALL TABLES IN SCHEMA ops, staging TO fecflow_loader")
-        admin.execute("GRANT ALL ON ALL SEQUENCES IN SCHEMA ops, staging TO fecflow_loader")
+        admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+        for grant in (
+            "GRANT USAGE ON SCHEMA ops, staging TO {}",
+            "GRANT ALL ON ALL TABLES IN SCHEMA ops, staging TO {}",
+            "GRANT ALL ON ALL SEQUENCES IN SCHEMA ops, staging TO {}",
+        ):
+            admin.execute(sql.SQL(grant).format(sql.Identifier(role)))
     parts = urlsplit(stager.db_url)
-    loader_url = urlunsplit(parts._replace(netloc=f"fecflow_loader@{parts.hostname}:{parts.port}"))
+    return urlunsplit(parts._replace(netloc=f"{role}@{parts.hostname}:{parts.port}"))
+
+
+def test_a_role_without_superuser_privileges_can_stage(stager, cm_txt: Path) -> None:
+    loader_url = _loader_url(stager, "fecflow_loader")
+    with psycopg.connect(stager.db_url, autocommit=True) as admin:  # what `db upgrade` as this role gives
+        admin.execute("GRANT CREATE ON SCHEMA staging TO fecflow_loader")
+        admin.execute("ALTER TABLE staging.cm OWNER TO fecflow_loader")
     sfid = stager.register(cm_txt, "cm")
 
     result = stage_source_file(
@@ -403,8 +416,81 @@ def test_a_role_without_superuser_privileges_can_stage(stager, cm_txt: Path) -> 
     stager.assert_balanced("cm", sfid)
 
 
+def test_a_role_that_may_not_create_partitions_gets_a_hint_and_stages_nothing(stager, cm_txt: Path) -> None:
+    loader_url = _loader_url(stager, "fecflow_dml_only")  # DML rights only: no CREATE on schema staging
+    sfid = stager.register(cm_txt, "cm")
+
+    with pytest.raises(ConfigError, match="may not create staging.cm's partitions") as caught:
+        stage_source_file(loader_url, run_id=stager.run_id, source_file_id=sfid, spec=FILES["cm"], path=cm_txt)
+
+    assert "db upgrade" in (caught.value.hint or "")
+    with psycopg.connect(stager.db_url) as conn:
+        assert conn.execute("SELECT count(*) FROM staging.cm WHERE _source_file_id = %s", (sfid,)).fetchone() == (0,)
+        statuses = conn.execute(
+            "SELECT status FROM ops.ingest_run_audits WHERE source_file_id = %s", (sfid,)
+        ).fetchall()
+    assert statuses and all(s == ("failed",) for s in statuses)
+
+
 def test_parents_are_checked_once_per_batch(stager, cm_txt: Path) -> None:
     sfid = stager.register(cm_txt, "cm")
     with psycopg.connect(stager.db_url) as conn:
         with pytest.raises(DataError, match="does not exist"):
             batch_module.check_parents_once(conn, sfid, 999_999)
+
+
+def _first_read_buffers(db_url: str, table: str, source_file_id: int) -> dict[str, int]:
+    with psycopg.connect(db_url) as conn:
+        (plan,) = conn.execute(
+            sql.SQL(
+                "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT count(*) FROM {} WHERE _source_file_id = %s"
+            ).format(sql.Identifier("staging", table)),
+            (source_file_id,),
+        ).fetchone()
+    top = plan[0]["Plan"]
+    return {k: top[f"Shared {k.title()} Blocks"] for k in ("hit", "read", "dirtied")}
+
+
+def test_each_batch_writes_its_own_frozen_leaf(stager, cm_txt: Path) -> None:
+    """COPY ... FREEZE into a leaf the batch created: the first reader dirties no page (no hint bits
+    to set, so no full-page images once a checkpoint has begun: docs/data/ingestion.md)."""
+    sfid = stager.register(cm_txt, "cm")
+    result = stage_source_file(
+        stager.db_url, run_id=stager.run_id, source_file_id=sfid, spec=FILES["cm"], path=cm_txt, workers=2
+    )
+
+    with psycopg.connect(stager.db_url, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")  # pages clean, as once the checkpoint a large load starts has run
+    buffers = _first_read_buffers(stager.db_url, "cm", sfid)  # before anything else reads the rows
+    assert buffers["hit"] + buffers["read"] > 100  # it did read the rows
+    assert buffers["dirtied"] == 0
+    with psycopg.connect(stager.db_url) as conn:
+        assert staging_leaves(conn, "cm", sfid) == [f"cm_s{sfid}_b{a}" for a in sorted(result.audit_ids)]
+        per_leaf = conn.execute(
+            "SELECT tableoid::regclass::text, _batch_id, count(*) FROM staging.cm WHERE _source_file_id = %s "
+            "GROUP BY 1, 2 ORDER BY 2",
+            (sfid,),
+        ).fetchall()
+    assert [leaf for leaf, _, _ in per_leaf] == [f"staging.cm_s{sfid}_b{b}" for _, b, _ in per_leaf]
+    assert sum(n for _, _, n in per_leaf) == result.loaded == 11605 and len(per_leaf) == 2
+
+
+def test_unstaging_drops_the_files_leaves(stager, cm_txt: Path) -> None:
+    sfid = stager.register(cm_txt, "cm")
+    first = stage_source_file(
+        stager.db_url, run_id=stager.run_id, source_file_id=sfid, spec=FILES["cm"], path=cm_txt, workers=2
+    )
+    second = stage_source_file(
+        stager.db_url, run_id=stager.run_id, source_file_id=sfid, spec=FILES["cm"], path=cm_txt, replace=True
+    )
+
+    with psycopg.connect(stager.db_url) as conn:
+        assert staging_leaves(conn, "cm", sfid) == [f"cm_s{sfid}_b{a}" for a in second.audit_ids]
+        for audit_id in first.audit_ids:
+            gone = conn.execute("SELECT to_regclass(%s)", (f"staging.cm_s{sfid}_b{audit_id}",)).fetchone()
+            assert gone == (None,)
+        with conn.transaction():
+            unstaged = unstage_source_file(conn, FILES["cm"], sfid, stager.run_id)
+        assert unstaged.rows == 11605 and unstaged.bytes > 0
+        assert staging_leaves(conn, "cm", sfid) == []
+        assert conn.execute("SELECT count(*) FROM staging.cm WHERE _source_file_id = %s", (sfid,)).fetchone() == (0,)
