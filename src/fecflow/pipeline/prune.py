@@ -13,10 +13,10 @@ one snapshot per (cycle, file type): the newest fully staged one (see
 and marks the older ones to prune. Nothing is pruned in a (cycle, file type) with fewer than
 ``keep`` fully staged snapshots.
 
-:func:`prune_staging` unstages each file in its own transaction (its staging rows, staging rejects
-and raw lines deleted; its stage batches marked superseded, so coverage treats the file as not
-staged and ``fecflow stage`` or ``replay-range`` can load it again from its raw file, which is never
-touched), with a ``prune`` audit row committed together with the deletion. Rows normalization
+:func:`prune_staging` unstages each file in its own transaction (its staging leaves dropped, its
+staging rejects and raw lines deleted; its stage batches marked superseded, so coverage treats the
+file as not staged and ``fecflow stage`` or ``replay-range`` can load it again from its raw file,
+which is never touched), with a ``prune`` audit row committed together with the deletion. Rows normalization
 rejected from the file stay in ``ops.rejected_row``. A file being staged right now (its stage lock
 is held) is left alone. A file's staged rows are its own leaves of ``staging.<type>`` (one per stage
 batch, :mod:`fecflow.db.partitions`): they are dropped, so their space goes back to the file system at
