@@ -22,11 +22,13 @@ from collections.abc import Iterable
 import psycopg
 from psycopg import sql
 
-from fecflow.errors import ConfigError
+from fecflow.errors import ConfigError, LockHeld
 
 PARTITION_RE = re.compile(r"^contribution_(y\d{4}|default)$")
 STAGING_LEAF_RE = re.compile(r"^(?P<table>[a-z][a-z0-9_]*?)_s(?P<source_file>\d+)_b(?P<batch>\d+)$")
 DEFAULT_PARTITION = "contribution_default"
+#: How long unstaging waits for the exclusive lock a partition's DROP takes on ``staging.<type>``.
+DROP_LOCK_TIMEOUT = "5min"
 #: Partition key of every bulk staging table (models and migration 0013).
 STAGING_PARTITION = "RANGE (_source_file_id, _batch_id)"
 
@@ -139,13 +141,26 @@ def drop_staging_leaves(conn: psycopg.Connection, table: str, source_file_id: in
     """Drop the leaves of one source file in the caller's transaction; return the bytes they held.
 
     A DROP of a partition takes ACCESS EXCLUSIVE on the parent until the commit: it waits for
-    queries on ``staging.<table>`` to end (the pipeline lock keeps runs from overlapping). The space
-    goes back to the file system at the commit; no VACUUM is needed.
+    queries on ``staging.<table>`` to end (the pipeline lock keeps runs from overlapping), for at
+    most :data:`DROP_LOCK_TIMEOUT`, then fails with :class:`~fecflow.errors.LockHeld` instead of
+    hanging behind a session that never ends. The space goes back to the file system at the
+    commit; no VACUUM is needed.
     """
     freed = 0
-    for name in staging_leaves(conn, table, source_file_id):
-        leaf = sql.Identifier("staging", name)
-        row = conn.execute(sql.SQL("SELECT pg_total_relation_size({})").format(sql.Literal(f"staging.{name}"))).fetchone()
-        freed += int(row[0]) if row and row[0] is not None else 0
-        conn.execute(sql.SQL("DROP TABLE {}").format(leaf))
+    previous, _ = conn.execute(
+        "SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, true)", (DROP_LOCK_TIMEOUT,)
+    ).fetchone() or ("0", None)
+    try:
+        for name in staging_leaves(conn, table, source_file_id):
+            row = conn.execute("SELECT pg_total_relation_size(%s::regclass)", (f"staging.{name}",)).fetchone()
+            freed += int(row[0]) if row and row[0] is not None else 0
+            conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier("staging", name)))
+    except psycopg.errors.LockNotAvailable:
+        raise LockHeld(
+            f"Could not drop the staged rows of source file {source_file_id}: another session has been "
+            f"reading staging.{table} for {DROP_LOCK_TIMEOUT}.",
+            hint="See who with `SELECT pid, state, query FROM pg_stat_activity`; end that session, then run "
+            "the command again (nothing was changed).",
+        ) from None
+    conn.execute("SELECT set_config('lock_timeout', %s, true)", (previous,))
     return freed

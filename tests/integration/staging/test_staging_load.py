@@ -494,3 +494,24 @@ def test_unstaging_drops_the_files_leaves(stager, cm_txt: Path) -> None:
         assert unstaged.rows == 11605 and unstaged.bytes > 0
         assert staging_leaves(conn, "cm", sfid) == []
         assert conn.execute("SELECT count(*) FROM staging.cm WHERE _source_file_id = %s", (sfid,)).fetchone() == (0,)
+
+
+def test_unstaging_behind_a_reader_fails_clearly_and_changes_nothing(stager, cm_txt: Path, monkeypatch) -> None:
+    import fecflow.db.partitions as partitions
+
+    sfid = stager.register(cm_txt, "cm")
+    stage_source_file(stager.db_url, run_id=stager.run_id, source_file_id=sfid, spec=FILES["cm"], path=cm_txt)
+    monkeypatch.setattr(partitions, "DROP_LOCK_TIMEOUT", "300ms")
+    with psycopg.connect(stager.db_url) as reader, psycopg.connect(stager.db_url) as conn:
+        reader.execute("SELECT count(*) FROM staging.cm WHERE _source_file_id = %s", (sfid,))  # lock held, open
+        with pytest.raises(LockHeld, match=f"source file {sfid}") as caught:
+            with conn.transaction():
+                unstage_source_file(conn, FILES["cm"], sfid, stager.run_id)
+        assert "pg_stat_activity" in (caught.value.hint or "")
+        reader.rollback()
+        assert conn.execute("SELECT count(*) FROM staging.cm WHERE _source_file_id = %s", (sfid,)).fetchone() == (
+            11605,
+        )
+        assert conn.execute("SHOW lock_timeout").fetchone() != ("300ms",)  # not left behind
+        with conn.transaction():
+            assert unstage_source_file(conn, FILES["cm"], sfid, stager.run_id).rows == 11605
