@@ -7,7 +7,9 @@ page once a checkpoint had begun (the gate's step between 2M and 8M rows, docs/d
 Unstaging a file (``--replace``, ``staging prune``) drops its leaves instead of deleting its rows.
 
 The upgrade moves the rows already staged into one leaf per (source file, batch), in line order;
-the downgrade moves them back into one plain table per file type.
+the downgrade moves them back into one plain table per file type. Both rewrite every staged row in
+one transaction (about as long as staging them, and their space twice until the commit): prune old
+snapshots first (``fecflow staging prune``).
 
 Revision ID: 0013
 Revises: 0012
